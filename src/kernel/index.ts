@@ -1,0 +1,9 @@
+/**
+ * Kernel: the clock, the telemetry primitives, the `Service` contract and the supervisor.
+ *
+ * @module @elixirscope/foundation/kernel
+ */
+export * from './clock.js';
+export * from './service.js';
+export * from './telemetry.js';
+export * from './typed-events.js';

@@ -1,0 +1,227 @@
+/**
+ * Telemetry primitives on `node:diagnostics_channel`: `emit` for point events and `span` for timed operations.
+ *
+ * Channel names are `foundation:<area>:<event>`. Events carry numeric measurements, free metadata and the
+ * current correlation id. Both primitives check `hasSubscribers` first, so they cost a property read when
+ * nobody listens. Subscribers are plain diagnostics_channel subscribers: any tool (APM agents, our own
+ * metrics) can listen without importing the foundation.
+ *
+ * @module
+ */
+import diagnosticsChannel from 'node:diagnostics_channel';
+import { currentContext } from '../errors/context.js';
+
+/** Measurements of an event: numbers only (durations in ms, counts, sizes in bytes). */
+export type Measurements = Readonly<Record<string, number>>;
+
+/** Metadata of an event: small, serializable, never secret. */
+export type Metadata = Readonly<Record<string, unknown>>;
+
+/** The message published on a `foundation:<area>:<event>` channel. */
+export interface TelemetryMessage {
+  /** Event name without the `foundation:` prefix, e.g. `registry:registered`. */
+  readonly name: string;
+  readonly measurements: Measurements;
+  readonly metadata: Metadata;
+  /** Correlation id of the context the event was emitted in. */
+  readonly correlationId: string | undefined;
+  /** Wall-clock ms. */
+  readonly time: number;
+}
+
+/**
+ * The context object of a span, published on every phase of the tracing channel
+ * `tracing:foundation:<area>:<op>:{start,end,asyncStart,asyncEnd,error}`. `duration` (ms), `result` and
+ * `error` are filled in before `end` / `asyncEnd` / `error` are published.
+ */
+export interface SpanMessage {
+  readonly name: string;
+  readonly metadata: Metadata;
+  readonly correlationId: string | undefined;
+  /** Wall-clock ms at start. */
+  readonly time: number;
+  /** Duration in ms, set when the operation settles. */
+  duration?: number;
+  /** The value returned or resolved, set on success. */
+  result?: unknown;
+  /** The error thrown or rejected, set on failure. */
+  error?: unknown;
+}
+
+const NAME_PATTERN = /^[a-z][a-z0-9_]*(?::[a-z][a-z0-9_.]*)+$/;
+
+/** The channel name for an event name: `registry:lookup` → `foundation:registry:lookup`. */
+export function channelName(name: string): string {
+  return `foundation:${name}`;
+}
+
+function assertName(name: string): void {
+  if (!NAME_PATTERN.test(name)) {
+    throw new TypeError(`telemetry name must look like "<area>:<event>" (lowercase), got "${name}"`);
+  }
+}
+
+/**
+ * A declared telemetry event: create once (module scope or constructor), publish on the hot path.
+ *
+ * @example
+ * ```ts
+ * const registered = telemetryEvent('registry:registered');
+ * registered.emit({ count: 1 }, { namespace, name });
+ * ```
+ */
+export interface TelemetryEvent {
+  readonly name: string;
+  readonly channel: diagnosticsChannel.Channel;
+  /** Whether anyone listens; check it before building expensive metadata. */
+  readonly hasSubscribers: boolean;
+  emit(measurements: Measurements, metadata?: Metadata): void;
+}
+
+const EMPTY: Metadata = Object.freeze({});
+
+/** Declares a telemetry event `foundation:<name>`. */
+export function telemetryEvent(name: string): TelemetryEvent {
+  assertName(name);
+  const channel = diagnosticsChannel.channel(channelName(name));
+  return {
+    name,
+    channel,
+    get hasSubscribers() {
+      return channel.hasSubscribers;
+    },
+    emit(measurements: Measurements, metadata: Metadata = EMPTY): void {
+      if (!channel.hasSubscribers) return;
+      const message: TelemetryMessage = {
+        name,
+        measurements,
+        metadata,
+        correlationId: currentContext()?.correlationId,
+        time: Date.now(),
+      };
+      channel.publish(message);
+    },
+  };
+}
+
+/** Emits a one-off event. For hot paths prefer a declared {@link telemetryEvent}. */
+export function emit(name: string, measurements: Measurements, metadata: Metadata = EMPTY): void {
+  const channel = diagnosticsChannel.channel(channelName(name));
+  if (!channel.hasSubscribers) return;
+  assertName(name);
+  const message: TelemetryMessage = {
+    name,
+    measurements,
+    metadata,
+    correlationId: currentContext()?.correlationId,
+    time: Date.now(),
+  };
+  channel.publish(message);
+}
+
+/** A declared span: a TracingChannel `foundation:<name>` with a `run` that times and rethrows. */
+export interface TelemetrySpan {
+  readonly name: string;
+  readonly channel: diagnosticsChannel.TracingChannel<SpanMessage>;
+  /** Runs `fn`, publishing start / end (+ asyncStart / asyncEnd for promises) / error. Rethrows. */
+  run<T>(metadata: Metadata, fn: () => T): T;
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/** Declares a span `foundation:<name>`. */
+export function telemetrySpan(name: string): TelemetrySpan {
+  assertName(name);
+  const tc = diagnosticsChannel.tracingChannel<SpanMessage>(channelName(name));
+  return {
+    name,
+    channel: tc,
+    run<T>(metadata: Metadata, fn: () => T): T {
+      if (!tc.hasSubscribers) return fn();
+      return traced(tc, name, metadata, fn);
+    },
+  };
+}
+
+function traced<T>(
+  tc: diagnosticsChannel.TracingChannel<SpanMessage>,
+  name: string,
+  metadata: Metadata,
+  fn: () => T,
+): T {
+  const message: SpanMessage = {
+    name,
+    metadata,
+    correlationId: currentContext()?.correlationId,
+    time: Date.now(),
+  };
+  const started = performance.now();
+  tc.start.publish(message);
+  let value: T;
+  try {
+    value = fn();
+  } catch (error) {
+    message.duration = performance.now() - started;
+    message.error = error;
+    tc.error.publish(message);
+    tc.end.publish(message);
+    throw error;
+  }
+  if (!isPromiseLike(value)) {
+    message.duration = performance.now() - started;
+    message.result = value;
+    tc.end.publish(message);
+    return value;
+  }
+  tc.end.publish(message);
+  return Promise.resolve(value).then(
+    (result) => {
+      message.duration = performance.now() - started;
+      message.result = result;
+      tc.asyncStart.publish(message);
+      tc.asyncEnd.publish(message);
+      return result;
+    },
+    (error: unknown) => {
+      message.duration = performance.now() - started;
+      message.error = error;
+      tc.error.publish(message);
+      tc.asyncStart.publish(message);
+      tc.asyncEnd.publish(message);
+      throw error;
+    },
+  ) as T;
+}
+
+/** Runs `fn` as a one-off span `foundation:<name>`. For hot paths prefer a declared {@link telemetrySpan}. */
+export function span<T>(name: string, metadata: Metadata, fn: () => T): T {
+  const tc = diagnosticsChannel.tracingChannel<SpanMessage>(channelName(name));
+  if (!tc.hasSubscribers) return fn();
+  assertName(name);
+  return traced(tc, name, metadata, fn);
+}
+
+/**
+ * Subscribes `handler` to `foundation:<name>` and returns a function that unsubscribes. A throwing handler
+ * is isolated: the error is reported on `foundation:telemetry:handler_failed` and the emitter is unaffected.
+ */
+export function onTelemetry(name: string, handler: (message: TelemetryMessage) => void): () => void {
+  const channelId = channelName(name);
+  const listener = (message: unknown): void => {
+    try {
+      handler(message as TelemetryMessage);
+    } catch (error) {
+      if (name !== 'telemetry:handler_failed') {
+        emit('telemetry:handler_failed', { count: 1 }, { event: name, error });
+      }
+    }
+  };
+  diagnosticsChannel.subscribe(channelId, listener);
+  return () => {
+    diagnosticsChannel.unsubscribe(channelId, listener);
+  };
+}
