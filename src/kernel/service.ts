@@ -26,6 +26,7 @@ export interface ServiceContext {
   /** Reports that the running service failed; the supervisor restarts it per strategy and intensity. */
   fail(error: unknown): void;
   /** Returns a started dependency's instance value, or `undefined` for an optional one that is not running. */
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- typed convenience for callers
   dependency<T = unknown>(name: string): T | undefined;
 }
 

@@ -1,0 +1,167 @@
+import diagnosticsChannel from 'node:diagnostics_channel';
+import { afterEach, describe, expect, it } from 'vitest';
+import { withContext } from '../errors/context.js';
+import {
+  channelName,
+  emit,
+  onTelemetry,
+  span,
+  telemetryEvent,
+  telemetrySpan,
+  type SpanMessage,
+  type TelemetryMessage,
+} from './telemetry.js';
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  while (cleanups.length > 0) cleanups.pop()?.();
+});
+
+function collect(name: string): TelemetryMessage[] {
+  const seen: TelemetryMessage[] = [];
+  cleanups.push(onTelemetry(name, (m) => seen.push(m)));
+  return seen;
+}
+
+describe('telemetryEvent', () => {
+  it('publishes measurements, metadata and the current correlation id on foundation:<name>', () => {
+    const event = telemetryEvent('test_kernel:emitted');
+    expect(event.channel.name).toBe('foundation:test_kernel:emitted');
+    const seen = collect('test_kernel:emitted');
+    withContext({ correlationId: 'corr-1' }, () => {
+      event.emit({ count: 2 }, { who: 'me' });
+    });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({
+      name: 'test_kernel:emitted',
+      measurements: { count: 2 },
+      metadata: { who: 'me' },
+      correlationId: 'corr-1',
+    });
+    expect(typeof seen[0]!.time).toBe('number');
+  });
+
+  it('publishes nothing and reports no subscribers when nobody listens', () => {
+    const event = telemetryEvent('test_kernel:quiet');
+    expect(event.hasSubscribers).toBe(false);
+    let published = 0;
+    const original = event.channel.publish.bind(event.channel);
+    event.channel.publish = (m: unknown) => {
+      published += 1;
+      original(m);
+    };
+    event.emit({ count: 1 });
+    expect(published).toBe(0);
+  });
+
+  it('rejects names that do not follow <area>:<event>', () => {
+    expect(() => telemetryEvent('NoArea')).toThrow(TypeError);
+    expect(() => telemetryEvent('area:')).toThrow(TypeError);
+    expect(() => telemetryEvent('Area:Event')).toThrow(TypeError);
+  });
+});
+
+describe('emit', () => {
+  it('publishes through the same channel as a declared event', () => {
+    const seen = collect('test_kernel:adhoc');
+    emit('test_kernel:adhoc', { n: 1 });
+    expect(seen.map((m) => m.measurements)).toEqual([{ n: 1 }]);
+    expect(seen[0]!.correlationId).toBeUndefined();
+  });
+});
+
+describe('onTelemetry', () => {
+  it('isolates a throwing handler and reports it on telemetry:handler_failed', () => {
+    const failures = collect('telemetry:handler_failed');
+    const seen: number[] = [];
+    cleanups.push(
+      onTelemetry('test_kernel:boom', () => {
+        throw new Error('handler bug');
+      }),
+    );
+    cleanups.push(onTelemetry('test_kernel:boom', (m) => seen.push(m.measurements['n'] ?? -1)));
+    expect(() => {
+      emit('test_kernel:boom', { n: 7 });
+    }).not.toThrow();
+    expect(seen).toEqual([7]);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]!.metadata['event']).toBe('test_kernel:boom');
+  });
+
+  it('stops delivering after unsubscribe', () => {
+    const seen: unknown[] = [];
+    const off = onTelemetry('test_kernel:off', (m) => seen.push(m));
+    emit('test_kernel:off', { n: 1 });
+    off();
+    emit('test_kernel:off', { n: 2 });
+    expect(seen).toHaveLength(1);
+  });
+});
+
+function traceOf(name: string): Array<[string, SpanMessage]> {
+  const phases: Array<[string, SpanMessage]> = [];
+  const tc = diagnosticsChannel.tracingChannel<SpanMessage>(channelName(name));
+  const handlers = {
+    start: (m: SpanMessage) => phases.push(['start', { ...m }]),
+    end: (m: SpanMessage) => phases.push(['end', { ...m }]),
+    asyncStart: (m: SpanMessage) => phases.push(['asyncStart', { ...m }]),
+    asyncEnd: (m: SpanMessage) => phases.push(['asyncEnd', { ...m }]),
+    error: (m: SpanMessage) => phases.push(['error', { ...m }]),
+  };
+  tc.subscribe(handlers);
+  cleanups.push(() => {
+    tc.unsubscribe(handlers);
+  });
+  return phases;
+}
+
+describe('span', () => {
+  it('times a sync function and returns its value', () => {
+    const phases = traceOf('test_kernel:sync');
+    const result = telemetrySpan('test_kernel:sync').run({ op: 'x' }, () => 42);
+    expect(result).toBe(42);
+    expect(phases.map(([p]) => p)).toEqual(['start', 'end']);
+    expect(phases[1]![1].result).toBe(42);
+    expect(phases[1]![1].duration).toBeGreaterThanOrEqual(0);
+    expect(phases[1]![1].metadata).toEqual({ op: 'x' });
+  });
+
+  it('rethrows a sync error after publishing it', () => {
+    const phases = traceOf('test_kernel:sync_fail');
+    const boom = new Error('boom');
+    expect(() =>
+      span('test_kernel:sync_fail', {}, () => {
+        throw boom;
+      }),
+    ).toThrow(boom);
+    expect(phases.map(([p]) => p)).toEqual(['start', 'error', 'end']);
+    expect(phases[1]![1].error).toBe(boom);
+  });
+
+  it('times an async function through asyncEnd, with the correlation id of its context', async () => {
+    const phases = traceOf('test_kernel:async');
+    const result = await withContext({ correlationId: 'c-span' }, () =>
+      span('test_kernel:async', {}, async () => {
+        await new Promise((resolve) => setImmediate(resolve));
+        return 'done';
+      }),
+    );
+    expect(result).toBe('done');
+    expect(phases.map(([p]) => p)).toEqual(['start', 'end', 'asyncStart', 'asyncEnd']);
+    expect(phases[3]![1]).toMatchObject({ result: 'done', correlationId: 'c-span' });
+  });
+
+  it('rejects with the original error from an async function', async () => {
+    const phases = traceOf('test_kernel:async_fail');
+    const boom = new Error('async boom');
+    await expect(span('test_kernel:async_fail', {}, () => Promise.reject(boom))).rejects.toBe(boom);
+    expect(phases.map(([p]) => p)).toEqual(['start', 'end', 'error', 'asyncStart', 'asyncEnd']);
+    expect(phases[2]![1].error).toBe(boom);
+  });
+
+  it('calls the function directly when nobody subscribes', () => {
+    const s = telemetrySpan('test_kernel:unobserved');
+    expect(s.channel.hasSubscribers).toBe(false);
+    expect(s.run({}, () => 'plain')).toBe('plain');
+  });
+});
