@@ -310,6 +310,15 @@ export const ERROR_CATALOG = {
     409,
     'Operation not allowed in the current lifecycle state',
   ),
+  FND_LIFECYCLE_SERVICE_FAILED: entry(
+    2610,
+    'system',
+    'lifecycle',
+    'high',
+    'immediate',
+    500,
+    'Service failed at run time',
+  ),
 
   // ── data (3xxx) ──────────────────────────────────────────────────────────────────────────────────
   FND_DATA_SERIALIZATION_FAILED: entry(
