@@ -154,6 +154,15 @@ export const ERROR_CATALOG = {
     503,
     'System resources exhausted',
   ),
+  FND_SERVER_LISTEN_FAILED: entry(
+    2202,
+    'system',
+    'resources',
+    'high',
+    'no_retry',
+    500,
+    'The server could not listen on the requested address',
+  ),
   FND_SYSTEM_DEPENDENCY_FAILED: entry(
     2301,
     'system',
