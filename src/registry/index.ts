@@ -1,0 +1,9 @@
+/**
+ * Registry: named services in namespaces, O(1) lookup, health per service, event-driven wait-for-service.
+ *
+ * @module @elixirscope/foundation/registry
+ */
+export * from './health-check.js';
+export * from './names.js';
+export * from './registry.js';
+export * from './registry-telemetry.js';
