@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { randomUUID } from 'node:crypto';
 import { hrtime } from 'node:process';
 import type { BenchCase, Impl, ImplRole } from './suite.js';
 
@@ -71,18 +72,19 @@ export interface CaseResult {
 }
 
 /**
- * Where every measured operation's result goes so V8 cannot drop the call as dead code: each result is
- * compared with this object (counting `hits`) and the last one of each batch is stored in `last`. The
- * runner prints it at the end of the run.
+ * Where measured results go so V8 cannot drop the measured calls as dead code: each iteration's result is
+ * assigned to a loop variable whose final value is stored here, so every result flows into a value that
+ * escapes. (Comparing each result with a sentinel as well was tried: it cost ~2 ns per iteration, more than
+ * the cheapest operations measured.) The runner prints it at the end of the run.
  */
 export interface Sink {
   last: unknown;
-  hits: number;
+  batches: number;
 }
 
 /** Creates an empty {@link Sink}. */
 export function createSink(): Sink {
-  return { last: undefined, hits: 0 };
+  return { last: undefined, batches: 0 };
 }
 
 type BatchLoop = (fn: Impl['fn'], state: unknown, n: number, sink: Sink) => number;
@@ -90,24 +92,23 @@ type BatchLoop = (fn: Impl['fn'], state: unknown, n: number, sink: Sink) => numb
 /**
  * Compiles a fresh batch loop. Each implementation gets its own loop function, hence its own call-site
  * feedback: a loop shared by all implementations would see several `fn`s, go megamorphic and stop inlining,
- * penalizing whichever implementation happens to be measured second.
+ * penalizing whichever implementation happens to be measured second. The source must differ each time
+ * (`tag`): V8 caches `new Function` by source text and the cached function shares its feedback.
  */
-function compileBatchLoop(): BatchLoop {
+function compileBatchLoop(tag: string): BatchLoop {
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- a new function per implementation is the point (see above).
   return new Function(
     'fn',
     'state',
     'n',
     'sink',
-    `'use strict';
+    `'use strict'; // ${tag}
     let last;
-    let hits = 0;
     for (let i = 0; i < n; i++) {
       last = fn(state, i);
-      if (last === sink) hits++;
     }
     sink.last = last;
-    return hits;`,
+    return 1;`,
   ) as BatchLoop;
 }
 
@@ -123,7 +124,7 @@ interface Runner {
 function timeBatch(runner: Runner, sink: Sink): number {
   const { impl, loop, state, batch } = runner;
   const start = hrtime.bigint();
-  sink.hits += impl.around(state, () => loop(impl.fn, state, batch, sink));
+  sink.batches += impl.around(state, () => loop(impl.fn, state, batch, sink));
   return Number(hrtime.bigint() - start);
 }
 
@@ -176,7 +177,7 @@ export function runCase(benchCase: BenchCase, options: HarnessOptions, sink: Sin
   const targetNs = options.batchMs * 1e6;
   const runners: Runner[] = benchCase.impls.map((impl) => ({
     impl,
-    loop: compileBatchLoop(),
+    loop: compileBatchLoop(`${benchCase.name} / ${impl.impl} / ${randomUUID()}`),
     state: impl.setup(),
     batch: options.fixedBatch ?? 1,
     samples: [],

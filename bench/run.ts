@@ -98,7 +98,7 @@ async function main(argv: readonly string[]): Promise<number> {
     if (args.format === 'markdown') process.stdout.write(`${formatMarkdown(suite.name, results)}\n\n`);
   }
   // Using the sink keeps every measured result observable, so V8 cannot eliminate the measured calls.
-  process.stderr.write(`(sink: ${sink.hits} hits, last result ${typeof sink.last})\n`);
+  process.stderr.write(`(sink: ${sink.batches} batches, last result ${typeof sink.last})\n`);
   return 0;
 }
 
