@@ -158,7 +158,7 @@ export function quantile(sorted: readonly number[], q: number): number {
   return a + (b - a) * (pos - lo);
 }
 
-/** Runs the runners once each, in `order` (forward on even rounds, reversed on odd ones). */
+/** Runs one batch per runner: in declaration order on even rounds, reversed on odd ones. */
 function round(
   runners: readonly Runner[],
   round: number,
@@ -196,7 +196,7 @@ export function runCase(benchCase: BenchCase, options: HarnessOptions, sink: Sin
   const started = hrtime.bigint();
   for (let r = 0; r < options.maxRounds; r++) {
     if (r >= options.minRounds && hrtime.bigint() - started >= budgetNs) break;
-    round(runners, r, sink, (runner, ns) => {
+    round(runners, options.warmupRounds + r, sink, (runner, ns) => {
       runner.samples.push(ns / runner.batch);
     });
   }
