@@ -1,0 +1,16 @@
+/**
+ * The control bus: an HTTP admin API (health, status, registry, a live status stream) and the dashboard,
+ * served as a supervised service.
+ *
+ * @module @elixirscope/foundation/server
+ */
+export {
+  CONTROL_BUS_SERVICE,
+  controlBusService,
+  DEFAULT_CONTROL_BUS_PORT,
+  type ControlBus,
+  type ControlBusOptions,
+} from './control-bus.js';
+export { CORRELATION_HEADER } from './correlation-header.js';
+export { PROBLEM_CONTENT_TYPE, type ProblemBody } from './problem.js';
+export type { StatusSnapshot } from './status-stream.js';

@@ -1,0 +1,130 @@
+/**
+ * Problem details (RFC 9457) for the control bus: every error response is `application/problem+json` with
+ * `type`, `title`, `status`, `detail`, `code` and `correlationId` — never a stack trace, never the message of
+ * an unexpected (non-foundation) error.
+ *
+ * @module
+ */
+import type { FastifyReply } from 'fastify';
+import { ERROR_CATALOG, FoundationError, isFoundationError, type ErrorCode } from '../errors/index.js';
+
+/** Media type of every error response. */
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
+
+/** The body of an error response. Extensions (e.g. the failing services of a readiness check) may be added. */
+export interface ProblemBody {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail: string;
+  readonly code: ErrorCode;
+  readonly correlationId: string;
+  readonly [extension: string]: unknown;
+}
+
+/** Fastify's own error codes and the catalog code each one is served as. */
+const FASTIFY_CODES: Readonly<Record<string, ErrorCode>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'FND_HTTP_PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'FND_HTTP_UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'FND_HTTP_BAD_REQUEST',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'FND_HTTP_BAD_REQUEST',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'FND_HTTP_BAD_REQUEST',
+  FST_ERR_NOT_FOUND: 'FND_HTTP_NOT_FOUND',
+};
+
+/** Fastify messages that are safe to show to a client, keyed by fastify error code. */
+const SAFE_DETAILS: Readonly<Record<string, string>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'The request body exceeds the size limit',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'The request content type is not supported; send application/json',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'The content-length header does not match the body',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'The body is empty but the content type is application/json',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'The body is not valid JSON',
+};
+
+function statusOf(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const status = (error as { statusCode?: unknown }).statusCode;
+  return typeof status === 'number' && Number.isInteger(status) ? status : undefined;
+}
+
+function codeOf(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * Turns anything thrown while serving a request into a FoundationError with a catalog code. Foundation
+ * errors pass through; fastify's request errors map to `FND_HTTP_*`; anything else becomes
+ * `FND_SYSTEM_INTERNAL` with a generic message (the original is kept as `cause`, never shown).
+ */
+export function toHttpError(error: unknown, correlationId: string): FoundationError {
+  if (isFoundationError(error)) return error;
+  const fastifyCode = codeOf(error);
+  const mapped = fastifyCode === undefined ? undefined : FASTIFY_CODES[fastifyCode];
+  if (mapped !== undefined && fastifyCode !== undefined) {
+    const message = SAFE_DETAILS[fastifyCode];
+    return new FoundationError(mapped, {
+      ...(message === undefined ? {} : { message }),
+      cause: error,
+      correlationId,
+    });
+  }
+  const status = statusOf(error);
+  if (status === 413)
+    return new FoundationError('FND_HTTP_PAYLOAD_TOO_LARGE', { cause: error, correlationId });
+  if (status === 415) {
+    return new FoundationError('FND_HTTP_UNSUPPORTED_MEDIA_TYPE', { cause: error, correlationId });
+  }
+  if (status !== undefined && status >= 400 && status < 500) {
+    return new FoundationError('FND_HTTP_BAD_REQUEST', { cause: error, correlationId });
+  }
+  return new FoundationError('FND_SYSTEM_INTERNAL', {
+    message: 'An internal error occurred while serving the request',
+    cause: error,
+    correlationId,
+  });
+}
+
+/** HTTP status for a FoundationError: its catalog status when it is an HTTP error status, else 500. */
+export function httpStatusOf(error: FoundationError): number {
+  return error.httpStatus >= 400 && error.httpStatus <= 599 ? error.httpStatus : 500;
+}
+
+/**
+ * The problem+json body for `error`, served under `correlationId`. `extensions` adds members (never
+ * overriding the standard ones).
+ */
+export function problemBody(
+  error: FoundationError,
+  correlationId: string,
+  extensions: Readonly<Record<string, unknown>> = {},
+): ProblemBody {
+  const status = httpStatusOf(error);
+  return {
+    ...extensions,
+    type: `urn:elixirscope:foundation:error:${error.code}`,
+    title: ERROR_CATALOG[error.code].message,
+    status,
+    detail: error.message,
+    code: error.code,
+    correlationId,
+  };
+}
+
+/** Sends `error` as problem+json (with optional extension members) under `correlationId`. */
+export function sendProblem(
+  reply: FastifyReply,
+  error: FoundationError,
+  correlationId: string,
+  extensions: Readonly<Record<string, unknown>> = {},
+): FastifyReply {
+  if (error.code === 'FND_EXTERNAL_AUTHENTICATION_FAILED') {
+    reply.header('www-authenticate', 'Bearer realm="foundation-control-bus"');
+  }
+  return reply
+    .code(httpStatusOf(error))
+    .header('content-type', PROBLEM_CONTENT_TYPE)
+    .header('cache-control', 'no-store')
+    .send(JSON.stringify(problemBody(error, correlationId, extensions)));
+}

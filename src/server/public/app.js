@@ -1,0 +1,214 @@
+// Foundation dashboard: renders the status snapshots streamed by /api/status/stream.
+// Plain browser JavaScript, no build step. Every value is written with textContent (never innerHTML).
+'use strict';
+
+(() => {
+  const STREAM_URL = '/api/status/stream';
+  const RECONNECT_MIN_MS = 1000;
+  const RECONNECT_MAX_MS = 10000;
+
+  const $ = (testId) => document.querySelector(`[data-testid="${testId}"]`);
+
+  /** Latest snapshot and when it arrived (for uptimes that keep ticking between updates). */
+  let latest = null;
+  let receivedAt = 0;
+  let source = null;
+  let reconnectDelay = RECONNECT_MIN_MS;
+  let reconnectTimer = null;
+
+  function formatDuration(ms) {
+    if (!Number.isFinite(ms) || ms <= 0) return '—';
+    const s = Math.floor(ms / 1000);
+    const d = Math.floor(s / 86400);
+    const h = Math.floor((s % 86400) / 3600);
+    const m = Math.floor((s % 3600) / 60);
+    const sec = s % 60;
+    const pad = (n) => String(n).padStart(2, '0');
+    if (d > 0) return `${d}d ${pad(h)}h`;
+    if (h > 0) return `${h}h ${pad(m)}m`;
+    if (m > 0) return `${m}m ${pad(sec)}s`;
+    return `${sec}s`;
+  }
+
+  function formatBytes(bytes) {
+    if (!Number.isFinite(bytes)) return '—';
+    const units = ['B', 'KiB', 'MiB', 'GiB'];
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+      value /= 1024;
+      unit += 1;
+    }
+    return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+  }
+
+  function formatTime(ms) {
+    return Number.isFinite(ms) ? new Date(ms).toLocaleTimeString() : '';
+  }
+
+  function el(tag, attributes, text) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attributes || {})) node.setAttribute(key, value);
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function badge(kind, value, testId) {
+    const attributes = { class: 'badge', [`data-${kind}`]: value };
+    if (testId) attributes['data-testid'] = testId;
+    return el('span', attributes, value);
+  }
+
+  function setConnection(state, label) {
+    const node = $('connection');
+    node.dataset.state = state;
+    $('connection-label').textContent = label;
+  }
+
+  function elapsed() {
+    return latest ? performance.now() - receivedAt : 0;
+  }
+
+  function renderSummary() {
+    const { status, health } = latest;
+    document.title = `${status.name} · Foundation`;
+    $('node-name').textContent = status.name;
+    const state = $('node-state');
+    state.textContent = status.state;
+    state.dataset.state = status.state;
+    const overall = $('node-health');
+    const healthLabel = health.ready ? health.status : `${health.status} (not ready)`;
+    overall.textContent = healthLabel;
+    overall.dataset.health = health.ready ? health.status : 'unhealthy';
+    $('node-uptime').textContent =
+      status.state === 'running' ? formatDuration(status.uptimeMs + elapsed()) : '—';
+    $('node-rss').textContent = formatBytes(status.process.rssBytes);
+    $('node-heap').textContent = `heap ${formatBytes(status.process.heapUsedBytes)}`;
+    const running = status.services.filter((s) => s.state === 'running').length;
+    $('service-count').textContent = `${running} / ${status.services.length} running`;
+    $('restart-count').textContent = `${status.restarts} restart${status.restarts === 1 ? '' : 's'}`;
+    $('node-process').textContent = `pid ${status.process.pid} · node ${status.process.node}`;
+    $('updated-at').textContent = `updated ${formatTime(health.checkedAt)}`;
+  }
+
+  function dependencyCell(service) {
+    const cell = el('td', { 'data-testid': 'service-deps' });
+    const required = service.dependencies || [];
+    const optional = service.optionalDependencies || [];
+    if (required.length === 0 && optional.length === 0) {
+      cell.append(el('span', { class: 'muted' }, '—'));
+      return cell;
+    }
+    for (const name of required) cell.append(el('span', { class: 'chip' }, name));
+    for (const name of optional)
+      cell.append(el('span', { class: 'chip optional', title: 'optional' }, `${name}?`));
+    return cell;
+  }
+
+  function errorCell(service) {
+    const cell = el('td', { 'data-testid': 'service-error', class: 'error-cell' });
+    const error = service.lastError;
+    if (!error) {
+      cell.append(el('span', { class: 'muted' }, '—'));
+      return cell;
+    }
+    cell.title = `${error.code} at ${new Date(error.at).toLocaleString()}`;
+    cell.append(el('code', {}, error.code), el('span', { class: 'error-message' }, error.message));
+    return cell;
+  }
+
+  function renderServices() {
+    const { status, health } = latest;
+    const healthByName = new Map(health.services.map((h) => [h.name, h]));
+    const body = $('services-body');
+    if (status.services.length === 0) {
+      const row = el('tr', { class: 'empty' });
+      row.append(el('td', { colspan: '7' }, 'No services are supervised.'));
+      body.replaceChildren(row);
+      return;
+    }
+    const rows = status.services.map((service) => {
+      const row = el('tr', {
+        'data-testid': 'service-row',
+        'data-service': service.name,
+        'data-state': service.state,
+      });
+      const h = healthByName.get(service.name);
+      const healthCell = el('td', { 'data-testid': 'service-health' });
+      healthCell.append(badge('health', h ? h.status : 'unknown'));
+      if (h && h.message) {
+        healthCell.title = h.message;
+        healthCell.append(el('span', { class: 'health-message' }, h.message));
+      }
+      const stateCell = el('td');
+      stateCell.append(badge('state', service.state, 'service-state'));
+      const uptime = service.state === 'running' ? formatDuration(service.uptimeMs + elapsed()) : '—';
+      row.append(
+        el('td', { 'data-testid': 'service-name', class: 'name' }, service.name),
+        stateCell,
+        healthCell,
+        el('td', { 'data-testid': 'service-restarts', class: 'num' }, String(service.restarts)),
+        el('td', { 'data-testid': 'service-uptime', class: 'num' }, uptime),
+        dependencyCell(service),
+        errorCell(service),
+      );
+      return row;
+    });
+    body.replaceChildren(...rows);
+  }
+
+  function render() {
+    if (!latest) return;
+    renderSummary();
+    renderServices();
+  }
+
+  function tickUptimes() {
+    if (!latest) return;
+    const { status } = latest;
+    $('node-uptime').textContent =
+      status.state === 'running' ? formatDuration(status.uptimeMs + elapsed()) : '—';
+    for (const service of status.services) {
+      const row = document.querySelector(`tr[data-service="${CSS.escape(service.name)}"]`);
+      const cell = row && row.querySelector('[data-testid="service-uptime"]');
+      if (cell)
+        cell.textContent = service.state === 'running' ? formatDuration(service.uptimeMs + elapsed()) : '—';
+    }
+  }
+
+  function scheduleReconnect() {
+    if (reconnectTimer !== null) return;
+    reconnectTimer = setTimeout(() => {
+      reconnectTimer = null;
+      connect();
+    }, reconnectDelay);
+    reconnectDelay = Math.min(reconnectDelay * 2, RECONNECT_MAX_MS);
+  }
+
+  function connect() {
+    if (source) source.close();
+    source = new EventSource(STREAM_URL);
+    source.addEventListener('open', () => {
+      reconnectDelay = RECONNECT_MIN_MS;
+      setConnection('connected', 'live');
+    });
+    source.addEventListener('status', (event) => {
+      try {
+        latest = JSON.parse(event.data);
+        receivedAt = performance.now();
+        setConnection('connected', 'live');
+        render();
+      } catch {
+        // A malformed event is ignored; the next one replaces it.
+      }
+    });
+    source.addEventListener('error', () => {
+      setConnection('disconnected', 'disconnected — reconnecting…');
+      // The browser retries by itself unless the stream failed for good (e.g. a 503 while stopping).
+      if (source.readyState === EventSource.CLOSED) scheduleReconnect();
+    });
+  }
+
+  connect();
+  setInterval(tickUptimes, 1000);
+})();

@@ -1,0 +1,71 @@
+/**
+ * Test helper: a real foundation with a control bus on a free port, torn down with `await using`.
+ *
+ * @module
+ */
+import { createFoundation, SERVICES_NAMESPACE, type Foundation } from '../../src/app/foundation.js';
+import type { Service } from '../../src/kernel/service.js';
+import {
+  CONTROL_BUS_SERVICE,
+  controlBusService,
+  type ControlBus,
+  type ControlBusOptions,
+} from '../../src/server/index.js';
+
+/** A running foundation and its control bus. */
+export interface RunningControlBus extends AsyncDisposable {
+  readonly foundation: Foundation;
+  readonly bus: ControlBus;
+  /** Base URL of the bus, e.g. `http://127.0.0.1:41234`. */
+  readonly url: string;
+  /** `fetch` relative to the bus URL. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+}
+
+/** Options of {@link startControlBus}. */
+export interface StartControlBusOptions {
+  readonly name?: string;
+  readonly services?: readonly Service[];
+  readonly bus?: ControlBusOptions;
+}
+
+/**
+ * Starts a foundation named `name` (default `test-node`) supervising `services` plus its control bus on
+ * 127.0.0.1 with port 0 (any free port).
+ */
+export async function startControlBus(options: StartControlBusOptions = {}): Promise<RunningControlBus> {
+  const foundation = createFoundation({
+    name: options.name ?? 'test-node',
+    services: options.services ?? [],
+  });
+  foundation.add(controlBusService(foundation, { host: '127.0.0.1', port: 0, ...options.bus }));
+  await foundation.start();
+  const bus = foundation.registry.get<ControlBus>(SERVICES_NAMESPACE, CONTROL_BUS_SERVICE);
+  return {
+    foundation,
+    bus,
+    url: bus.url,
+    fetch: (path, init) => fetch(new URL(path, bus.url), init),
+    async [Symbol.asyncDispose]() {
+      await foundation.stop();
+    },
+  };
+}
+
+/** A service that starts at once and whose health is whatever `health()` returns at check time. */
+export function testService(
+  name: string,
+  options: {
+    dependencies?: readonly string[];
+    health?: () => { status: 'healthy' | 'degraded' | 'unhealthy'; message?: string };
+  } = {},
+): Service<{ name: string }> {
+  const health = options.health;
+  return {
+    name,
+    ...(options.dependencies === undefined ? {} : { dependencies: options.dependencies }),
+    start: () => ({ name }),
+    stop: () => undefined,
+    ...(health === undefined ? {} : { health: () => health() }),
+  };
+}
