@@ -281,13 +281,18 @@ export class ServiceRegistry {
     return this.#check(entry, this.#healthTimeout(options), options.signal);
   }
 
-  /** Runs every registered service's health check in parallel; results sorted by namespace then name. */
+  /**
+   * Runs every registered service's health check in parallel; results sorted by namespace then name. Each
+   * entry's info (uptime included) is a snapshot taken when the call starts. Rejects `FND_SYSTEM_ABORTED`
+   * when `signal` aborts.
+   */
   async checkAll(options: CheckHealthOptions = {}): Promise<RegistryHealthEntry[]> {
     const timeoutMs = this.#healthTimeout(options);
     return Promise.all(
       this.#entries(undefined).map(async (entry) => {
+        const info = this.#info(entry); // snapshot as of the call, the same instant for every entry
         const health = await this.#check(entry, timeoutMs, options.signal);
-        return { ...this.#info(entry), health };
+        return { ...info, health };
       }),
     );
   }
