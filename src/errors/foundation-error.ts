@@ -127,10 +127,14 @@ export function defaultRetryDelay(strategy: RetryStrategy, attempt: number): num
 
 /**
  * Whether `value` is a FoundationError — also one created by another copy of this package.
- * With `code`, also checks the code.
+ * With `code`, also checks the code. Never throws.
  */
 export function isFoundationError(value: unknown, code?: ErrorCode): value is FoundationError {
   if (typeof value !== 'object' || value === null) return false;
-  if ((value as Record<symbol, unknown>)[FOUNDATION_ERROR_BRAND] !== true) return false;
-  return code === undefined || (value as FoundationError).code === code;
+  try {
+    if ((value as Record<symbol, unknown>)[FOUNDATION_ERROR_BRAND] !== true) return false;
+    return code === undefined || (value as FoundationError).code === code;
+  } catch {
+    return false; // a revoked proxy or a throwing getter is not a FoundationError
+  }
 }
