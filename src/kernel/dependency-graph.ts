@@ -104,14 +104,20 @@ export class DependencyGraph {
    * Checks the graph: every required dependency is defined (`FND_LIFECYCLE_MISSING_DEPENDENCY`, context
    * `{ service, dependency }`) and required edges have no cycle (`FND_LIFECYCLE_DEPENDENCY_CYCLE`, context
    * `{ cycle }`: the path, first name repeated at the end). With `only`, checks just those services' edges
-   * for missing dependencies (cycles are always searched in the whole graph).
+   * for missing dependencies (cycles are always searched in the whole graph). Throws the first problem.
    */
   validate(only?: Iterable<string>): void {
+    const problem = this.problem(only);
+    if (problem !== undefined) throw problem;
+  }
+
+  /** The error {@link DependencyGraph.validate} would throw, or `undefined` when the graph is valid. */
+  problem(only?: Iterable<string>): FoundationError | undefined {
     const names = only === undefined ? this.#nodes.keys() : only;
     for (const name of names) {
       for (const dep of this.requiredOf(name)) {
         if (!this.#nodes.has(dep)) {
-          throw new FoundationError('FND_LIFECYCLE_MISSING_DEPENDENCY', {
+          return new FoundationError('FND_LIFECYCLE_MISSING_DEPENDENCY', {
             message: `Service "${name}" requires "${dep}", which is not defined`,
             context: { service: name, dependency: dep },
           });
@@ -119,12 +125,7 @@ export class DependencyGraph {
       }
     }
     const cycle = this.findCycle();
-    if (cycle !== undefined) {
-      throw new FoundationError('FND_LIFECYCLE_DEPENDENCY_CYCLE', {
-        message: `Service dependencies form a cycle: ${cycle.join(' -> ')}`,
-        context: { cycle },
-      });
-    }
+    return cycle === undefined ? undefined : cycleError(cycle);
   }
 
   /** A cycle among required edges between defined services (`[a, b, a]` = a requires b requires a), if any. */
@@ -208,12 +209,7 @@ export class DependencyGraph {
 
   #computeOrder(): string[] {
     const cycle = this.findCycle();
-    if (cycle !== undefined) {
-      throw new FoundationError('FND_LIFECYCLE_DEPENDENCY_CYCLE', {
-        message: `Service dependencies form a cycle: ${cycle.join(' -> ')}`,
-        context: { cycle },
-      });
-    }
+    if (cycle !== undefined) throw cycleError(cycle);
     // deps.get(x): the services x must start after.
     const deps = new Map<string, Set<string>>();
     for (const node of this.#nodes.values()) {
@@ -251,4 +247,11 @@ export class DependencyGraph {
     }
     return order;
   }
+}
+
+function cycleError(cycle: readonly string[]): FoundationError {
+  return new FoundationError('FND_LIFECYCLE_DEPENDENCY_CYCLE', {
+    message: `Service dependencies form a cycle: ${cycle.join(' -> ')}`,
+    context: { cycle },
+  });
 }

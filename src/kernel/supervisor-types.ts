@@ -1,0 +1,120 @@
+/**
+ * Public types of the {@link Supervisor}: strategies, policies, states, status snapshots, options and events.
+ *
+ * @module
+ */
+import type { FoundationError } from '../errors/index.js';
+import type { Clock } from './clock.js';
+import type { HealthStatus } from './service.js';
+
+/**
+ * What is restarted when a service fails.
+ *
+ * - `one_for_one`: only the failed service — plus the services that *require* it (transitively), which are
+ *   stopped first and restarted after it, because a required dependency going away takes its dependants down.
+ * - `rest_for_one`: the failed service, its required dependants, and every service after it in start order.
+ */
+export type RestartStrategy = 'one_for_one' | 'rest_for_one';
+
+/**
+ * Whether a failed service is restarted. `permanent` and `transient` restart on failure (a stop is never a
+ * failure, so they behave the same here); `temporary` is never restarted.
+ */
+export type RestartPolicy = 'permanent' | 'transient' | 'temporary';
+
+/**
+ * State of one supervised service.
+ *
+ * - `pending`: defined, not started yet. `waiting`: blocked on a required dependency that is not running.
+ * - `starting` / `running` / `stopping` / `stopped`: the normal life cycle.
+ * - `failed`: failed and not going to be restarted (yet). `backoff`: failed, restart scheduled.
+ */
+export type ServiceState =
+  'pending' | 'waiting' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed' | 'backoff';
+
+/** The last error of a service as shown in a status snapshot. */
+export interface ServiceLastError {
+  readonly code: string;
+  readonly message: string;
+  /** Wall-clock ms of the failure. */
+  readonly at: number;
+}
+
+/** Snapshot of one supervised service. */
+export interface ServiceStatus {
+  readonly name: string;
+  readonly state: ServiceState;
+  /** Restart attempts since the supervisor last started. */
+  readonly restarts: number;
+  /** Wall-clock ms when the running instance started; `undefined` when not running. */
+  readonly startedAt: number | undefined;
+  /** How long the running instance has run, ms; 0 when not running. */
+  readonly uptimeMs: number;
+  readonly lastError: ServiceLastError | undefined;
+  readonly dependencies: readonly string[];
+  readonly optionalDependencies: readonly string[];
+  readonly restartPolicy: RestartPolicy;
+}
+
+/** State of the supervisor itself. `failed` after a failed start or an escalation. */
+export type SupervisorState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+/** Snapshot of the supervisor. */
+export interface SupervisorStatus {
+  readonly state: SupervisorState;
+  /** The `FND_LIFECYCLE_RESTART_INTENSITY` error when the supervisor escalated. */
+  readonly escalated: FoundationError | undefined;
+  /** Every service, in start order. */
+  readonly services: ServiceStatus[];
+}
+
+/** Options of the {@link Supervisor} constructor. */
+export interface SupervisorOptions {
+  /** Time source for timeouts, backoff and restart intensity. Default: the system clock. */
+  readonly clock?: Clock;
+  /** Default `one_for_one`. */
+  readonly strategy?: RestartStrategy;
+  /** Restarts allowed within `withinMs` before escalating. Default 3. */
+  readonly maxRestarts?: number;
+  /** Restart intensity window, ms. Default 5000. */
+  readonly withinMs?: number;
+  /** Bound of each service's `stop`, ms. Default 5000. */
+  readonly stopTimeoutMs?: number;
+  /** Bound of each service's `start`, ms. Default 30 000. */
+  readonly startTimeoutMs?: number;
+  /**
+   * Delay before a restart attempt: `initial` ms, doubled per consecutive failure of the same service, capped
+   * at `max`. The count resets once the service has stayed up for at least `max` ms. Default
+   * `{ initial: 10, max: 5000 }`.
+   */
+  readonly restartBackoffMs?: { readonly initial: number; readonly max: number };
+}
+
+/** Events of a supervisor; subscribe with {@link Supervisor.on}. */
+// A type alias (not an interface) so it satisfies `TypedEvents`' `Record<string, unknown>` constraint.
+export type SupervisorEvents = {
+  /** A service's `start` is about to be called. */
+  service_starting: { readonly name: string };
+  /** A service started; `restarts` counts earlier restart attempts. */
+  service_started: { readonly name: string; readonly instance: unknown; readonly restarts: number };
+  /** A service was stopped (by `stop`, `remove`, a restart or an escalation). */
+  service_stopped: { readonly name: string };
+  /** A service failed at run time or while being (re)started after `start()` resolved. */
+  service_failed: { readonly name: string; readonly error: FoundationError; readonly willRestart: boolean };
+  /** Restart intensity was exceeded: everything was stopped and the supervisor is `failed`. */
+  escalated: { readonly error: FoundationError };
+};
+
+/** Result of {@link Supervisor.health} for one service. */
+export interface ServiceHealth {
+  readonly name: string;
+  readonly status: HealthStatus;
+  readonly message?: string;
+}
+
+/** Result of {@link Supervisor.health}. */
+export interface SupervisorHealth {
+  /** The worst of all services; `unhealthy` when the supervisor is not running or escalated. */
+  readonly status: HealthStatus;
+  readonly services: ServiceHealth[];
+}
