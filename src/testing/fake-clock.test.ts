@@ -186,3 +186,23 @@ describe('FakeClock', () => {
     );
   });
 });
+
+describe('FakeClock with faked global timers', () => {
+  it('advanceAsync still flushes when the global setImmediate is replaced after import', async () => {
+    const original = globalThis.setImmediate;
+    globalThis.setImmediate = (() => {
+      throw new Error('faked');
+    }) as unknown as typeof setImmediate;
+    try {
+      const clock = new FakeClock();
+      let fired = false;
+      clock.setTimeout(() => {
+        fired = true;
+      }, 5);
+      await clock.advanceAsync(5);
+      expect(fired).toBe(true);
+    } finally {
+      globalThis.setImmediate = original;
+    }
+  });
+});

@@ -26,10 +26,16 @@ interface FakeTimer {
 /** The wall-clock start used when none is given: 2023-11-14T22:13:20.000Z. */
 export const FAKE_CLOCK_DEFAULT_NOW = 1_700_000_000_000;
 
+/**
+ * The host's `setImmediate`, captured when this module loads so that `advanceAsync` keeps working when a test
+ * later installs a timer-faking library (which would replace the global).
+ */
+const hostSetImmediate = globalThis.setImmediate;
+
 function flushMicrotasks(): Promise<void> {
   // A macrotask boundary runs every queued microtask, including chains that queue more microtasks.
   return new Promise((resolve) => {
-    setImmediate(resolve);
+    hostSetImmediate(resolve);
   });
 }
 
