@@ -54,9 +54,12 @@ export interface ContextOptions {
 /** Breadcrumbs kept per context; older ones are dropped. */
 export const MAX_BREADCRUMBS = 32;
 
+/** Longest breadcrumb operation name kept, in UTF-16 units; longer names are cut. */
+export const MAX_BREADCRUMB_OPERATION_LENGTH = 200;
+
 const TRAIL: unique symbol = Symbol('foundation.context.trail');
 
-const storage = new AsyncLocalStorage<FoundationContext>();
+const storage = new AsyncLocalStorage<FoundationContext | undefined>();
 
 /** Creates a new id suitable for correlation and operation ids (UUID v4). */
 export function newCorrelationId(): string {
@@ -64,8 +67,12 @@ export function newCorrelationId(): string {
 }
 
 function push(trail: Breadcrumb[], crumb: Breadcrumb): void {
-  if (trail.length >= MAX_BREADCRUMBS) trail.shift();
-  trail.push(crumb);
+  const bounded =
+    crumb.operation.length > MAX_BREADCRUMB_OPERATION_LENGTH
+      ? { ...crumb, operation: crumb.operation.slice(0, MAX_BREADCRUMB_OPERATION_LENGTH) }
+      : crumb;
+  while (trail.length >= MAX_BREADCRUMBS) trail.shift();
+  trail.push(bounded);
 }
 
 /**
@@ -129,4 +136,20 @@ export function addBreadcrumb(operation: string, metadata?: Record<string, unkno
       ? { operation, at: Date.now() }
       : { operation, at: Date.now(), metadata: Object.freeze({ ...metadata }) },
   );
+}
+
+/**
+ * Binds `fn` to the current context: whenever it is called later it runs in the context that was current
+ * here (or in none, if none was). Use it for callbacks that some other code calls back from its own async
+ * chain — `EventEmitter` listeners run in the context of whoever calls `emit`, not of whoever registered them;
+ * pooled connections and batching libraries call back in the context of the first caller.
+ *
+ * @example
+ * ```ts
+ * emitter.on('message', bindContext((msg) => log(currentCorrelationId(), msg)));
+ * ```
+ */
+export function bindContext<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
+  const ctx = storage.getStore();
+  return (...args: A): R => storage.run(ctx, fn, ...args);
 }

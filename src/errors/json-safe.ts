@@ -6,7 +6,8 @@
  * functions → `'[Function name]'`; symbols → `'Symbol(desc)'`; `Date` → ISO string; `URL` → href without its
  * password; `Error` → `{ name, message, code? }`; `Map` → object; `Set` → array; typed arrays and buffers →
  * `'[Uint8Array(n)]'`; boxed primitives → their primitive; objects with `toJSON` → their JSON form; circular
- * references → `'[Circular]'`; values nested deeper than `maxDepth` → `'[Truncated]'`; throwing getters and revoked proxies → `'[Unserializable]'`.
+ * references → `'[Circular]'`; values nested deeper than `maxDepth` → `'[Truncated]'`; throwing getters and
+ * revoked proxies → `'[Unserializable]'`.
  * `undefined` properties are dropped, `undefined` array items become `null` (as `JSON.stringify` does).
  * Long strings, arrays and objects are cut to their limits, marking the cut. The conversion is idempotent:
  * converting an already converted value returns an equal value.
