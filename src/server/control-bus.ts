@@ -33,6 +33,8 @@ export interface ControlBusOptions {
   heartbeatMs?: number;
   /** Folder of the dashboard files. Default: `public/` next to this module. */
   publicDir?: string;
+  /** On stop, connections still open after this many ms are cut. Default 1000. */
+  closeGraceMs?: number;
   /** Fastify's request logging (pino, to stdout). Default off. */
   logger?: boolean;
 }
@@ -85,6 +87,7 @@ interface ResolvedOptions {
   readonly streamRefreshMs: number;
   readonly heartbeatMs: number;
   readonly publicDir: string;
+  readonly closeGraceMs: number;
   readonly logger: boolean;
 }
 
@@ -105,6 +108,7 @@ function resolveOptions(options: ControlBusOptions): ResolvedOptions {
     streamRefreshMs: positiveInteger('streamRefreshMs', options.streamRefreshMs, 5000),
     heartbeatMs: positiveInteger('heartbeatMs', options.heartbeatMs, 15_000),
     publicDir: options.publicDir ?? publicDirectory(),
+    closeGraceMs: positiveInteger('closeGraceMs', options.closeGraceMs, 1000),
     logger: options.logger ?? false,
   };
 }
@@ -165,7 +169,16 @@ export function controlBusService(
         close() {
           closing ??= (async () => {
             stream.close();
-            await app.close();
+            // Connections that do not finish within the grace period (a client that stopped reading)
+            // are cut so that stopping never hangs.
+            const force = foundation.clock.setTimeout(() => {
+              app.server.closeAllConnections();
+            }, settings.closeGraceMs);
+            try {
+              await app.close();
+            } finally {
+              force.cancel();
+            }
             busStopped.emit({}, { foundation: foundation.name, port });
           })();
           return closing;

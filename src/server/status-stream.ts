@@ -132,7 +132,13 @@ export class StatusStream {
   /** Ends every stream, clears every timer and subscription. Idempotent; later clients get 503. */
   close(): void {
     this.#closed = true;
-    for (const response of [...this.#clients]) response.end();
+    for (const response of [...this.#clients]) {
+      // A stream's connection carries nothing else: once the end is flushed, close it rather than leave
+      // it to keep-alive (a server waiting for it would not stop).
+      response.end(() => {
+        response.socket?.destroy();
+      });
+    }
     this.#clients.clear();
     this.#deactivate();
   }
