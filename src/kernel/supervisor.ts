@@ -63,7 +63,7 @@ interface Entry {
   /** Consecutive failures, for the backoff delay. */
   failures: number;
   timer: TimerHandle | undefined;
-  /** A collateral restart waits for this service to run again before starting. */
+  /** A collateral of this failed service: it is not restarted while that service waits out its backoff. */
   waitingFor: string | undefined;
 }
 
@@ -466,7 +466,7 @@ export class Supervisor {
       if (entry === undefined || (entry.state !== 'pending' && entry.state !== 'waiting')) continue;
       const blocker = entry.waitingFor === undefined ? undefined : this.#entries.get(entry.waitingFor);
       const ready =
-        (blocker === undefined || blocker.state === 'running') &&
+        blocker?.state !== 'backoff' &&
         this.#graph.requiredOf(name).every((d) => this.#entries.get(d)?.state === 'running');
       if (!ready) {
         entry.state = 'waiting';
