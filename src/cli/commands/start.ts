@@ -1,0 +1,193 @@
+/**
+ * `foundation start`: runs a foundation with its control bus until SIGTERM / SIGINT, then stops it
+ * gracefully within `--shutdown-timeout` (exit 0), or exits 1 when it had to give up; a second signal
+ * exits at once.
+ *
+ * @module
+ */
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { createFoundation, SERVICES_NAMESPACE, type Foundation } from '../../app/foundation.js';
+import { FoundationError } from '../../errors/index.js';
+import { CONTROL_BUS_SERVICE, controlBusService, type ControlBus } from '../../server/index.js';
+import {
+  parseDuration,
+  parseFlags,
+  parseHost,
+  parseName,
+  parseNonEmpty,
+  parsePort,
+  pick,
+  type ParsedFlags,
+} from '../arguments.js';
+import { describeError, EXIT, type CliIo, type ExitCode } from '../cli-io.js';
+import type { Command } from '../command.js';
+
+/** Everything `foundation start` needs, resolved from flags and environment. */
+export interface StartSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly name: string;
+  readonly token: string | undefined;
+  readonly shutdownTimeoutMs: number;
+}
+
+/** Where `start` listens for shutdown signals; tests may pass their own. */
+export interface SignalSource {
+  /** Calls `handler` on each `signal`; returns a function that stops listening. */
+  on(signal: 'SIGTERM' | 'SIGINT', handler: () => void): () => void;
+}
+
+/** The process's signals. */
+export const processSignals: SignalSource = {
+  on(signal, handler) {
+    process.on(signal, handler);
+    return () => {
+      process.off(signal, handler);
+    };
+  },
+};
+
+const FLAGS = {
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'data-dir': { type: 'string' },
+  name: { type: 'string' },
+  token: { type: 'string' },
+  'shutdown-timeout': { type: 'string' },
+} as const;
+
+/** Resolves flags over environment over defaults, validating each (`FND_CLI_INVALID_ARGUMENT`). */
+export function resolveStartSettings(
+  flags: ParsedFlags,
+  env: Readonly<Record<string, string | undefined>>,
+): StartSettings {
+  const host = pick(flags, 'host', env, 'FOUNDATION_HOST');
+  const port = pick(flags, 'port', env, 'FOUNDATION_PORT');
+  const dataDir = pick(flags, 'data-dir', env, 'FOUNDATION_DATA_DIR');
+  const name = pick(flags, 'name', env, 'FOUNDATION_NAME');
+  const token = pick(flags, 'token', env, 'FOUNDATION_TOKEN');
+  const timeout = pick(flags, 'shutdown-timeout', env, 'FOUNDATION_SHUTDOWN_TIMEOUT');
+  return {
+    host: host === undefined ? '127.0.0.1' : parseHost(host.value, host.source),
+    port: port === undefined ? 4000 : parsePort(port.value, port.source),
+    dataDir: resolve(dataDir === undefined ? '.foundation' : parseNonEmpty(dataDir.value, dataDir.source)),
+    name: name === undefined ? 'foundation' : parseName(name.value, name.source),
+    token: token === undefined ? undefined : parseNonEmpty(token.value, token.source),
+    shutdownTimeoutMs: timeout === undefined ? 10_000 : parseDuration(timeout.value, timeout.source),
+  };
+}
+
+/**
+ * Waits for a shutdown signal (or an escalated failure), stops `foundation` and resolves to the exit code:
+ * 0 after a clean stop, 1 when stopping failed, timed out, was cut short by a second signal, or the
+ * supervisor escalated.
+ */
+export function runUntilSignal(
+  foundation: Foundation,
+  settings: Pick<StartSettings, 'shutdownTimeoutMs'>,
+  io: CliIo,
+  signals: SignalSource = processSignals,
+): Promise<ExitCode> {
+  return new Promise<ExitCode>((done) => {
+    let stopping = false;
+    let timer: NodeJS.Timeout | undefined;
+    const removers: Array<() => void> = [];
+    const finish = (code: ExitCode): void => {
+      if (timer !== undefined) clearTimeout(timer);
+      for (const remove of removers) remove();
+      done(code);
+    };
+    const stop = (reason: string, cleanCode: ExitCode): void => {
+      stopping = true;
+      // Until the stop completes, an unexpected exit is a failed shutdown.
+      process.exitCode = EXIT.failure;
+      io.out(`foundation ${foundation.name} ${reason}; stopping (timeout ${settings.shutdownTimeoutMs} ms)`);
+      timer = setTimeout(() => {
+        const error = new FoundationError('FND_LIFECYCLE_STOP_TIMEOUT', {
+          message: `Foundation ${foundation.name} did not stop within ${settings.shutdownTimeoutMs} ms; exiting`,
+        });
+        io.err(`foundation: ${describeError(error)}`);
+        finish(EXIT.failure);
+      }, settings.shutdownTimeoutMs);
+      timer.unref();
+      foundation.stop().then(
+        () => {
+          io.out(`foundation ${foundation.name} stopped`);
+          finish(cleanCode);
+        },
+        (error: unknown) => {
+          io.err(`foundation: ${describeError(error)}`);
+          finish(EXIT.failure);
+        },
+      );
+    };
+    const onSignal = (signal: 'SIGTERM' | 'SIGINT'): void => {
+      if (stopping) {
+        io.err(`foundation: second ${signal}; exiting at once`);
+        finish(EXIT.failure);
+        return;
+      }
+      stop(`received ${signal}`, EXIT.ok);
+    };
+    removers.push(
+      signals.on('SIGTERM', () => {
+        onSignal('SIGTERM');
+      }),
+      signals.on('SIGINT', () => {
+        onSignal('SIGINT');
+      }),
+      foundation.supervisor.on('escalated', ({ error }) => {
+        io.err(`foundation: ${describeError(error)}`);
+        if (!stopping) stop('escalated a failure', EXIT.failure);
+      }),
+    );
+  });
+}
+
+/** The `start` command. */
+export const startCommand: Command = {
+  name: 'start',
+  summary: 'Run a foundation node with its control bus and dashboard',
+  help: [
+    'Usage: foundation start [--host H] [--port P] [--data-dir D] [--name N] [--token T] [--shutdown-timeout T]',
+    '',
+    'Starts a foundation and its control bus, prints "foundation <name> listening on <url>", and runs until',
+    'SIGTERM or SIGINT. A second signal exits at once.',
+    '',
+    'Options (flags win over environment variables):',
+    '  --host H              interface to listen on (FOUNDATION_HOST; default 127.0.0.1)',
+    '  --port P              TCP port, 0 for any free port (FOUNDATION_PORT; default 4000)',
+    '  --data-dir D          local state directory, created if missing (FOUNDATION_DATA_DIR; default ./.foundation)',
+    '  --name N              node name shown on the dashboard (FOUNDATION_NAME; default foundation)',
+    '  --token T             bearer token for mutating requests (FOUNDATION_TOKEN; prefer the variable)',
+    '  --shutdown-timeout T  graceful stop limit, e.g. 10s or 500ms (FOUNDATION_SHUTDOWN_TIMEOUT; default 10s)',
+    '',
+    'Exit codes: 0 stopped cleanly, 1 failed to start or had to force the stop, 2 bad arguments.',
+  ].join('\n'),
+  async run(args, io) {
+    const settings = resolveStartSettings(parseFlags('start', args, FLAGS), io.env);
+    try {
+      await mkdir(settings.dataDir, { recursive: true });
+    } catch (error) {
+      throw new FoundationError('FND_SYSTEM_INITIALIZATION_FAILED', {
+        message: `Cannot create the data directory ${settings.dataDir}`,
+        context: { dataDir: settings.dataDir },
+        cause: error,
+      });
+    }
+    const foundation = createFoundation({ name: settings.name, dataDir: settings.dataDir });
+    foundation.add(
+      controlBusService(foundation, {
+        host: settings.host,
+        port: settings.port,
+        ...(settings.token === undefined ? {} : { token: settings.token }),
+      }),
+    );
+    await foundation.start();
+    const bus = foundation.registry.get<ControlBus>(SERVICES_NAMESPACE, CONTROL_BUS_SERVICE);
+    io.out(`foundation ${settings.name} listening on ${bus.url}`);
+    return runUntilSignal(foundation, settings, io);
+  },
+};
