@@ -4,6 +4,9 @@
  * @module @elixirscope/foundation/kernel
  */
 export * from './clock.js';
+export * from './dependency-graph.js';
+export * from './restart-intensity.js';
 export * from './service.js';
+export * from './supervisor.js';
 export * from './telemetry.js';
 export * from './typed-events.js';

@@ -1,13 +1,13 @@
 /**
- * Helpers of the supervisor: calls into service code bounded by a clock timer, service definition checks
- * and health aggregation.
+ * Helpers of the supervisor: calls into service code bounded by a clock timer, option defaults, service
+ * definition checks and health checks.
  *
  * @module
  */
 import { FoundationError } from '../errors/index.js';
-import type { Clock } from './clock.js';
+import { systemClock, type Clock } from './clock.js';
 import type { HealthStatus, Service } from './service.js';
-import type { RestartPolicy, ServiceHealth } from './supervisor-types.js';
+import type { RestartPolicy, RestartStrategy, ServiceHealth, SupervisorOptions } from './supervisor-types.js';
 
 /** Outcome of a {@link boundedCall}. `late` is the still-pending promise of a call that timed out. */
 export type BoundedOutcome<T> =
@@ -137,4 +137,48 @@ export async function checkServiceHealth(
         : { name, status };
     }
   }
+}
+
+/** {@link SupervisorOptions} with defaults applied. */
+export interface ResolvedSupervisorOptions {
+  readonly clock: Clock;
+  readonly strategy: RestartStrategy;
+  readonly maxRestarts: number;
+  readonly withinMs: number;
+  readonly stopTimeoutMs: number;
+  readonly startTimeoutMs: number;
+  readonly backoff: { readonly initial: number; readonly max: number };
+}
+
+/** Applies defaults; throws `FND_CONFIG_INVALID_VALUE` on a negative or non-finite duration. */
+export function resolveSupervisorOptions(options: SupervisorOptions): ResolvedSupervisorOptions {
+  const resolved: ResolvedSupervisorOptions = {
+    clock: options.clock ?? systemClock,
+    strategy: options.strategy ?? 'one_for_one',
+    maxRestarts: options.maxRestarts ?? 3,
+    withinMs: options.withinMs ?? 5000,
+    stopTimeoutMs: options.stopTimeoutMs ?? 5000,
+    startTimeoutMs: options.startTimeoutMs ?? 30_000,
+    backoff: options.restartBackoffMs ?? { initial: 10, max: 5000 },
+  };
+  for (const [key, value] of Object.entries({
+    stopTimeoutMs: resolved.stopTimeoutMs,
+    startTimeoutMs: resolved.startTimeoutMs,
+    'restartBackoffMs.initial': resolved.backoff.initial,
+    'restartBackoffMs.max': resolved.backoff.max,
+  })) {
+    if (!Number.isFinite(value) || value < 0) {
+      throw new FoundationError('FND_CONFIG_INVALID_VALUE', {
+        message: `Supervisor option ${key} must be a non-negative number`,
+        context: { option: key, value },
+      });
+    }
+  }
+  if (!['one_for_one', 'rest_for_one'].includes(resolved.strategy)) {
+    throw new FoundationError('FND_CONFIG_INVALID_VALUE', {
+      message: 'Supervisor option strategy must be one_for_one or rest_for_one',
+      context: { option: 'strategy', value: resolved.strategy },
+    });
+  }
+  return resolved;
 }

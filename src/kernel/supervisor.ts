@@ -9,24 +9,20 @@
  * @module
  */
 import { FoundationError } from '../errors/index.js';
-import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import type { Clock } from './clock.js';
 import { DependencyGraph } from './dependency-graph.js';
 import { RestartIntensity } from './restart-intensity.js';
-import type { Service, ServiceContext } from './service.js';
+import type { Service } from './service.js';
+import { SupervisedService, type ServiceRuntime } from './supervised-service.js';
 import {
-  boundedCall,
-  checkServiceHealth,
   errorMessage,
+  resolveSupervisorOptions,
   validateService,
   worstStatus,
+  type ResolvedSupervisorOptions,
 } from './supervisor-calls.js';
 import type {
   RestartPolicy,
-  RestartStrategy,
-  ServiceHealth,
-  ServiceLastError,
-  ServiceState,
-  ServiceStatus,
   SupervisorEvents,
   SupervisorHealth,
   SupervisorOptions,
@@ -48,25 +44,6 @@ const TELEMETRY = {
 
 const noop = (): void => undefined;
 
-interface Entry {
-  readonly service: Service;
-  readonly policy: RestartPolicy;
-  state: ServiceState;
-  instance: unknown;
-  /** Incremented per start attempt; a `fail()` from an older generation is stale. */
-  generation: number;
-  controller: AbortController | undefined;
-  restarts: number;
-  startedAt: number | undefined;
-  startedMono: number | undefined;
-  lastError: ServiceLastError | undefined;
-  /** Consecutive failures, for the backoff delay. */
-  failures: number;
-  timer: TimerHandle | undefined;
-  /** A collateral of this failed service: it is not restarted while that service waits out its backoff. */
-  waitingFor: string | undefined;
-}
-
 /**
  * Supervises {@link Service}s. See `docs/lifecycle.md`.
  *
@@ -74,20 +51,23 @@ interface Entry {
  * ```ts
  * const supervisor = new Supervisor({ maxRestarts: 3, withinMs: 5000 });
  * supervisor.add({ name: 'db', start: () => connect(), stop: (db) => db.close() });
- * supervisor.add({ name: 'http', dependencies: ['db'], start: (ctx) => serve(ctx.dependency('db')), stop: (s) => s.close() });
+ * supervisor.add({
+ *   name: 'http',
+ *   dependencies: ['db'],
+ *   start: (ctx) => serve(ctx.dependency('db')),
+ *   stop: (server) => server.close(),
+ * });
  * await supervisor.start();
  * await supervisor.stop();
  * ```
  */
 export class Supervisor {
+  readonly #options: ResolvedSupervisorOptions;
   readonly #clock: Clock;
-  readonly #strategy: RestartStrategy;
   readonly #intensity: RestartIntensity;
-  readonly #stopTimeoutMs: number;
-  readonly #startTimeoutMs: number;
-  readonly #backoff: { readonly initial: number; readonly max: number };
+  readonly #runtime: ServiceRuntime;
   readonly #graph = new DependencyGraph();
-  readonly #entries = new Map<string, Entry>();
+  readonly #units = new Map<string, SupervisedService>();
   readonly #events = new TypedEvents<SupervisorEvents>();
   #state: SupervisorState = 'idle';
   #escalated: FoundationError | undefined;
@@ -95,30 +75,20 @@ export class Supervisor {
   #starting: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
 
-  /** Creates an idle supervisor; nothing runs until {@link Supervisor.start}. */
+  /** Creates an idle supervisor; nothing runs until {@link Supervisor.start}. Checks the options. */
   constructor(options: SupervisorOptions = {}) {
-    this.#clock = options.clock ?? systemClock;
-    this.#strategy = options.strategy ?? 'one_for_one';
-    this.#intensity = new RestartIntensity({
-      maxRestarts: options.maxRestarts ?? 3,
-      withinMs: options.withinMs ?? 5000,
-    });
-    this.#stopTimeoutMs = options.stopTimeoutMs ?? 5000;
-    this.#startTimeoutMs = options.startTimeoutMs ?? 30_000;
-    this.#backoff = options.restartBackoffMs ?? { initial: 10, max: 5000 };
-    for (const [key, value] of Object.entries({
-      stopTimeoutMs: this.#stopTimeoutMs,
-      startTimeoutMs: this.#startTimeoutMs,
-      'restartBackoffMs.initial': this.#backoff.initial,
-      'restartBackoffMs.max': this.#backoff.max,
-    })) {
-      if (!Number.isFinite(value) || value < 0) {
-        throw new FoundationError('FND_CONFIG_INVALID_VALUE', {
-          message: `Supervisor option ${key} must be a non-negative number`,
-          context: { option: key, value },
-        });
-      }
-    }
+    this.#options = resolveSupervisorOptions(options);
+    this.#clock = this.#options.clock;
+    this.#intensity = new RestartIntensity(this.#options);
+    this.#runtime = {
+      clock: this.#clock,
+      startTimeoutMs: this.#options.startTimeoutMs,
+      stopTimeoutMs: this.#options.stopTimeoutMs,
+      fail: (unit, generation, error) => {
+        this.#onFail(unit, generation, error);
+      },
+      instance: (name) => this.instance(name),
+    };
   }
 
   /** Current state of the supervisor. */
@@ -147,7 +117,7 @@ export class Supervisor {
         throw error;
       }
     }
-    this.#entries.set(svc.name, newEntry(svc, policy));
+    this.#units.set(svc.name, new SupervisedService(svc, policy, this.#runtime));
     if (live) this.#enqueue(() => this.#startReady()).catch(noop);
   }
 
@@ -157,15 +127,13 @@ export class Supervisor {
    */
   remove(name: string): Promise<void> {
     return this.#enqueue(async () => {
-      const entry = this.#entries.get(name);
-      if (entry === undefined) return;
-      entry.timer?.cancel();
-      entry.timer = undefined;
-      const dependants = this.#graph.dependantsOf(name);
-      const up = dependants.filter((d) => this.#entries.get(d)?.state === 'running');
+      const unit = this.#units.get(name);
+      if (unit === undefined) return;
+      unit.cancelTimer();
+      const up = this.#graph.dependantsOf(name).filter((d) => this.#units.get(d)?.state === 'running');
       await this.#takeDown([name, ...up]);
       for (const d of up) this.#markWaiting(d, name);
-      this.#entries.delete(name);
+      this.#units.delete(name);
       this.#graph.remove(name);
     });
   }
@@ -193,11 +161,11 @@ export class Supervisor {
     this.#state = 'starting';
     this.#escalated = undefined;
     this.#intensity.reset();
-    for (const entry of this.#entries.values()) {
-      entry.state = 'pending';
-      entry.restarts = 0;
-      entry.failures = 0;
-      entry.waitingFor = undefined;
+    for (const unit of this.#units.values()) {
+      unit.state = 'pending';
+      unit.restarts = 0;
+      unit.failures = 0;
+      unit.waitingFor = undefined;
     }
     const starting = this.#enqueue(() => this.#startAll(order));
     this.#starting = starting.finally(() => {
@@ -219,9 +187,9 @@ export class Supervisor {
     this.#cancelTimers();
     if (!wasFailed) this.#state = 'stopping';
     const stopping = this.#enqueue(async () => {
-      await this.#takeDown(this.#entries.keys());
-      for (const entry of this.#entries.values()) {
-        if (entry.state !== 'failed' && entry.state !== 'stopped') entry.state = 'stopped';
+      await this.#takeDown(this.#units.keys());
+      for (const unit of this.#units.values()) {
+        if (unit.state !== 'failed' && unit.state !== 'stopped') unit.state = 'stopped';
       }
       if (!wasFailed) this.#state = 'stopped';
     });
@@ -250,33 +218,15 @@ export class Supervisor {
 
   /** A snapshot of the supervisor and every service, in start order. */
   status(): SupervisorStatus {
-    const now = this.#clock.monotonic();
-    const services = this.#order().flatMap((name): ServiceStatus[] => {
-      const e = this.#entries.get(name);
-      if (e === undefined) return [];
-      const running = e.state === 'running' && e.startedMono !== undefined;
-      return [
-        {
-          name,
-          state: e.state,
-          restarts: e.restarts,
-          startedAt: running ? e.startedAt : undefined,
-          uptimeMs: running ? now - (e.startedMono as number) : 0,
-          lastError: e.lastError,
-          dependencies: [...(e.service.dependencies ?? [])],
-          optionalDependencies: [...(e.service.optionalDependencies ?? [])],
-          restartPolicy: e.policy,
-        },
-      ];
-    });
+    const services = this.#order().flatMap((name) => this.#units.get(name)?.status() ?? []);
     return { state: this.#state, escalated: this.#escalated, services };
   }
 
   /** The running instance of `name` (what its `start` resolved to), or `undefined`. */
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the type
   instance<T = unknown>(name: string): T | undefined {
-    const entry = this.#entries.get(name);
-    return entry?.state === 'running' ? (entry.instance as T) : undefined;
+    const unit = this.#units.get(name);
+    return unit?.state === 'running' ? (unit.instance as T) : undefined;
   }
 
   /**
@@ -286,14 +236,7 @@ export class Supervisor {
    */
   async health(options: { readonly timeoutMs?: number } = {}): Promise<SupervisorHealth> {
     const timeoutMs = options.timeoutMs ?? 5000;
-    const checks = this.#order().flatMap((name): Promise<ServiceHealth>[] => {
-      const e = this.#entries.get(name);
-      if (e === undefined) return [];
-      if (e.state !== 'running') {
-        return [Promise.resolve({ name, status: 'unhealthy', message: `service is ${e.state}` })];
-      }
-      return [checkServiceHealth(this.#clock, timeoutMs, e.service, e.instance)];
-    });
+    const checks = this.#order().flatMap((name) => this.#units.get(name)?.health(timeoutMs) ?? []);
     const services = await Promise.all(checks);
     const status =
       this.#state !== 'running' || this.#escalated !== undefined
@@ -325,10 +268,10 @@ export class Supervisor {
   async #startAll(order: readonly string[]): Promise<void> {
     const started: string[] = [];
     for (const name of order) {
-      const entry = this.#entries.get(name);
+      const unit = this.#units.get(name);
       if (!this.#isStarting()) break;
-      if (entry === undefined) continue;
-      const error = await this.#startEntry(name, entry);
+      if (unit === undefined) continue;
+      const error = await this.#startUnit(unit);
       if (error !== undefined) {
         await this.#takeDown(started);
         if (this.#isStarting()) this.#state = 'failed';
@@ -347,93 +290,25 @@ export class Supervisor {
     await this.#startReady();
   }
 
-  /** Starts one entry; resolves to `undefined` on success or to the `FND_LIFECYCLE_START_FAILED` error. */
-  async #startEntry(name: string, entry: Entry): Promise<FoundationError | undefined> {
-    const generation = ++entry.generation;
-    const controller = new AbortController();
-    entry.controller = controller;
-    entry.state = 'starting';
-    entry.waitingFor = undefined;
+  /** Starts one unit, then emits and tells running optional dependants. Resolves to the start error, if any. */
+  async #startUnit(unit: SupervisedService): Promise<FoundationError | undefined> {
+    const name = unit.name;
     this.#events.emit('service_starting', { name });
-    const ctx: ServiceContext = {
-      signal: controller.signal,
-      fail: (error) => {
-        this.#onFail(name, entry, generation, error);
-      },
-      dependency: ((dep: string) => this.#dependencyFor(entry, dep)) as ServiceContext['dependency'],
-    };
     const began = this.#clock.monotonic();
-    const service = entry.service;
-    const outcome = await boundedCall(this.#clock, this.#startTimeoutMs, () => service.start(ctx));
-    if (outcome.kind === 'ok') {
-      const startedMono = this.#clock.monotonic();
-      entry.instance = outcome.value;
-      entry.state = 'running';
-      entry.startedAt = this.#clock.now();
-      entry.startedMono = startedMono;
-      TELEMETRY.started.emit({ duration: startedMono - began }, { service: name });
-      this.#events.emit('service_started', { name, instance: outcome.value, restarts: entry.restarts });
-      for (const d of this.#graph.optionalDependantsOf(name)) {
-        const dependant = this.#entries.get(d);
-        if (dependant?.state !== 'running') continue;
-        try {
-          dependant.service.onDependencyUp?.(dependant.instance, name, outcome.value);
-        } catch {
-          // A throwing notification must not break the supervisor.
-        }
+    const error = await unit.start();
+    if (error !== undefined) return error;
+    TELEMETRY.started.emit({ duration: this.#clock.monotonic() - began }, { service: name });
+    this.#events.emit('service_started', { name, instance: unit.instance, restarts: unit.restarts });
+    for (const d of this.#graph.optionalDependantsOf(name)) {
+      const dependant = this.#units.get(d);
+      if (dependant?.state !== 'running') continue;
+      try {
+        dependant.service.onDependencyUp?.(dependant.instance, name, unit.instance);
+      } catch {
+        // A throwing notification must not break the supervisor.
       }
-      return undefined;
     }
-    controller.abort();
-    this.#clear(entry, 'failed');
-    const timedOut = outcome.kind === 'timeout';
-    if (timedOut) {
-      // The start may still finish: release what it acquired.
-      void outcome.late.then(
-        (instance) => boundedCall(this.#clock, this.#stopTimeoutMs, () => service.stop(instance)),
-        noop,
-      );
-    }
-    const error = new FoundationError('FND_LIFECYCLE_START_FAILED', {
-      message: timedOut
-        ? `Service "${name}" did not start within ${this.#startTimeoutMs} ms`
-        : `Service "${name}" failed to start: ${errorMessage(outcome.error)}`,
-      context: timedOut ? { service: name, timeoutMs: this.#startTimeoutMs } : { service: name },
-      ...(timedOut ? {} : { cause: outcome.error }),
-    });
-    this.#recordError(entry, error);
-    return error;
-  }
-
-  /** Stops one running entry (bounded); it ends `stopped`. */
-  async #stopEntry(name: string, entry: Entry): Promise<void> {
-    entry.state = 'stopping';
-    entry.controller?.abort();
-    const instance = entry.instance;
-    const service = entry.service;
-    const outcome = await boundedCall(this.#clock, this.#stopTimeoutMs, () => service.stop(instance));
-    if (outcome.kind === 'timeout') {
-      outcome.late.catch(noop);
-      this.#recordError(
-        entry,
-        new FoundationError('FND_LIFECYCLE_STOP_TIMEOUT', {
-          message: `Service "${name}" did not stop within ${this.#stopTimeoutMs} ms`,
-          context: { service: name, timeoutMs: this.#stopTimeoutMs },
-        }),
-      );
-    } else if (outcome.kind === 'error') {
-      this.#recordError(
-        entry,
-        new FoundationError('FND_LIFECYCLE_STOP_FAILED', {
-          message: `Service "${name}" failed to stop: ${errorMessage(outcome.error)}`,
-          context: { service: name },
-          cause: outcome.error,
-        }),
-      );
-    }
-    this.#clear(entry, 'stopped');
-    TELEMETRY.stopped.emit({ count: 1 }, { service: name });
-    this.#events.emit('service_stopped', { name });
+    return undefined;
   }
 
   /** Stops the running ones of `names` in reverse start order, telling optional dependants outside the set. */
@@ -443,10 +318,10 @@ export class Supervisor {
       .filter((n) => set.has(n))
       .reverse();
     for (const name of order) {
-      const entry = this.#entries.get(name);
-      if (entry?.state !== 'running') continue;
+      const unit = this.#units.get(name);
+      if (unit?.state !== 'running') continue;
       for (const d of this.#graph.optionalDependantsOf(name)) {
-        const dependant = this.#entries.get(d);
+        const dependant = this.#units.get(d);
         if (set.has(d) || dependant?.state !== 'running') continue;
         try {
           dependant.service.onDependencyDown?.(dependant.instance, name);
@@ -454,7 +329,9 @@ export class Supervisor {
           // A throwing notification must not break the supervisor.
         }
       }
-      await this.#stopEntry(name, entry);
+      await unit.stop();
+      TELEMETRY.stopped.emit({ count: 1 }, { service: name });
+      this.#events.emit('service_stopped', { name });
     }
   }
 
@@ -462,91 +339,91 @@ export class Supervisor {
   async #startReady(): Promise<void> {
     for (const name of this.#order()) {
       if (this.#state !== 'running') return;
-      const entry = this.#entries.get(name);
-      if (entry === undefined || (entry.state !== 'pending' && entry.state !== 'waiting')) continue;
-      const blocker = entry.waitingFor === undefined ? undefined : this.#entries.get(entry.waitingFor);
+      const unit = this.#units.get(name);
+      if (unit === undefined || (unit.state !== 'pending' && unit.state !== 'waiting')) continue;
+      const blocker = unit.waitingFor === undefined ? undefined : this.#units.get(unit.waitingFor);
       const ready =
         blocker?.state !== 'backoff' &&
-        this.#graph.requiredOf(name).every((d) => this.#entries.get(d)?.state === 'running');
+        this.#graph.requiredOf(name).every((d) => this.#units.get(d)?.state === 'running');
       if (!ready) {
-        entry.state = 'waiting';
+        unit.state = 'waiting';
         continue;
       }
-      const error = await this.#startEntry(name, entry);
-      if (error !== undefined) await this.#failEntry(name, entry, error);
+      const error = await this.#startUnit(unit);
+      if (error !== undefined) await this.#failUnit(unit, error);
     }
   }
 
-  #onFail(name: string, entry: Entry, generation: number, error: unknown): void {
-    if (this.#entries.get(name) !== entry || entry.generation !== generation) return; // stale instance
+  #onFail(unit: SupervisedService, generation: number, error: unknown): void {
+    if (this.#units.get(unit.name) !== unit || unit.generation !== generation) return; // stale instance
     if (this.#state !== 'running' && this.#state !== 'starting') return;
     this.#enqueue(async () => {
-      if (this.#state !== 'running' || entry.generation !== generation || entry.state !== 'running') return;
+      if (this.#state !== 'running' || unit.generation !== generation || unit.state !== 'running') return;
       const failure = new FoundationError('FND_LIFECYCLE_SERVICE_FAILED', {
-        message: `Service "${name}" failed: ${errorMessage(error)}`,
-        context: { service: name },
+        message: `Service "${unit.name}" failed: ${errorMessage(error)}`,
+        context: { service: unit.name },
         cause: error,
       });
-      await this.#failEntry(name, entry, failure);
+      await this.#failUnit(unit, failure);
     }).catch(noop);
   }
 
-  /** Handles a failure of a running entry or a failed (re)start: take down, then restart or escalate. */
-  async #failEntry(name: string, entry: Entry, error: FoundationError): Promise<void> {
+  /** Handles a failure of a running unit or a failed (re)start: take down, then restart or escalate. */
+  async #failUnit(unit: SupervisedService, error: FoundationError): Promise<void> {
+    const { name } = unit;
+    const { backoff, strategy } = this.#options;
     const now = this.#clock.monotonic();
-    if (entry.startedMono !== undefined && now - entry.startedMono >= this.#backoff.max) entry.failures = 0;
-    this.#recordError(entry, error);
-    const willRestart = entry.policy !== 'temporary';
+    if (unit.startedMono !== undefined && now - unit.startedMono >= backoff.max) unit.failures = 0;
+    unit.recordError(error);
+    const willRestart = unit.policy !== 'temporary';
     TELEMETRY.failed.emit({ count: 1 }, { service: name, code: error.code, willRestart });
     this.#events.emit('service_failed', { name, error, willRestart });
     const order = this.#order();
-    const later = order.slice(order.indexOf(name) + 1);
     const collateral = new Set(this.#graph.dependantsOf(name));
-    if (this.#strategy === 'rest_for_one' && willRestart) for (const n of later) collateral.add(n);
-    const up = [...collateral].filter((n) => this.#entries.get(n)?.state === 'running');
+    if (strategy === 'rest_for_one' && willRestart) {
+      for (const n of order.slice(order.indexOf(name) + 1)) collateral.add(n);
+    }
+    const up = [...collateral].filter((n) => this.#units.get(n)?.state === 'running');
     await this.#takeDown([name, ...up]);
     for (const n of up) this.#markWaiting(n, name);
-    entry.state = 'failed';
+    unit.state = 'failed';
     if (!willRestart || this.#state !== 'running') return;
     if (!this.#intensity.record(this.#clock.monotonic())) {
       await this.#escalate(name, error);
       return;
     }
-    const delay = Math.min(this.#backoff.max, this.#backoff.initial * 2 ** entry.failures);
-    entry.failures++;
-    entry.state = 'backoff';
-    entry.timer = this.#clock.setTimeout(() => {
-      entry.timer = undefined;
-      this.#enqueue(() => this.#restart(name, entry)).catch(noop);
+    const delay = Math.min(backoff.max, backoff.initial * 2 ** unit.failures);
+    unit.failures++;
+    unit.state = 'backoff';
+    unit.timer = this.#clock.setTimeout(() => {
+      unit.timer = undefined;
+      this.#enqueue(() => this.#restart(unit)).catch(noop);
     }, delay);
   }
 
-  async #restart(name: string, entry: Entry): Promise<void> {
-    if (this.#state !== 'running' || this.#entries.get(name) !== entry || entry.state !== 'backoff') return;
-    entry.restarts++;
-    TELEMETRY.restart.emit({ restarts: entry.restarts }, { service: name });
-    entry.state = 'waiting';
-    entry.waitingFor = undefined;
+  async #restart(unit: SupervisedService): Promise<void> {
+    if (this.#state !== 'running' || this.#units.get(unit.name) !== unit || unit.state !== 'backoff') return;
+    unit.restarts++;
+    TELEMETRY.restart.emit({ restarts: unit.restarts }, { service: unit.name });
+    unit.state = 'waiting';
+    unit.waitingFor = undefined;
     await this.#startReady();
   }
 
   async #escalate(name: string, cause: FoundationError): Promise<void> {
+    const { maxRestarts, withinMs } = this.#options;
     const error = new FoundationError('FND_LIFECYCLE_RESTART_INTENSITY', {
-      message: `More than ${this.#intensity.maxRestarts} restarts within ${this.#intensity.withinMs} ms (last: "${name}"); escalated`,
-      context: {
-        service: name,
-        maxRestarts: this.#intensity.maxRestarts,
-        withinMs: this.#intensity.withinMs,
-      },
+      message: `More than ${maxRestarts} restarts within ${withinMs} ms (last: "${name}"); escalated`,
+      context: { service: name, maxRestarts, withinMs },
       cause,
     });
     this.#state = 'failed';
     this.#escalated = error;
     this.#cancelTimers();
-    await this.#takeDown(this.#entries.keys());
-    for (const entry of this.#entries.values()) {
-      if (entry.state === 'backoff') entry.state = 'failed';
-      else if (entry.state !== 'failed') entry.state = 'stopped';
+    await this.#takeDown(this.#units.keys());
+    for (const unit of this.#units.values()) {
+      if (unit.state === 'backoff') unit.state = 'failed';
+      else if (unit.state !== 'failed') unit.state = 'stopped';
     }
     TELEMETRY.escalated.emit({ count: 1 }, { service: name, code: error.code });
     this.#events.emit('escalated', { error });
@@ -557,57 +434,14 @@ export class Supervisor {
     return this.#state === 'starting';
   }
 
-  /** Drops the instance of an entry that is no longer running. */
-  #clear(entry: Entry, state: ServiceState): void {
-    entry.state = state;
-    entry.instance = undefined;
-    entry.controller = undefined;
-    entry.startedAt = undefined;
-    entry.startedMono = undefined;
-  }
-
   #markWaiting(name: string, blocker: string): void {
-    const entry = this.#entries.get(name);
-    if (entry === undefined) return;
-    entry.state = 'waiting';
-    entry.waitingFor = blocker;
+    const unit = this.#units.get(name);
+    if (unit === undefined) return;
+    unit.state = 'waiting';
+    unit.waitingFor = blocker;
   }
 
   #cancelTimers(): void {
-    for (const entry of this.#entries.values()) {
-      entry.timer?.cancel();
-      entry.timer = undefined;
-    }
+    for (const unit of this.#units.values()) unit.cancelTimer();
   }
-
-  #recordError(entry: Entry, error: FoundationError): void {
-    entry.lastError = { code: error.code, message: error.message, at: this.#clock.now() };
-  }
-
-  #dependencyFor(entry: Entry, dep: string): unknown {
-    const declared =
-      (entry.service.dependencies?.includes(dep) ?? false) ||
-      (entry.service.optionalDependencies?.includes(dep) ?? false);
-    if (!declared) return undefined;
-    const target = this.#entries.get(dep);
-    return target?.state === 'running' ? target.instance : undefined;
-  }
-}
-
-function newEntry(service: Service, policy: RestartPolicy): Entry {
-  return {
-    service,
-    policy,
-    state: 'pending',
-    instance: undefined,
-    generation: 0,
-    controller: undefined,
-    restarts: 0,
-    startedAt: undefined,
-    startedMono: undefined,
-    lastError: undefined,
-    failures: 0,
-    timer: undefined,
-    waitingFor: undefined,
-  };
 }
