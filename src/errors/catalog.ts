@@ -406,7 +406,7 @@ export const ERROR_CATALOG = {
     'validation',
     'low',
     'no_retry',
-    2,
+    400,
     'Invalid command-line argument',
   ),
 

@@ -187,7 +187,10 @@ describe('child contexts', () => {
     const ctx = createContext();
     expect(ctx.correlationId).toMatch(/^[0-9a-f-]{36}$/);
     expect(ctx.causationId).toBeUndefined();
-    expect(Object.isFrozen(ctx)).toBe(true);
+    expect(() => {
+      (ctx as { correlationId: string }).correlationId = 'tampered';
+    }).toThrow(TypeError);
+    expect(ctx.correlationId).not.toBe('tampered');
     expect(Object.isFrozen(ctx.metadata)).toBe(true);
   });
 

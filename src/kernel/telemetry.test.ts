@@ -55,9 +55,9 @@ describe('telemetryEvent', () => {
   });
 
   it('rejects names that do not follow <area>:<event>', () => {
-    expect(() => telemetryEvent('NoArea')).toThrow(TypeError);
-    expect(() => telemetryEvent('area:')).toThrow(TypeError);
-    expect(() => telemetryEvent('Area:Event')).toThrow(TypeError);
+    for (const bad of ['NoArea', 'area:', 'Area:Event', '', 'a b:c']) {
+      expect(() => telemetryEvent(bad)).toThrow(expect.objectContaining({ code: 'FND_DATA_INVALID_INPUT' }));
+    }
   });
 });
 

@@ -10,6 +10,7 @@
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { currentContext } from '../errors/context.js';
+import { FoundationError } from '../errors/foundation-error.js';
 
 /** Measurements of an event: numbers only (durations in ms, counts, sizes in bytes). */
 export type Measurements = Readonly<Record<string, number>>;
@@ -57,7 +58,10 @@ export function channelName(name: string): string {
 
 function assertName(name: string): void {
   if (!NAME_PATTERN.test(name)) {
-    throw new TypeError(`telemetry name must look like "<area>:<event>" (lowercase), got "${name}"`);
+    throw new FoundationError('FND_DATA_INVALID_INPUT', {
+      message: `Telemetry name must look like "<area>:<event>" (lowercase), got "${name.slice(0, 100)}"`,
+      context: { name: name.slice(0, 100) },
+    });
   }
 }
 

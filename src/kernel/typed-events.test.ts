@@ -19,7 +19,7 @@ describe('TypedEvents', () => {
   });
 
   it('isolates a throwing listener and reports it', () => {
-    const reported: Array<[unknown, string]> = [];
+    const reported: Array<[unknown, keyof Events]> = [];
     const events = new TypedEvents<Events>((error, event) => reported.push([error, event]));
     const seen: string[] = [];
     const bug = new Error('listener bug');
