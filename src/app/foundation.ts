@@ -1,0 +1,210 @@
+/**
+ * `createFoundation()`: the composition root. It wires the registry and the supervisor (and, in later
+ * capabilities, storage, config, events…) into one instance with `start()`, `stop()`, `status()`,
+ * `health()` and `Symbol.asyncDispose`. Two instances in one process share nothing.
+ *
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import { FoundationError } from '../errors/index.js';
+import { systemClock, type Clock } from '../kernel/clock.js';
+import type { HealthStatus, Service } from '../kernel/service.js';
+import { telemetryEvent } from '../kernel/telemetry.js';
+import {
+  Supervisor,
+  type RestartPolicy,
+  type RestartStrategy,
+  type ServiceStatus,
+  type SupervisorState,
+} from '../kernel/supervisor.js';
+import { ServiceRegistry } from '../registry/index.js';
+
+/** Options for {@link createFoundation}. All are optional. */
+export interface FoundationOptions {
+  /** Human name of this node, shown on the dashboard. Defaults to `foundation`. */
+  name?: string;
+  /** Directory for the embedded store and other local state. Defaults to `./.foundation`. */
+  dataDir?: string;
+  /** Services to supervise, in addition to those added later with {@link Foundation.add}. */
+  services?: readonly Service[];
+  /** Clock for every time-dependent part (tests pass a fake clock). */
+  clock?: Clock;
+  /** Supervisor settings: restart strategy and intensity, stop timeout. */
+  supervisor?: {
+    strategy?: RestartStrategy;
+    maxRestarts?: number;
+    withinMs?: number;
+    stopTimeoutMs?: number;
+    startTimeoutMs?: number;
+  };
+}
+
+/** Lifecycle state of a foundation. */
+export type FoundationState = SupervisorState;
+
+/** Snapshot returned by {@link Foundation.status}. */
+export interface FoundationStatus {
+  readonly id: string;
+  readonly name: string;
+  readonly state: FoundationState;
+  /** Wall ms when `start()` last completed, if running. */
+  readonly startedAt: number | undefined;
+  readonly uptimeMs: number;
+  /** Total restarts of all services since start. */
+  readonly restarts: number;
+  readonly services: readonly ServiceStatus[];
+  readonly process: {
+    readonly pid: number;
+    readonly node: string;
+    readonly rssBytes: number;
+    readonly heapUsedBytes: number;
+  };
+}
+
+/** Result of {@link Foundation.health}. */
+export interface FoundationHealth {
+  readonly status: HealthStatus;
+  /** The process is alive and the foundation has not escalated a failure. */
+  readonly live: boolean;
+  /** Every service is running and healthy or degraded. */
+  readonly ready: boolean;
+  readonly services: ReadonlyArray<{
+    readonly name: string;
+    readonly status: HealthStatus;
+    readonly message?: string;
+  }>;
+  readonly checkedAt: number;
+}
+
+/** A foundation instance. Create with {@link createFoundation}. */
+export interface Foundation extends AsyncDisposable {
+  /** Unique id of this instance (UUID). */
+  readonly id: string;
+  readonly name: string;
+  readonly dataDir: string;
+  readonly clock: Clock;
+  /** This instance's service registry; running supervised services appear in namespace `services`. */
+  readonly registry: ServiceRegistry;
+  /** This instance's supervisor. */
+  readonly supervisor: Supervisor;
+  /** Adds a supervised service (started at once if the foundation is running). */
+  add(service: Service, options?: { restart?: RestartPolicy }): this;
+  /** Starts every service in dependency order. Rejects with `FND_LIFECYCLE_START_FAILED` and rolls back. */
+  start(): Promise<void>;
+  /** Stops every service in reverse order. Idempotent. */
+  stop(): Promise<void>;
+  status(): FoundationStatus;
+  health(options?: { timeoutMs?: number }): Promise<FoundationHealth>;
+}
+
+/** The registry namespace where supervised services appear while running. */
+export const SERVICES_NAMESPACE = 'services';
+
+const foundationStarted = telemetryEvent('foundation:started');
+const foundationStopped = telemetryEvent('foundation:stopped');
+
+/**
+ * Creates a foundation instance. Nothing connects, registers or starts until `start()`.
+ *
+ * @example
+ * ```ts
+ * await using foundation = createFoundation({ name: 'orders' });
+ * foundation.add({ name: 'db', start: () => connect(), stop: (db) => db.close() });
+ * await foundation.start();
+ * ```
+ */
+export function createFoundation(options: FoundationOptions = {}): Foundation {
+  const clock = options.clock ?? systemClock;
+  const id = randomUUID();
+  const name = options.name ?? 'foundation';
+  const registry = new ServiceRegistry({ clock });
+  const supervisor = new Supervisor({ clock, ...options.supervisor });
+  const unregisterBy = new Map<string, () => void>();
+  let startedAt: number | undefined;
+  let startedMonotonic = 0;
+
+  supervisor.on('service_started', ({ name: serviceName, instance }) => {
+    unregisterBy.get(serviceName)?.();
+    unregisterBy.set(
+      serviceName,
+      registry.register(SERVICES_NAMESPACE, serviceName, instance, {
+        metadata: { supervised: true },
+      }),
+    );
+  });
+  const dropEntry = ({ name: serviceName }: { name: string }): void => {
+    unregisterBy.get(serviceName)?.();
+    unregisterBy.delete(serviceName);
+  };
+  supervisor.on('service_stopped', dropEntry);
+  supervisor.on('service_failed', dropEntry);
+
+  for (const service of options.services ?? []) supervisor.add(service);
+
+  const foundation: Foundation = {
+    id,
+    name,
+    dataDir: options.dataDir ?? './.foundation',
+    clock,
+    registry,
+    supervisor,
+    add(service, addOptions) {
+      supervisor.add(service, addOptions);
+      return foundation;
+    },
+    async start() {
+      await supervisor.start();
+      startedAt = clock.now();
+      startedMonotonic = clock.monotonic();
+      foundationStarted.emit({ services: supervisor.status().services.length }, { id, name });
+    },
+    async stop() {
+      const wasRunning = startedAt !== undefined;
+      await supervisor.stop();
+      registry.rejectWaiters(
+        new FoundationError('FND_SYSTEM_ABORTED', {
+          message: 'Foundation stopped',
+          context: { foundation: name },
+        }),
+      );
+      startedAt = undefined;
+      if (wasRunning) foundationStopped.emit({}, { id, name });
+    },
+    status() {
+      const sup = supervisor.status();
+      const memory = process.memoryUsage();
+      return {
+        id,
+        name,
+        state: sup.state,
+        startedAt,
+        uptimeMs: startedAt === undefined ? 0 : clock.monotonic() - startedMonotonic,
+        restarts: sup.services.reduce((sum, s) => sum + s.restarts, 0),
+        services: sup.services,
+        process: {
+          pid: process.pid,
+          node: process.version,
+          rssBytes: memory.rss,
+          heapUsedBytes: memory.heapUsed,
+        },
+      };
+    },
+    async health(healthOptions) {
+      const report = await supervisor.health(healthOptions);
+      const state = supervisor.status().state;
+      const live = state !== 'failed';
+      const ready = state === 'running' && report.services.every((s) => s.status !== 'unhealthy');
+      return {
+        status: report.status,
+        live,
+        ready,
+        services: report.services,
+        checkedAt: clock.now(),
+      };
+    },
+    async [Symbol.asyncDispose]() {
+      await foundation.stop();
+    },
+  };
+  return foundation;
+}

@@ -1,0 +1,6 @@
+/**
+ * The composition root.
+ *
+ * @module
+ */
+export * from './foundation.js';
