@@ -15,6 +15,8 @@ function flush(stream: NodeJS.WriteStream): Promise<void> {
   });
 }
 
+// If the event loop empties before the command finishes (a stop that never completes), that is a failure.
+process.exitCode = EXIT.failure;
 let code: number;
 try {
   code = await runCli(process.argv.slice(2), processIo());

@@ -9,6 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createFoundation, SERVICES_NAMESPACE, type Foundation } from '../../app/foundation.js';
 import { FoundationError } from '../../errors/index.js';
+import { systemClock, type Clock, type TimerHandle } from '../../kernel/clock.js';
 import { CONTROL_BUS_SERVICE, controlBusService, type ControlBus } from '../../server/index.js';
 import {
   parseDuration,
@@ -79,71 +80,82 @@ export function resolveStartSettings(
   };
 }
 
+/** A shutdown watch: resolves the exit code once the foundation is stopped; `cancel` stops watching. */
+export interface ShutdownWatch {
+  readonly exitCode: Promise<ExitCode>;
+  cancel(): void;
+}
+
 /**
- * Waits for a shutdown signal (or an escalated failure), stops `foundation` and resolves to the exit code:
- * 0 after a clean stop, 1 when stopping failed, timed out, was cut short by a second signal, or the
- * supervisor escalated.
+ * Watches for a shutdown signal (or an escalated failure) and then stops `foundation`. `exitCode` resolves
+ * to 0 after a clean stop, 1 when stopping failed, timed out, was cut short by a second signal, or the
+ * supervisor escalated. Install it before starting, so a signal is never missed. The stop time limit runs on
+ * `clock` (unref'ed with the system clock).
  */
-export function runUntilSignal(
+export function watchShutdown(
   foundation: Foundation,
   settings: Pick<StartSettings, 'shutdownTimeoutMs'>,
   io: CliIo,
   signals: SignalSource = processSignals,
-): Promise<ExitCode> {
-  return new Promise<ExitCode>((done) => {
-    let stopping = false;
-    let timer: NodeJS.Timeout | undefined;
-    const removers: Array<() => void> = [];
-    const finish = (code: ExitCode): void => {
-      if (timer !== undefined) clearTimeout(timer);
-      for (const remove of removers) remove();
-      done(code);
-    };
-    const stop = (reason: string, cleanCode: ExitCode): void => {
-      stopping = true;
-      // Until the stop completes, an unexpected exit is a failed shutdown.
-      process.exitCode = EXIT.failure;
-      io.out(`foundation ${foundation.name} ${reason}; stopping (timeout ${settings.shutdownTimeoutMs} ms)`);
-      timer = setTimeout(() => {
-        const error = new FoundationError('FND_LIFECYCLE_STOP_TIMEOUT', {
-          message: `Foundation ${foundation.name} did not stop within ${settings.shutdownTimeoutMs} ms; exiting`,
-        });
-        io.err(`foundation: ${describeError(error)}`);
-        finish(EXIT.failure);
-      }, settings.shutdownTimeoutMs);
-      timer.unref();
-      foundation.stop().then(
-        () => {
-          io.out(`foundation ${foundation.name} stopped`);
-          finish(cleanCode);
-        },
-        (error: unknown) => {
-          io.err(`foundation: ${describeError(error)}`);
-          finish(EXIT.failure);
-        },
-      );
-    };
-    const onSignal = (signal: 'SIGTERM' | 'SIGINT'): void => {
-      if (stopping) {
-        io.err(`foundation: second ${signal}; exiting at once`);
-        finish(EXIT.failure);
-        return;
-      }
-      stop(`received ${signal}`, EXIT.ok);
-    };
-    removers.push(
-      signals.on('SIGTERM', () => {
-        onSignal('SIGTERM');
-      }),
-      signals.on('SIGINT', () => {
-        onSignal('SIGINT');
-      }),
-      foundation.supervisor.on('escalated', ({ error }) => {
-        io.err(`foundation: ${describeError(error)}`);
-        if (!stopping) stop('escalated a failure', EXIT.failure);
-      }),
-    );
+  clock: Clock = systemClock,
+): ShutdownWatch {
+  let stopping = false;
+  let timer: TimerHandle | undefined;
+  const removers: Array<() => void> = [];
+  let done: (code: ExitCode) => void = () => undefined;
+  const exitCode = new Promise<ExitCode>((resolve) => {
+    done = resolve;
   });
+  const cancel = (): void => {
+    timer?.cancel();
+    for (const remove of removers.splice(0)) remove();
+  };
+  const finish = (code: ExitCode): void => {
+    cancel();
+    done(code);
+  };
+  const stop = (reason: string, cleanCode: ExitCode): void => {
+    stopping = true;
+    io.out(`foundation ${foundation.name} ${reason}; stopping (timeout ${settings.shutdownTimeoutMs} ms)`);
+    timer = clock.setTimeout(() => {
+      const error = new FoundationError('FND_LIFECYCLE_STOP_TIMEOUT', {
+        message: `Foundation ${foundation.name} did not stop within ${settings.shutdownTimeoutMs} ms; exiting`,
+      });
+      io.err(`foundation: ${describeError(error)}`);
+      finish(EXIT.failure);
+    }, settings.shutdownTimeoutMs);
+    foundation.stop().then(
+      () => {
+        io.out(`foundation ${foundation.name} stopped`);
+        finish(cleanCode);
+      },
+      (error: unknown) => {
+        io.err(`foundation: ${describeError(error)}`);
+        finish(EXIT.failure);
+      },
+    );
+  };
+  const onSignal = (signal: 'SIGTERM' | 'SIGINT'): void => {
+    if (stopping) {
+      io.err(`foundation: second ${signal}; exiting at once`);
+      finish(EXIT.failure);
+      return;
+    }
+    stop(`received ${signal}`, EXIT.ok);
+  };
+  removers.push(
+    signals.on('SIGTERM', () => {
+      onSignal('SIGTERM');
+    }),
+    signals.on('SIGINT', () => {
+      onSignal('SIGINT');
+    }),
+    foundation.supervisor.on('escalated', ({ error }) => {
+      io.err(`foundation: ${describeError(error)}`);
+      if (!stopping) stop('escalated a failure', EXIT.failure);
+    }),
+  );
+  return { exitCode, cancel };
 }
 
 /** The `start` command. */
@@ -185,9 +197,15 @@ export const startCommand: Command = {
         ...(settings.token === undefined ? {} : { token: settings.token }),
       }),
     );
-    await foundation.start();
-    const bus = foundation.registry.get<ControlBus>(SERVICES_NAMESPACE, CONTROL_BUS_SERVICE);
-    io.out(`foundation ${settings.name} listening on ${bus.url}`);
-    return runUntilSignal(foundation, settings, io);
+    const shutdown = watchShutdown(foundation, settings, io);
+    try {
+      await foundation.start();
+    } catch (error) {
+      shutdown.cancel();
+      throw error;
+    }
+    const bus = foundation.registry.lookup<ControlBus>(SERVICES_NAMESPACE, CONTROL_BUS_SERVICE);
+    if (bus !== undefined) io.out(`foundation ${settings.name} listening on ${bus.url}`);
+    return shutdown.exitCode;
   },
 };
