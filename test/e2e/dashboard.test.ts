@@ -1,0 +1,155 @@
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServiceContext } from '../../src/kernel/service.js';
+import { startControlBus, testService, type RunningControlBus } from '../helpers/control-bus.js';
+import { freePort } from '../helpers/ports.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) {
+  if (process.env.CI === 'true') {
+    throw new Error(
+      `${CHROMIUM} is missing: the dashboard browser tests cannot run in CI (install Debian chromium)`,
+    );
+  }
+  console.warn(
+    `[dashboard.test] SKIPPED: ${CHROMIUM} not found; install Debian chromium to run the browser tests`,
+  );
+}
+
+const LAUNCH_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** The text of a cell of the row of `service`. */
+function cell(page: Page, service: string, testId: string) {
+  return page.locator(`tr[data-service="${service}"] [data-testid="${testId}"]`);
+}
+
+describe.skipIf(!hasChromium)('dashboard (headless Chromium)', () => {
+  let browser: Browser;
+  let running: RunningControlBus;
+  let healthy = true;
+  let workerContext: ServiceContext | undefined;
+
+  beforeAll(async () => {
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+    running = await startControlBus({
+      name: 'dash-node',
+      services: [
+        testService('db', {
+          health: () =>
+            healthy ? { status: 'healthy' } : { status: 'unhealthy', message: 'connection refused' },
+        }),
+        testService('cache', { dependencies: ['db'] }),
+      ],
+      bus: { streamRefreshMs: 200 },
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await running?.[Symbol.asyncDispose]();
+  });
+
+  it('renders the node and one row per service with state and health, then follows changes live', async () => {
+    const page = await browser.newPage();
+    const consoleErrors: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text());
+    });
+    page.on('pageerror', (error) => consoleErrors.push(error.message));
+    await page.goto(running.url);
+
+    await expect.poll(() => page.getByTestId('connection').getAttribute('data-state')).toBe('connected');
+    await expect.poll(() => page.getByTestId('node-name').textContent()).toBe('dash-node');
+    expect(await page.getByTestId('node-state').textContent()).toBe('running');
+    expect(await page.getByTestId('node-rss').textContent()).toMatch(/^\d+(\.\d)? (KiB|MiB|GiB)$/);
+    expect(await page.title()).toBe('dash-node · Foundation');
+
+    const rows = page.getByTestId('service-row');
+    await expect.poll(() => rows.count()).toBe(3);
+    expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-service')))).toEqual([
+      'db',
+      'cache',
+      'control-bus',
+    ]);
+    for (const name of ['db', 'cache', 'control-bus']) {
+      expect(await cell(page, name, 'service-state').textContent()).toBe('running');
+      expect(await cell(page, name, 'service-health').textContent()).toMatch(/^healthy/);
+      expect(await cell(page, name, 'service-restarts').textContent()).toBe('0');
+      expect(await cell(page, name, 'service-error').textContent()).toBe('—');
+    }
+    expect(await cell(page, 'cache', 'service-deps').textContent()).toBe('db');
+    expect(await cell(page, 'db', 'service-deps').textContent()).toBe('—');
+
+    await page.screenshot({ path: '/tmp/foundation-dashboard.png', fullPage: true });
+
+    // a service added while the page is open appears without a reload
+    running.foundation.add(
+      {
+        name: 'worker',
+        dependencies: ['db'],
+        start: (ctx) => {
+          workerContext = ctx;
+          return 'worker';
+        },
+        stop: () => undefined,
+      },
+      { restart: 'temporary' },
+    );
+    await expect.poll(() => cell(page, 'worker', 'service-state').textContent()).toBe('running');
+    expect(await rows.count()).toBe(4);
+
+    // a failing service shows its state and last error
+    workerContext!.fail(new Error('queue connection lost'));
+    await expect.poll(() => cell(page, 'worker', 'service-state').textContent()).toBe('failed');
+    expect(await cell(page, 'worker', 'service-error').textContent()).toContain('queue connection lost');
+
+    // an unhealthy health check shows up through the periodic refresh
+    healthy = false;
+    await expect
+      .poll(() => cell(page, 'db', 'service-health').textContent())
+      .toBe('unhealthyconnection refused');
+    expect(await page.getByTestId('node-health').textContent()).toBe('unhealthy (not ready)');
+    healthy = true;
+    await expect.poll(() => cell(page, 'db', 'service-health').textContent()).toBe('healthy');
+
+    await page.screenshot({ path: '/tmp/foundation-dashboard-failure.png', fullPage: true });
+    expect(consoleErrors).toEqual([]);
+    await page.close();
+  });
+
+  it('shows "disconnected" when the stream drops and reconnects when the bus is back', async () => {
+    const port = await freePort();
+    const local = await startControlBus({ name: 'flaky-node', services: [testService('db')], bus: { port } });
+    const page = await browser.newPage();
+    try {
+      await page.goto(local.url);
+      await expect.poll(() => page.getByTestId('connection').getAttribute('data-state')).toBe('connected');
+      await expect.poll(() => page.getByTestId('node-name').textContent()).toBe('flaky-node');
+
+      // stop the foundation (and its bus): the stream drops, the page stays
+      await local.foundation.stop();
+      await expect.poll(() => page.getByTestId('connection').getAttribute('data-state')).toBe('disconnected');
+      expect(await page.getByTestId('connection-label').textContent()).toMatch(/^disconnected/);
+
+      // start it again on the same port: the page reconnects by itself
+      await local.foundation.start();
+      await expect
+        .poll(() => page.getByTestId('connection').getAttribute('data-state'), { timeout: 20_000 })
+        .toBe('connected');
+      await expect.poll(() => page.getByTestId('service-row').count()).toBe(2);
+    } finally {
+      await page.close();
+      await local[Symbol.asyncDispose]();
+    }
+  });
+});
