@@ -46,6 +46,7 @@ describe('status formatting', () => {
           dependencies: [],
           optionalDependencies: [],
           restartPolicy: 'permanent',
+          boot: 'required',
         },
         {
           name: 'worker',
@@ -57,6 +58,7 @@ describe('status formatting', () => {
           dependencies: ['db'],
           optionalDependencies: ['cache'],
           restartPolicy: 'permanent',
+          boot: 'required',
         },
       ],
       process: { pid: 42, node: 'v20.0.0', rssBytes: 1024 * 1024, heapUsedBytes: 1 },

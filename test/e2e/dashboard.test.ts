@@ -35,8 +35,8 @@ function cell(page: Page, service: string, testId: string) {
 }
 
 describe.skipIf(!hasChromium)('dashboard (headless Chromium)', () => {
-  let browser: Browser;
-  let running: RunningControlBus;
+  let browser: Browser | undefined;
+  let running: RunningControlBus | undefined;
   let healthy = true;
   let workerContext: ServiceContext | undefined;
 
@@ -60,6 +60,7 @@ describe.skipIf(!hasChromium)('dashboard (headless Chromium)', () => {
   });
 
   it('renders the node and one row per service with state and health, then follows changes live', async () => {
+    if (browser === undefined || running === undefined) throw new Error('setup failed');
     const page = await browser.newPage();
     const consoleErrors: string[] = [];
     page.on('console', (message) => {
@@ -128,6 +129,7 @@ describe.skipIf(!hasChromium)('dashboard (headless Chromium)', () => {
   });
 
   it('shows "disconnected" when the stream drops and reconnects when the bus is back', async () => {
+    if (browser === undefined) throw new Error('setup failed');
     const port = await freePort();
     const local = await startControlBus({ name: 'flaky-node', services: [testService('db')], bus: { port } });
     const page = await browser.newPage();
