@@ -50,7 +50,13 @@ async function foundationWithSlowStop(clock: FakeClock) {
     ],
   });
   await foundation.start();
-  return { foundation, stopping, release: () => { release(); } };
+  return {
+    foundation,
+    stopping,
+    release: () => {
+      release();
+    },
+  };
 }
 
 describe('foundation start: settings', () => {
