@@ -8,10 +8,9 @@
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Foundation } from '../app/foundation.js';
-import { FoundationError, newCorrelationId, runInContext } from '../errors/index.js';
+import { CORRELATION_ID_HEADER, FoundationError, newCorrelationId, runInContext } from '../errors/index.js';
 import { telemetryEvent } from '../kernel/telemetry.js';
 import { checkBearer, SAFE_METHODS } from './bearer-auth.js';
-import { CORRELATION_HEADER } from './correlation-header.js';
 import { PROBLEM_CONTENT_TYPE, problemBody, sendProblem, toHttpError } from './problem.js';
 import { createRequestContexts } from './request-contexts.js';
 import { registerRoutes } from './routes.js';
@@ -60,7 +59,7 @@ function clientErrorHandler(error: Error & { code?: string }, socket: Socket): v
   );
   socket.end(
     `HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: ${PROBLEM_CONTENT_TYPE}\r\n` +
-      `${CORRELATION_HEADER}: ${correlationId}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      `${CORRELATION_ID_HEADER}: ${correlationId}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
 }
 
@@ -127,7 +126,7 @@ export function buildControlBusApp(
     reply.headers({
       ...SECURITY_HEADERS,
       'cache-control': 'no-store',
-      [CORRELATION_HEADER]: context.correlationId,
+      [CORRELATION_ID_HEADER]: context.correlationId,
     });
     runInContext(context, done);
   });

@@ -11,6 +11,5 @@ export {
   type ControlBus,
   type ControlBusOptions,
 } from './control-bus.js';
-export { CORRELATION_HEADER } from './correlation-header.js';
 export { PROBLEM_CONTENT_TYPE, type ProblemBody } from './problem.js';
 export type { StatusSnapshot } from './status-stream.js';

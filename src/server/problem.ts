@@ -6,7 +6,13 @@
  * @module
  */
 import type { FastifyReply } from 'fastify';
-import { ERROR_CATALOG, FoundationError, isFoundationError, type ErrorCode } from '../errors/index.js';
+import {
+  FoundationError,
+  httpStatusOf,
+  isFoundationError,
+  toProblemDetails,
+  type ErrorCode,
+} from '../errors/index.js';
 
 /** Media type of every error response. */
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
@@ -86,30 +92,17 @@ export function toHttpError(error: unknown, correlationId: string): FoundationEr
   });
 }
 
-/** HTTP status for a FoundationError: its catalog status when it is an HTTP error status, else 500. */
-export function httpStatusOf(error: FoundationError): number {
-  return error.httpStatus >= 400 && error.httpStatus <= 599 ? error.httpStatus : 500;
-}
-
 /**
- * The problem+json body for `error`, served under `correlationId`. `extensions` adds members (never
- * overriding the standard ones).
+ * The problem+json body for `error`, served under `correlationId` (the request's, which the response header
+ * echoes). The standard members come from `toProblemDetails` (no stack, no cause, secrets redacted);
+ * `extensions` adds members without overriding them.
  */
 export function problemBody(
   error: FoundationError,
   correlationId: string,
   extensions: Readonly<Record<string, unknown>> = {},
 ): ProblemBody {
-  const status = httpStatusOf(error);
-  return {
-    ...extensions,
-    type: `urn:elixirscope:foundation:error:${error.code}`,
-    title: ERROR_CATALOG[error.code].message,
-    status,
-    detail: error.message,
-    code: error.code,
-    correlationId,
-  };
+  return { ...extensions, ...toProblemDetails(error), code: error.code, correlationId };
 }
 
 /** Sends `error` as problem+json (with optional extension members) under `correlationId`. */

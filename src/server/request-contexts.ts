@@ -5,8 +5,7 @@
  * @module
  */
 import type { FastifyRequest } from 'fastify';
-import { createContext, type FoundationContext } from '../errors/index.js';
-import { CORRELATION_HEADER, correlationIdFrom } from './correlation-header.js';
+import { contextFromHeaders, type FoundationContext } from '../errors/index.js';
 
 /** Per-request contexts of one control bus. */
 export interface RequestContexts {
@@ -20,9 +19,9 @@ export interface RequestContexts {
 export function createRequestContexts(): RequestContexts {
   const contexts = new WeakMap<FastifyRequest, FoundationContext>();
   const enter = (request: FastifyRequest): FoundationContext => {
-    // A request is caused by its client, not by whoever started the server: a root context, no parent.
-    const context = createContext({
-      correlationId: correlationIdFrom(request.headers[CORRELATION_HEADER]),
+    // A request is caused by its client, not by whoever started the server: a root context whose
+    // correlation (and causation) id come from the request headers when valid.
+    const context = contextFromHeaders(request.headers, {
       operation: `http ${request.method} ${request.routeOptions.url ?? '(unmatched)'}`,
     });
     contexts.set(request, context);

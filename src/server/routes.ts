@@ -6,9 +6,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Foundation } from '../app/foundation.js';
-import { FoundationError } from '../errors/index.js';
+import { CORRELATION_ID_HEADER, FoundationError } from '../errors/index.js';
 import { isValidRegistryName } from '../registry/index.js';
-import { CORRELATION_HEADER } from './correlation-header.js';
 import { sendProblem } from './problem.js';
 import type { RequestContexts } from './request-contexts.js';
 import { SECURITY_HEADERS } from './security-headers.js';
@@ -126,7 +125,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDependencies): v
   app.get('/api/status/stream', { exposeHeadRoute: false }, (request, reply) => {
     const { correlationId } = requests.contextOf(request);
     void reply.hijack();
-    stream.open(request.raw, reply.raw, { ...SECURITY_HEADERS, [CORRELATION_HEADER]: correlationId });
+    stream.open(request.raw, reply.raw, { ...SECURITY_HEADERS, [CORRELATION_ID_HEADER]: correlationId });
   });
 
   for (const file of files) {

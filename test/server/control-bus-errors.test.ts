@@ -39,7 +39,11 @@ function rawRequest(
 
 describe('control bus: bad input is refused with problem+json and leaves the foundation unaffected', () => {
   let running: RunningControlBus;
-  const seen: Array<{ correlationId: string | undefined; operation: string | undefined }> = [];
+  const seen: Array<{
+    correlationId: string | undefined;
+    causationId: string | undefined;
+    operation: string | undefined;
+  }> = [];
 
   beforeAll(async () => {
     running = await startControlBus({
@@ -52,7 +56,11 @@ describe('control bus: bad input is refused with problem+json and leaves the fou
           stop: () => undefined,
           health: () => {
             const context = currentContext();
-            seen.push({ correlationId: context?.correlationId, operation: context?.operation });
+            seen.push({
+              correlationId: context?.correlationId,
+              causationId: context?.causationId,
+              operation: context?.operation,
+            });
             return { status: 'healthy' };
           },
         },
@@ -208,10 +216,16 @@ describe('control bus: bad input is refused with problem+json and leaves the fou
       expect(response.headers['x-correlation-id']).toMatch(UUID);
     }
     seen.length = 0;
-    const response = await running.fetch('/health/ready', { headers: { 'x-correlation-id': 'trace-123' } });
+    const response = await running.fetch('/health/ready', {
+      headers: { 'x-correlation-id': 'trace-123', 'x-causation-id': 'caller-op-7' },
+    });
     expect(response.status).toBe(200);
     expect(response.headers.get('x-correlation-id')).toBe('trace-123');
-    expect(seen).toContainEqual({ correlationId: 'trace-123', operation: 'http GET /health/ready' });
+    expect(seen).toContainEqual({
+      correlationId: 'trace-123',
+      causationId: 'caller-op-7',
+      operation: 'http GET /health/ready',
+    });
   });
 
   it('garbage headers: duplicated correlation ids, many headers, a malformed request line', async () => {
