@@ -10,6 +10,7 @@ import type { Clock, TimerHandle } from './clock.js';
 import type { Service, ServiceContext } from './service.js';
 import { boundedCall, checkServiceHealth, errorMessage } from './supervisor-calls.js';
 import type {
+  BootPolicy,
   RestartPolicy,
   ServiceHealth,
   ServiceLastError,
@@ -34,6 +35,8 @@ export interface ServiceRuntime {
 export class SupervisedService {
   readonly service: Service;
   readonly policy: RestartPolicy;
+  /** What a start failure during the supervisor's `start()` means. */
+  readonly boot: BootPolicy;
   state: ServiceState = 'pending';
   /** What `start` resolved to; `undefined` unless running or stopping. */
   instance: unknown;
@@ -55,9 +58,10 @@ export class SupervisedService {
   readonly #runtime: ServiceRuntime;
 
   /** Wraps a validated service definition. */
-  constructor(service: Service, policy: RestartPolicy, runtime: ServiceRuntime) {
+  constructor(service: Service, policy: RestartPolicy, boot: BootPolicy, runtime: ServiceRuntime) {
     this.service = service;
     this.policy = policy;
+    this.boot = boot;
     this.#runtime = runtime;
   }
 
@@ -171,10 +175,15 @@ export class SupervisedService {
     this.timer = undefined;
   }
 
-  /** Its health: the `health` function (bounded by `timeoutMs`) when running, else unhealthy. */
+  /**
+   * Its health: the `health` function (bounded by `timeoutMs`) when running, else unhealthy (the message
+   * names the state and, in `backoff` / `failed`, the last error).
+   */
   health(timeoutMs: number): Promise<ServiceHealth> {
     if (this.state !== 'running') {
-      return Promise.resolve({ name: this.name, status: 'unhealthy', message: `service is ${this.state}` });
+      const cause = this.state === 'backoff' || this.state === 'failed' ? this.lastError : undefined;
+      const message = `service is ${this.state}${cause === undefined ? '' : `: ${cause.message}`}`;
+      return Promise.resolve({ name: this.name, status: 'unhealthy', message });
     }
     return checkServiceHealth(this.#runtime.clock, timeoutMs, this.service, this.instance);
   }
@@ -192,6 +201,7 @@ export class SupervisedService {
       dependencies: [...(this.service.dependencies ?? [])],
       optionalDependencies: [...(this.service.optionalDependencies ?? [])],
       restartPolicy: this.policy,
+      boot: this.boot,
     };
   }
 }

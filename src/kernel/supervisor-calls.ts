@@ -7,7 +7,13 @@
 import { FoundationError } from '../errors/index.js';
 import { systemClock, type Clock } from './clock.js';
 import type { HealthStatus, Service } from './service.js';
-import type { RestartPolicy, RestartStrategy, ServiceHealth, SupervisorOptions } from './supervisor-types.js';
+import type {
+  BootPolicy,
+  RestartPolicy,
+  RestartStrategy,
+  ServiceHealth,
+  SupervisorOptions,
+} from './supervisor-types.js';
 
 /** Outcome of a {@link boundedCall}. `late` is the still-pending promise of a call that timed out. */
 export type BoundedOutcome<T> =
@@ -50,6 +56,7 @@ export function boundedCall<T>(
 
 const NAME_PATTERN = /^[A-Za-z][A-Za-z0-9._-]*$/;
 const POLICIES: readonly RestartPolicy[] = ['permanent', 'transient', 'temporary'];
+const BOOT_POLICIES: readonly BootPolicy[] = ['required', 'background'];
 
 function invalid(message: string, context: Record<string, unknown>): FoundationError {
   return new FoundationError('FND_LIFECYCLE_INVALID_SERVICE', { message, context });
@@ -59,8 +66,15 @@ function isNameList(value: unknown): value is readonly string[] {
   return Array.isArray(value) && value.every((v) => typeof v === 'string');
 }
 
-/** Throws `FND_LIFECYCLE_INVALID_SERVICE` unless `service` and `policy` form a valid definition. */
-export function validateService(service: unknown, policy: unknown): asserts service is Service {
+/**
+ * Throws `FND_LIFECYCLE_INVALID_SERVICE` unless `service`, its restart `policy` and its `boot` policy form a
+ * valid definition.
+ */
+export function validateService(
+  service: unknown,
+  policy: unknown,
+  boot: unknown = 'required',
+): asserts service is Service {
   if (typeof service !== 'object' || service === null) {
     throw invalid('A service must be an object', {});
   }
@@ -89,6 +103,28 @@ export function validateService(service: unknown, policy: unknown): asserts serv
   if (!POLICIES.includes(policy as RestartPolicy)) {
     throw invalid(`Service "${name}": unknown restart policy`, { service: name, restart: String(policy) });
   }
+  if (!BOOT_POLICIES.includes(boot as BootPolicy)) {
+    throw invalid(`Service "${name}": unknown boot policy`, { service: name, boot: String(boot) });
+  }
+}
+
+/** `FND_LIFECYCLE_INVALID_STATE` with `message`. */
+export function invalidState(message: string): FoundationError {
+  return new FoundationError('FND_LIFECYCLE_INVALID_STATE', { message, context: {} });
+}
+
+/** The `FND_LIFECYCLE_RESTART_INTENSITY` escalation error: `service` failed once too often. */
+export function intensityError(
+  service: string,
+  limits: { readonly maxRestarts: number; readonly withinMs: number },
+  cause: FoundationError,
+): FoundationError {
+  const { maxRestarts, withinMs } = limits;
+  return new FoundationError('FND_LIFECYCLE_RESTART_INTENSITY', {
+    message: `More than ${maxRestarts} restarts within ${withinMs} ms (last: "${service}"); escalated`,
+    context: { service, maxRestarts, withinMs },
+    cause,
+  });
 }
 
 /** The message of anything thrown. */

@@ -2,13 +2,16 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../testing/fake-clock.js';
 import type { Service, ServiceContext } from './service.js';
-import { Supervisor, type RestartPolicy, type RestartStrategy } from './supervisor.js';
+import { Supervisor, type BootPolicy, type RestartPolicy, type RestartStrategy } from './supervisor.js';
 
 /** A random supervision scenario: a DAG of services, policies and limits. */
 interface Scenario {
   readonly deps: readonly (readonly string[])[];
   readonly optional: readonly (readonly string[])[];
   readonly policies: readonly RestartPolicy[];
+  readonly boot: readonly BootPolicy[];
+  /** How many first start attempts throw (only for `background` services). */
+  readonly startFailures: readonly number[];
   readonly strategy: RestartStrategy;
   readonly maxRestarts: number;
   readonly withinMs: number;
@@ -23,6 +26,8 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc.integer({ min: 1, max: 6 }).chain
     policies: fc.tuple(
       ...names.map(() => fc.constantFrom<RestartPolicy>('permanent', 'permanent', 'temporary')),
     ),
+    boot: fc.tuple(...names.map(() => fc.constantFrom<BootPolicy>('required', 'required', 'background'))),
+    startFailures: fc.tuple(...names.map(() => fc.integer({ min: 0, max: 2 }))),
     strategy: fc.constantFrom<RestartStrategy>('one_for_one', 'rest_for_one'),
     maxRestarts: fc.integer({ min: 0, max: 4 }),
     withinMs: fc.integer({ min: 50, max: 2000 }),
@@ -37,19 +42,39 @@ interface Real {
   readonly sup: Supervisor;
   readonly ctx: Map<string, ServiceContext>;
   readonly scenario: Scenario;
+  /** Every `start` that threw, as seen by the service: which one and when (monotonic). */
+  readonly thrown: { readonly index: number; readonly at: number }[];
 }
 
 interface Model {
-  /** Effective run-time failures per service. */
+  /** Effective run-time failures (`ctx.fail`) per service. */
   readonly fails: number[];
-  /** Monotonic times of failures that count as restarts (non-temporary services). */
+  /** Monotonic times of those failures that count as restarts (non-temporary services). */
   readonly restartTimes: number[];
-  escalated: boolean;
+}
+
+/** Number of `background` start failures that apply to service `i`. */
+function startFailuresOf(scenario: Scenario, i: number): number {
+  return scenario.boot[i] === 'background' ? (scenario.startFailures[i] ?? 0) : 0;
+}
+
+/** Failures per service: `ctx.fail` ones plus thrown starts (every thrown start is a supervised failure). */
+function failuresOf(model: Model, real: Real, i: number): number {
+  return (model.fails[i] ?? 0) + real.thrown.filter((t) => t.index === i).length;
+}
+
+/** Whether the failures so far exceed the restart intensity (the supervisor must have escalated). */
+function expectEscalated(model: Model, real: Real): boolean {
+  const { scenario } = real;
+  const thrown = real.thrown.filter((t) => scenario.policies[t.index] !== 'temporary').map((t) => t.at);
+  const times = [...model.restartTimes, ...thrown].sort((a, b) => a - b);
+  return exceeds(times, scenario.maxRestarts, scenario.withinMs);
 }
 
 function setup(scenario: Scenario): Real {
   const clock = new FakeClock();
   const ctx = new Map<string, ServiceContext>();
+  const thrown: { index: number; at: number }[] = [];
   const sup = new Supervisor({
     clock,
     strategy: scenario.strategy,
@@ -59,19 +84,24 @@ function setup(scenario: Scenario): Real {
   });
   scenario.deps.forEach((deps, i) => {
     const name = `s${i}`;
+    let attempts = 0;
     const service: Service<string> = {
       name,
       dependencies: deps,
       optionalDependencies: scenario.optional[i] ?? [],
       start: (c) => {
+        if (++attempts <= startFailuresOf(scenario, i)) {
+          thrown.push({ index: i, at: clock.monotonic() });
+          throw new Error('unreachable');
+        }
         ctx.set(name, c);
         return name;
       },
       stop: () => undefined,
     };
-    sup.add(service, { restart: scenario.policies[i] ?? 'permanent' });
+    sup.add(service, { restart: scenario.policies[i] ?? 'permanent', boot: scenario.boot[i] ?? 'required' });
   });
-  return { clock, sup, ctx, scenario };
+  return { clock, sup, ctx, scenario, thrown };
 }
 
 /** Whether some `maxRestarts + 1` restarts fall within one `withinMs` window. */
@@ -99,11 +129,12 @@ function checkStructure(real: Real): void {
 function checkModel(model: Model, real: Real): void {
   checkStructure(real);
   const status = real.sup.status();
-  expect(status.state === 'failed').toBe(model.escalated);
-  if (model.escalated) return;
+  const escalated = expectEscalated(model, real);
+  expect(status.state === 'failed').toBe(escalated);
+  if (escalated) return;
   for (const s of status.services) {
     const i = Number(s.name.slice(1));
-    const fails = model.fails[i] ?? 0;
+    const fails = failuresOf(model, real, i);
     if (s.restartPolicy === 'temporary') {
       expect(s.restarts).toBe(0);
       expect(fails).toBeLessThanOrEqual(1);
@@ -129,12 +160,9 @@ class FailCommand implements fc.AsyncCommand<Model, Real> {
     const effective = before.state === 'running' && target?.state === 'running';
     real.ctx.get(name)?.fail(new Error('boom'));
     await real.sup.settled();
-    if (effective && !model.escalated) {
+    if (effective) {
       model.fails[this.index] = (model.fails[this.index] ?? 0) + 1;
-      if (target.restartPolicy !== 'temporary') {
-        model.restartTimes.push(real.clock.monotonic());
-        model.escalated = exceeds(model.restartTimes, real.scenario.maxRestarts, real.scenario.withinMs);
-      }
+      if (target.restartPolicy !== 'temporary') model.restartTimes.push(real.clock.monotonic());
     }
     checkModel(model, real);
   }
@@ -184,10 +212,34 @@ class FailManyCommand implements fc.AsyncCommand<Model, Real> {
   }
 }
 
+/**
+ * Starts the supervisor: it resolves unless the `background` start failures alone exceed the restart
+ * intensity, in which case it rejects with the escalation.
+ */
+async function boot(real: Real): Promise<void> {
+  let error: unknown;
+  await real.sup.start().catch((e: unknown) => {
+    error = e;
+  });
+  const status = real.sup.status();
+  if (error === undefined) {
+    expect(status.state).toBe('running');
+  } else {
+    expect(error).toBe(status.escalated);
+    expect(status.state).toBe('failed');
+  }
+  checkModel({ fails: [], restartTimes: [] }, real);
+}
+
 /** After enough quiet time, everything runs except failed temporaries and what requires them. */
 async function checkRecovers(real: Real): Promise<void> {
   await real.clock.advanceAsync(real.scenario.backoff.max * 2 + 1);
   await real.sup.settled();
+  // Start failures may still be retried (each waits out at most `backoff.max`).
+  for (let i = 0; i < 40 && real.clock.pending() > 0; i++) {
+    await real.clock.advanceAsync(real.scenario.backoff.max + 1);
+    await real.sup.settled();
+  }
   const status = real.sup.status();
   if (status.state === 'failed') return;
   const byName = new Map(status.services.map((s) => [s.name, s]));
@@ -203,7 +255,7 @@ async function checkRecovers(real: Real): Promise<void> {
 }
 
 describe('Supervisor model', () => {
-  it('property: random failures and time keep the invariants; escalation iff > maxRestarts in a window', async () => {
+  it('property: random failures, background boot failures and time keep the invariants; escalation iff > maxRestarts in a window', async () => {
     const arb = scenarioArb.chain((scenario) =>
       fc.tuple(
         fc.constant(scenario),
@@ -219,8 +271,8 @@ describe('Supervisor model', () => {
     await fc.assert(
       fc.asyncProperty(arb, async ([scenario, commands]) => {
         const real = setup(scenario);
-        await real.sup.start();
-        const model: Model = { fails: scenario.deps.map(() => 0), restartTimes: [], escalated: false };
+        await boot(real);
+        const model: Model = { fails: scenario.deps.map(() => 0), restartTimes: [] };
         await fc.asyncModelRun(() => ({ model, real }), commands);
         await checkRecovers(real);
         await real.sup.stop();
@@ -248,8 +300,8 @@ describe('Supervisor model', () => {
     await fc.assert(
       fc.asyncProperty(arb, async ([scenario, commands]) => {
         const real = setup(scenario);
-        await real.sup.start();
-        const model: Model = { fails: [], restartTimes: [], escalated: false };
+        await boot(real);
+        const model: Model = { fails: [], restartTimes: [] };
         await fc.asyncModelRun(() => ({ model, real }), commands);
         await checkRecovers(real);
       }),

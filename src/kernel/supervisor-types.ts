@@ -23,6 +23,30 @@ export type RestartStrategy = 'one_for_one' | 'rest_for_one';
 export type RestartPolicy = 'permanent' | 'transient' | 'temporary';
 
 /**
+ * What a start failure of a service during {@link Supervisor.start} means.
+ *
+ * - `required` (default): the service is needed to boot. Its start failure rolls back every started service
+ *   and `start()` rejects with `FND_LIFECYCLE_START_FAILED`.
+ * - `background`: the service may come up later. Its start failure is handled like a run-time failure: it
+ *   goes to `backoff` and is retried per its restart policy and the backoff (counted in the restart intensity;
+ *   a `temporary` one goes to `failed`). `start()` resolves without it; services listing it as an optional
+ *   dependency start without it and get `onDependencyUp` when it starts; services requiring it are `waiting`
+ *   until it runs.
+ *
+ * Only the first start attempt made by `start()` is concerned: later (re)starts are run-time starts whatever
+ * the policy.
+ */
+export type BootPolicy = 'required' | 'background';
+
+/** Options of {@link Supervisor.add}. */
+export interface AddServiceOptions {
+  /** Whether the service is restarted after a failure. Default `permanent`. */
+  readonly restart?: RestartPolicy;
+  /** Whether a start failure during `start()` fails the whole boot. Default `required`. */
+  readonly boot?: BootPolicy;
+}
+
+/**
  * State of one supervised service.
  *
  * - `pending`: defined, not started yet. `waiting`: blocked on a required dependency that is not running.
@@ -54,6 +78,8 @@ export interface ServiceStatus {
   readonly dependencies: readonly string[];
   readonly optionalDependencies: readonly string[];
   readonly restartPolicy: RestartPolicy;
+  /** What a start failure during `start()` means for this service. */
+  readonly boot: BootPolicy;
 }
 
 /** State of the supervisor itself. `failed` after a failed start or an escalation. */
@@ -99,7 +125,10 @@ export type SupervisorEvents = {
   service_started: { readonly name: string; readonly instance: unknown; readonly restarts: number };
   /** A service was stopped (by `stop`, `remove`, a restart or an escalation). */
   service_stopped: { readonly name: string };
-  /** A service failed at run time or while being (re)started after `start()` resolved. */
+  /**
+   * A service failed at run time, while being (re)started after `start()` resolved, or — a `background`
+   * service — while being started by `start()`.
+   */
   service_failed: { readonly name: string; readonly error: FoundationError; readonly willRestart: boolean };
   /** Restart intensity was exceeded: everything was stopped and the supervisor is `failed`. */
   escalated: { readonly error: FoundationError };

@@ -10,19 +10,21 @@
  */
 import { FoundationError } from '../errors/index.js';
 import type { Clock } from './clock.js';
-import { DependencyGraph } from './dependency-graph.js';
 import { RestartIntensity } from './restart-intensity.js';
 import type { Service } from './service.js';
 import { SupervisedService, type ServiceRuntime } from './supervised-service.js';
 import {
   errorMessage,
+  intensityError,
+  invalidState,
   resolveSupervisorOptions,
   validateService,
   worstStatus,
   type ResolvedSupervisorOptions,
 } from './supervisor-calls.js';
+import { ServiceTable } from './supervisor-service-table.js';
 import type {
-  RestartPolicy,
+  AddServiceOptions,
   SupervisorEvents,
   SupervisorHealth,
   SupervisorOptions,
@@ -66,8 +68,7 @@ export class Supervisor {
   readonly #clock: Clock;
   readonly #intensity: RestartIntensity;
   readonly #runtime: ServiceRuntime;
-  readonly #graph = new DependencyGraph();
-  readonly #units = new Map<string, SupervisedService>();
+  readonly #services = new ServiceTable();
   readonly #events = new TypedEvents<SupervisorEvents>();
   #state: SupervisorState = 'idle';
   #escalated: FoundationError | undefined;
@@ -97,27 +98,20 @@ export class Supervisor {
   }
 
   /**
-   * Adds a service. Throws `FND_LIFECYCLE_INVALID_SERVICE` on a bad definition and
-   * `FND_LIFECYCLE_DUPLICATE_SERVICE` on a taken name. While the supervisor runs, the service's required
-   * dependencies must exist (`FND_LIFECYCLE_MISSING_DEPENDENCY`, `FND_LIFECYCLE_DEPENDENCY_CYCLE`) and it is
-   * started right away in the background ({@link Supervisor.settled} waits for it); running services that
-   * list it as an optional dependency get `onDependencyUp`. A start failure there is a run-time failure.
+   * Adds a service with its restart policy (default `permanent`) and boot policy (default `required`; see
+   * {@link BootPolicy}: `background` lets `start()` succeed while the service is still failing to start).
+   * Throws `FND_LIFECYCLE_INVALID_SERVICE` on a bad definition or option and `FND_LIFECYCLE_DUPLICATE_SERVICE`
+   * on a taken name. While the supervisor runs, the service's required dependencies must exist
+   * (`FND_LIFECYCLE_MISSING_DEPENDENCY`, `FND_LIFECYCLE_DEPENDENCY_CYCLE`) and it is started right away in
+   * the background ({@link Supervisor.settled} waits for it); running services that list it as an optional
+   * dependency get `onDependencyUp`. A start failure there is a run-time failure.
    */
-  add<T>(service: Service<T>, options: { readonly restart?: RestartPolicy } = {}): void {
+  add<T>(service: Service<T>, options: AddServiceOptions = {}): void {
     const policy = options.restart ?? 'permanent';
-    validateService(service, policy);
-    const svc: Service = service;
-    this.#graph.add(svc);
+    const boot = options.boot ?? 'required';
+    validateService(service, policy, boot);
     const live = this.#state === 'running' || this.#state === 'starting';
-    if (live) {
-      try {
-        this.#graph.validate([svc.name]);
-      } catch (error) {
-        this.#graph.remove(svc.name);
-        throw error;
-      }
-    }
-    this.#units.set(svc.name, new SupervisedService(svc, policy, this.#runtime));
+    this.#services.add(new SupervisedService(service, policy, boot, this.#runtime), live);
     if (live) this.#enqueue(() => this.#startReady()).catch(noop);
   }
 
@@ -127,46 +121,38 @@ export class Supervisor {
    */
   remove(name: string): Promise<void> {
     return this.#enqueue(async () => {
-      const unit = this.#units.get(name);
+      const unit = this.#services.get(name);
       if (unit === undefined) return;
       unit.cancelTimer();
-      const up = this.#graph.dependantsOf(name).filter((d) => this.#units.get(d)?.state === 'running');
+      const up = this.#services.dependantsOf(name).filter((d) => this.#services.get(d)?.state === 'running');
       await this.#takeDown([name, ...up]);
-      for (const d of up) this.#markWaiting(d, name);
-      this.#units.delete(name);
-      this.#graph.remove(name);
+      for (const d of up) this.#services.markWaiting(d, name);
+      this.#services.remove(name);
     });
   }
 
   /**
    * Validates the graph and starts every service in start order, one at a time. Throws the graph error
-   * (nothing started) or, when a `start` throws or exceeds `startTimeoutMs`, stops the started ones in
-   * reverse order and rejects with `FND_LIFECYCLE_START_FAILED` (context `{ service }`, cause = the error).
+   * (nothing started) or, when the `start` of a `required`-boot service throws or exceeds `startTimeoutMs`,
+   * stops the started ones in reverse order and rejects with `FND_LIFECYCLE_START_FAILED` (context
+   * `{ service }`, cause = the error). A `background`-boot service that fails to start is handled like a
+   * run-time failure (backoff, retries) and services requiring it are left `waiting`; should those failures
+   * exceed the restart intensity, `start()` rejects with the `FND_LIFECYCLE_RESTART_INTENSITY` escalation.
    * Calling it while running resolves at once; while starting, returns the same promise.
    */
   start(): Promise<void> {
     if (this.#state === 'running') return Promise.resolve();
     if (this.#starting !== undefined) return this.#starting;
     if (this.#state === 'stopping') {
-      return Promise.reject(
-        new FoundationError('FND_LIFECYCLE_INVALID_STATE', {
-          message: 'Supervisor is stopping',
-          context: {},
-        }),
-      );
+      return Promise.reject(invalidState('Supervisor is stopping'));
     }
-    const problem = this.#graph.problem();
+    const problem = this.#services.problem();
     if (problem !== undefined) return Promise.reject(problem);
-    const order = this.#graph.startOrder();
+    const order = this.#services.startOrder();
     this.#state = 'starting';
     this.#escalated = undefined;
     this.#intensity.reset();
-    for (const unit of this.#units.values()) {
-      unit.state = 'pending';
-      unit.restarts = 0;
-      unit.failures = 0;
-      unit.waitingFor = undefined;
-    }
+    this.#services.resetForStart();
     const starting = this.#enqueue(() => this.#startAll(order));
     this.#starting = starting.finally(() => {
       this.#starting = undefined;
@@ -184,11 +170,11 @@ export class Supervisor {
     if (this.#stopping !== undefined) return this.#stopping;
     if (this.#state === 'idle' || this.#state === 'stopped') return Promise.resolve();
     const wasFailed = this.#state === 'failed';
-    this.#cancelTimers();
+    this.#services.cancelRestarts(false);
     if (!wasFailed) this.#state = 'stopping';
     const stopping = this.#enqueue(async () => {
-      await this.#takeDown(this.#units.keys());
-      for (const unit of this.#units.values()) {
+      await this.#takeDown(this.#services.names());
+      for (const unit of this.#services.values()) {
         if (unit.state !== 'failed' && unit.state !== 'stopped') unit.state = 'stopped';
       }
       if (!wasFailed) this.#state = 'stopped';
@@ -218,14 +204,13 @@ export class Supervisor {
 
   /** A snapshot of the supervisor and every service, in start order. */
   status(): SupervisorStatus {
-    const services = this.#order().flatMap((name) => this.#units.get(name)?.status() ?? []);
-    return { state: this.#state, escalated: this.#escalated, services };
+    return { state: this.#state, escalated: this.#escalated, services: this.#services.statuses() };
   }
 
   /** The running instance of `name` (what its `start` resolved to), or `undefined`. */
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the type
   instance<T = unknown>(name: string): T | undefined {
-    const unit = this.#units.get(name);
+    const unit = this.#services.get(name);
     return unit?.state === 'running' ? (unit.instance as T) : undefined;
   }
 
@@ -235,9 +220,7 @@ export class Supervisor {
    * Overall: the worst of all, and unhealthy when the supervisor is not running or escalated.
    */
   async health(options: { readonly timeoutMs?: number } = {}): Promise<SupervisorHealth> {
-    const timeoutMs = options.timeoutMs ?? 5000;
-    const checks = this.#order().flatMap((name) => this.#units.get(name)?.health(timeoutMs) ?? []);
-    const services = await Promise.all(checks);
+    const services = await this.#services.health(options.timeoutMs ?? 5000);
     const status =
       this.#state !== 'running' || this.#escalated !== undefined
         ? 'unhealthy'
@@ -261,29 +244,31 @@ export class Supervisor {
     return result;
   }
 
-  #order(): string[] {
-    return this.#graph.tryStartOrder() ?? this.#graph.names();
-  }
-
   async #startAll(order: readonly string[]): Promise<void> {
     const started: string[] = [];
     for (const name of order) {
-      const unit = this.#units.get(name);
+      const unit = this.#services.get(name);
       if (!this.#isStarting()) break;
       if (unit === undefined) continue;
+      if (!this.#services.isReady(unit)) {
+        unit.state = 'waiting'; // a required dependency is a `background` service that is not up (yet)
+        continue;
+      }
       const error = await this.#startUnit(unit);
-      if (error !== undefined) {
+      if (error === undefined) {
+        started.push(name);
+      } else if (unit.boot === 'background') {
+        await this.#failUnit(unit, error);
+      } else {
+        this.#services.cancelRestarts(true);
         await this.#takeDown(started);
         if (this.#isStarting()) this.#state = 'failed';
         throw error;
       }
-      started.push(name);
     }
+    if (this.#escalated !== undefined) throw this.#escalated;
     if (!this.#isStarting()) {
-      throw new FoundationError('FND_LIFECYCLE_INVALID_STATE', {
-        message: 'Supervisor was stopped while starting',
-        context: {},
-      });
+      throw invalidState('Supervisor was stopped while starting');
     }
     this.#state = 'running';
     // Services added while starting were not in `order`.
@@ -299,36 +284,21 @@ export class Supervisor {
     if (error !== undefined) return error;
     TELEMETRY.started.emit({ duration: this.#clock.monotonic() - began }, { service: name });
     this.#events.emit('service_started', { name, instance: unit.instance, restarts: unit.restarts });
-    for (const d of this.#graph.optionalDependantsOf(name)) {
-      const dependant = this.#units.get(d);
-      if (dependant?.state !== 'running') continue;
-      try {
-        dependant.service.onDependencyUp?.(dependant.instance, name, unit.instance);
-      } catch {
-        // A throwing notification must not break the supervisor.
-      }
-    }
+    this.#services.notifyUp(name, unit.instance);
     return undefined;
   }
 
   /** Stops the running ones of `names` in reverse start order, telling optional dependants outside the set. */
   async #takeDown(names: Iterable<string>): Promise<void> {
     const set = new Set(names);
-    const order = this.#order()
+    const order = this.#services
+      .order()
       .filter((n) => set.has(n))
       .reverse();
     for (const name of order) {
-      const unit = this.#units.get(name);
+      const unit = this.#services.get(name);
       if (unit?.state !== 'running') continue;
-      for (const d of this.#graph.optionalDependantsOf(name)) {
-        const dependant = this.#units.get(d);
-        if (set.has(d) || dependant?.state !== 'running') continue;
-        try {
-          dependant.service.onDependencyDown?.(dependant.instance, name);
-        } catch {
-          // A throwing notification must not break the supervisor.
-        }
-      }
+      this.#services.notifyDown(name, set);
       await unit.stop();
       TELEMETRY.stopped.emit({ count: 1 }, { service: name });
       this.#events.emit('service_stopped', { name });
@@ -337,15 +307,11 @@ export class Supervisor {
 
   /** Starts, in start order, every pending / waiting service whose required dependencies all run. */
   async #startReady(): Promise<void> {
-    for (const name of this.#order()) {
+    for (const name of this.#services.order()) {
       if (this.#state !== 'running') return;
-      const unit = this.#units.get(name);
+      const unit = this.#services.get(name);
       if (unit === undefined || (unit.state !== 'pending' && unit.state !== 'waiting')) continue;
-      const blocker = unit.waitingFor === undefined ? undefined : this.#units.get(unit.waitingFor);
-      const ready =
-        blocker?.state !== 'backoff' &&
-        this.#graph.requiredOf(name).every((d) => this.#units.get(d)?.state === 'running');
-      if (!ready) {
+      if (!this.#services.isReady(unit)) {
         unit.state = 'waiting';
         continue;
       }
@@ -355,7 +321,7 @@ export class Supervisor {
   }
 
   #onFail(unit: SupervisedService, generation: number, error: unknown): void {
-    if (this.#units.get(unit.name) !== unit || unit.generation !== generation) return; // stale instance
+    if (this.#services.get(unit.name) !== unit || unit.generation !== generation) return; // stale instance
     if (this.#state !== 'running' && this.#state !== 'starting') return;
     this.#enqueue(async () => {
       if (this.#state !== 'running' || unit.generation !== generation || unit.state !== 'running') return;
@@ -368,7 +334,10 @@ export class Supervisor {
     }).catch(noop);
   }
 
-  /** Handles a failure of a running unit or a failed (re)start: take down, then restart or escalate. */
+  /**
+   * Handles a failure of a running unit or a failed (re)start — including a `background` service's failed
+   * start during `start()`: take down, then restart or escalate.
+   */
   async #failUnit(unit: SupervisedService, error: FoundationError): Promise<void> {
     const { name } = unit;
     const { backoff, strategy } = this.#options;
@@ -378,16 +347,11 @@ export class Supervisor {
     const willRestart = unit.policy !== 'temporary';
     TELEMETRY.failed.emit({ count: 1 }, { service: name, code: error.code, willRestart });
     this.#events.emit('service_failed', { name, error, willRestart });
-    const order = this.#order();
-    const collateral = new Set(this.#graph.dependantsOf(name));
-    if (strategy === 'rest_for_one' && willRestart) {
-      for (const n of order.slice(order.indexOf(name) + 1)) collateral.add(n);
-    }
-    const up = [...collateral].filter((n) => this.#units.get(n)?.state === 'running');
+    const up = this.#services.collateralOf(name, strategy === 'rest_for_one' && willRestart);
     await this.#takeDown([name, ...up]);
-    for (const n of up) this.#markWaiting(n, name);
+    for (const n of up) this.#services.markWaiting(n, name);
     unit.state = 'failed';
-    if (!willRestart || this.#state !== 'running') return;
+    if (!willRestart || !this.#isLive()) return;
     if (!this.#intensity.record(this.#clock.monotonic())) {
       await this.#escalate(name, error);
       return;
@@ -402,7 +366,8 @@ export class Supervisor {
   }
 
   async #restart(unit: SupervisedService): Promise<void> {
-    if (this.#state !== 'running' || this.#units.get(unit.name) !== unit || unit.state !== 'backoff') return;
+    if (this.#state !== 'running' || this.#services.get(unit.name) !== unit || unit.state !== 'backoff')
+      return;
     unit.restarts++;
     TELEMETRY.restart.emit({ restarts: unit.restarts }, { service: unit.name });
     unit.state = 'waiting';
@@ -411,19 +376,13 @@ export class Supervisor {
   }
 
   async #escalate(name: string, cause: FoundationError): Promise<void> {
-    const { maxRestarts, withinMs } = this.#options;
-    const error = new FoundationError('FND_LIFECYCLE_RESTART_INTENSITY', {
-      message: `More than ${maxRestarts} restarts within ${withinMs} ms (last: "${name}"); escalated`,
-      context: { service: name, maxRestarts, withinMs },
-      cause,
-    });
+    const error = intensityError(name, this.#options, cause);
     this.#state = 'failed';
     this.#escalated = error;
-    this.#cancelTimers();
-    await this.#takeDown(this.#units.keys());
-    for (const unit of this.#units.values()) {
-      if (unit.state === 'backoff') unit.state = 'failed';
-      else if (unit.state !== 'failed') unit.state = 'stopped';
+    this.#services.cancelRestarts(true);
+    await this.#takeDown(this.#services.names());
+    for (const unit of this.#services.values()) {
+      if (unit.state !== 'failed') unit.state = 'stopped';
     }
     TELEMETRY.escalated.emit({ count: 1 }, { service: name, code: error.code });
     this.#events.emit('escalated', { error });
@@ -434,14 +393,8 @@ export class Supervisor {
     return this.#state === 'starting';
   }
 
-  #markWaiting(name: string, blocker: string): void {
-    const unit = this.#units.get(name);
-    if (unit === undefined) return;
-    unit.state = 'waiting';
-    unit.waitingFor = blocker;
-  }
-
-  #cancelTimers(): void {
-    for (const unit of this.#units.values()) unit.cancelTimer();
+  /** Whether failures are supervised: running, or starting (a `background` service's failed boot start). */
+  #isLive(): boolean {
+    return this.#state === 'running' || this.#state === 'starting';
   }
 }
