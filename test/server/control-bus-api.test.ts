@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FoundationStatus } from '../../src/app/foundation.js';
+import { createFoundation, type FoundationStatus } from '../../src/app/foundation.js';
+import { controlBusService, type ControlBus } from '../../src/server/index.js';
 import { startControlBus, testService, type RunningControlBus } from '../helpers/control-bus.js';
 import { expectProblem } from '../helpers/problem-assertions.js';
 
@@ -78,6 +79,46 @@ describe('control bus API', () => {
     expect((await running.fetch('/health/live')).status).toBe(200);
     healthy = true;
     expect((await running.fetch('/health/ready')).status).toBe(200);
+  });
+
+  it('a bus serving a failed foundation answers 503 to liveness and readiness', async () => {
+    const watched = createFoundation({
+      name: 'watched',
+      services: [
+        {
+          name: 'broken',
+          start: () => {
+            throw new Error('boom');
+          },
+          stop: () => undefined,
+        },
+      ],
+    });
+    await expect(watched.start()).rejects.toMatchObject({ code: 'FND_LIFECYCLE_START_FAILED' });
+    expect(watched.status().state).toBe('failed');
+    // the bus runs in another foundation and reports on `watched`
+    const host = createFoundation({ name: 'host' });
+    host.add(controlBusService(watched, { port: 0 }));
+    await host.start();
+    try {
+      const bus = host.registry.get<ControlBus>('services', 'control-bus');
+      const live = await fetch(`${bus.url}/health/live`);
+      const liveProblem = await expectProblem(live, 503, 'FND_SYSTEM_SERVICE_UNAVAILABLE');
+      expect(liveProblem.detail).toBe('Foundation watched is not live (state failed)');
+      expect(liveProblem.state).toBe('failed');
+      const ready = await expectProblem(
+        await fetch(`${bus.url}/health/ready`),
+        503,
+        'FND_SYSTEM_SERVICE_UNAVAILABLE',
+      );
+      expect(ready.state).toBe('failed');
+      const status = (await (await fetch(`${bus.url}/api/status`)).json()) as FoundationStatus;
+      expect(status.name).toBe('watched');
+      expect(status.services[0]).toMatchObject({ name: 'broken', state: 'failed' });
+      expect(status.services[0]?.lastError?.message).toContain('boom');
+    } finally {
+      await host.stop();
+    }
   });
 
   it('a degraded service keeps the foundation ready', async () => {
