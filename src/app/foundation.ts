@@ -12,7 +12,7 @@ import type { HealthStatus, Service } from '../kernel/service.js';
 import { telemetryEvent } from '../kernel/telemetry.js';
 import {
   Supervisor,
-  type RestartPolicy,
+  type AddServiceOptions,
   type RestartStrategy,
   type ServiceStatus,
   type SupervisorState,
@@ -87,9 +87,16 @@ export interface Foundation extends AsyncDisposable {
   readonly registry: ServiceRegistry;
   /** This instance's supervisor. */
   readonly supervisor: Supervisor;
-  /** Adds a supervised service (started at once if the foundation is running). */
-  add(service: Service, options?: { restart?: RestartPolicy }): this;
-  /** Starts every service in dependency order. Rejects with `FND_LIFECYCLE_START_FAILED` and rolls back. */
+  /**
+   * Adds a supervised service (started at once if the foundation is running). `restart` chooses whether it is
+   * restarted on failure; `boot: 'background'` lets the foundation start even when this service cannot start
+   * yet (it retries in the background, and services that list it as an optional dependency start without it).
+   */
+  add(service: Service, options?: AddServiceOptions): this;
+  /**
+   * Starts every service in dependency order. When a `required`-boot service fails to start, rolls back
+   * (stops what started, in reverse) and rejects with `FND_LIFECYCLE_START_FAILED`.
+   */
   start(): Promise<void>;
   /** Stops every service in reverse order. Idempotent. */
   stop(): Promise<void>;
