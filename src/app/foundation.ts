@@ -127,15 +127,24 @@ export function createFoundation(options: FoundationOptions = {}): Foundation {
   const registry = new ServiceRegistry({ clock });
   const supervisor = new Supervisor({ clock, ...options.supervisor });
   const unregisterBy = new Map<string, () => void>();
+  /** Definitions added through this foundation, so the registry can run their health checks. */
+  const definitions = new Map<string, Service>();
   let startedAt: number | undefined;
   let startedMonotonic = 0;
 
   supervisor.on('service_started', ({ name: serviceName, instance }) => {
     unregisterBy.get(serviceName)?.();
+    const definition = definitions.get(serviceName);
     unregisterBy.set(
       serviceName,
       registry.register(SERVICES_NAMESPACE, serviceName, instance, {
         metadata: { supervised: true },
+        ...(definition?.health === undefined
+          ? {}
+          : {
+              health: (value: unknown, signal: AbortSignal) =>
+                definition.health?.(value, signal) ?? { status: 'healthy' as const },
+            }),
       }),
     );
   });
@@ -146,7 +155,11 @@ export function createFoundation(options: FoundationOptions = {}): Foundation {
   supervisor.on('service_stopped', dropEntry);
   supervisor.on('service_failed', dropEntry);
 
-  for (const service of options.services ?? []) supervisor.add(service);
+  const addService = (service: Service, addOptions?: AddServiceOptions): void => {
+    supervisor.add(service, addOptions);
+    definitions.set(service.name, service);
+  };
+  for (const service of options.services ?? []) addService(service);
 
   const foundation: Foundation = {
     id,
@@ -156,7 +169,7 @@ export function createFoundation(options: FoundationOptions = {}): Foundation {
     registry,
     supervisor,
     add(service, addOptions) {
-      supervisor.add(service, addOptions);
+      addService(service, addOptions);
       return foundation;
     },
     async start() {
@@ -185,7 +198,7 @@ export function createFoundation(options: FoundationOptions = {}): Foundation {
         name,
         state: sup.state,
         startedAt,
-        uptimeMs: startedAt === undefined ? 0 : clock.monotonic() - startedMonotonic,
+        uptimeMs: startedAt === undefined ? 0 : Math.round(clock.monotonic() - startedMonotonic),
         restarts: sup.services.reduce((sum, s) => sum + s.restarts, 0),
         services: sup.services,
         process: {

@@ -196,7 +196,7 @@ export class SupervisedService {
       state: this.state,
       restarts: this.restarts,
       startedAt: running ? this.#startedAt : undefined,
-      uptimeMs: running ? this.#runtime.clock.monotonic() - (this.startedMono ?? 0) : 0,
+      uptimeMs: running ? Math.round(this.#runtime.clock.monotonic() - (this.startedMono ?? 0)) : 0,
       lastError: this.lastError,
       dependencies: [...(this.service.dependencies ?? [])],
       optionalDependencies: [...(this.service.optionalDependencies ?? [])],

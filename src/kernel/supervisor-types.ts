@@ -72,7 +72,7 @@ export interface ServiceStatus {
   readonly restarts: number;
   /** Wall-clock ms when the running instance started; `undefined` when not running. */
   readonly startedAt: number | undefined;
-  /** How long the running instance has run, ms; 0 when not running. */
+  /** How long the running instance has run, whole ms; 0 when not running. */
   readonly uptimeMs: number;
   readonly lastError: ServiceLastError | undefined;
   readonly dependencies: readonly string[];

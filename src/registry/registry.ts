@@ -344,7 +344,7 @@ export class ServiceRegistry {
       namespace: entry.namespace,
       name: entry.name,
       registeredAt: entry.registeredAt,
-      uptimeMs: this.#clock.monotonic() - entry.registeredMonotonic,
+      uptimeMs: Math.round(this.#clock.monotonic() - entry.registeredMonotonic),
       metadata: entry.metadata,
       hasHealthCheck: entry.health !== undefined,
     };

@@ -130,3 +130,31 @@ describe('createFoundation', () => {
     await expect(waiting).rejects.toMatchObject({ code: 'FND_SYSTEM_ABORTED' });
   });
 });
+
+describe('registry health of supervised services', () => {
+  it('runs the service definition health check through the registry', async () => {
+    let status: 'healthy' | 'degraded' = 'healthy';
+    const foundation = createFoundation({
+      services: [
+        {
+          name: 'db',
+          start: () => ({ pool: 3 }),
+          stop: () => undefined,
+          health(instance: { pool: number }) {
+            return { status, details: { pool: instance.pool } };
+          },
+        },
+      ],
+    });
+    await foundation.start();
+    expect(foundation.registry.list(SERVICES_NAMESPACE)[0]?.hasHealthCheck).toBe(true);
+    expect(await foundation.registry.checkHealth(SERVICES_NAMESPACE, 'db')).toEqual({
+      status: 'healthy',
+      details: { pool: 3 },
+    });
+    status = 'degraded';
+    expect((await foundation.registry.checkHealth(SERVICES_NAMESPACE, 'db')).status).toBe('degraded');
+    expect(Number.isInteger(foundation.status().uptimeMs)).toBe(true);
+    await foundation.stop();
+  });
+});
