@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createFoundation } from '../../app/foundation.js';
 import { FakeClock } from '../../testing/index.js';
 import type { CliIo } from '../cli-io.js';
-import { resolveStartSettings, watchShutdown, type SignalSource } from './start.js';
+import { resolveStartSettings, defaultNodeName, watchShutdown, type SignalSource } from './start.js';
 
 function fakeIo(env: Record<string, string> = {}): CliIo & { lines: string[]; errors: string[] } {
   const lines: string[] = [];
@@ -65,7 +65,7 @@ describe('foundation start: settings', () => {
     expect(defaults).toMatchObject({
       host: '127.0.0.1',
       port: 4000,
-      name: 'foundation',
+      name: defaultNodeName(),
       shutdownTimeoutMs: 10_000,
     });
     expect(defaults.token).toBeUndefined();

@@ -23,6 +23,7 @@ import {
 } from '../arguments.js';
 import { describeError, EXIT, type CliIo, type ExitCode } from '../cli-io.js';
 import type { Command } from '../command.js';
+import { hostname } from 'node:os';
 
 /** Everything `foundation start` needs, resolved from flags and environment. */
 export interface StartSettings {
@@ -59,6 +60,12 @@ const FLAGS = {
   'shutdown-timeout': { type: 'string' },
 } as const;
 
+/** The machine's host name when it is a valid node name, else `foundation`. */
+export function defaultNodeName(): string {
+  const host = hostname().split('.')[0] ?? '';
+  return /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(host) ? host : 'foundation';
+}
+
 /** Resolves flags over environment over defaults, validating each (`FND_CLI_INVALID_ARGUMENT`). */
 export function resolveStartSettings(
   flags: ParsedFlags,
@@ -74,7 +81,7 @@ export function resolveStartSettings(
     host: host === undefined ? '127.0.0.1' : parseHost(host.value, host.source),
     port: port === undefined ? 4000 : parsePort(port.value, port.source),
     dataDir: resolve(dataDir === undefined ? '.foundation' : parseNonEmpty(dataDir.value, dataDir.source)),
-    name: name === undefined ? 'foundation' : parseName(name.value, name.source),
+    name: name === undefined ? defaultNodeName() : parseName(name.value, name.source),
     token: token === undefined ? undefined : parseNonEmpty(token.value, token.source),
     shutdownTimeoutMs: timeout === undefined ? 10_000 : parseDuration(timeout.value, timeout.source),
   };
