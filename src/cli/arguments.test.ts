@@ -1,16 +1,8 @@
 import fc from 'fast-check';
+import { thrown } from '../testing/index.js';
 import { describe, expect, it } from 'vitest';
 import { isFoundationError } from '../errors/index.js';
 import { parseDuration, parseFlags, parseHost, parseName, parsePort, parseUrl, pick } from './arguments.js';
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('CLI argument parsing', () => {
   it('parsePort accepts exactly the integers 0–65535', () => {

@@ -1,16 +1,8 @@
 import fc from 'fast-check';
+import { thrown } from '../testing/index.js';
 import { describe, expect, it } from 'vitest';
 import { isFoundationError } from '../errors/index.js';
 import { DependencyGraph, type ServiceSpec } from './dependency-graph.js';
-
-function caught(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-}
 
 /** Random DAG: service i may require / optionally use services with a smaller index (then shuffled). */
 const dagArb = fc
@@ -54,7 +46,7 @@ describe('DependencyGraph', () => {
 
   it('names the missing required dependency', () => {
     const graph = new DependencyGraph([{ name: 'api', dependencies: ['db'] }]);
-    const error = caught(() => {
+    const error = thrown(() => {
       graph.validate();
     });
     expect(isFoundationError(error, 'FND_LIFECYCLE_MISSING_DEPENDENCY')).toBe(true);
@@ -74,7 +66,7 @@ describe('DependencyGraph', () => {
       { name: 'c', dependencies: ['a'] },
       { name: 'd' },
     ]);
-    const error = caught(() => {
+    const error = thrown(() => {
       graph.validate();
     });
     expect(isFoundationError(error, 'FND_LIFECYCLE_DEPENDENCY_CYCLE')).toBe(true);
@@ -82,7 +74,7 @@ describe('DependencyGraph', () => {
     expect(graph.tryStartOrder()).toBeUndefined();
     expect(
       isFoundationError(
-        caught(() => graph.startOrder()),
+        thrown(() => graph.startOrder()),
         'FND_LIFECYCLE_DEPENDENCY_CYCLE',
       ),
     ).toBe(true);
@@ -109,7 +101,7 @@ describe('DependencyGraph', () => {
     const graph = new DependencyGraph([{ name: 'a' }]);
     expect(
       isFoundationError(
-        caught(() => {
+        thrown(() => {
           graph.add({ name: 'a' });
         }),
         'FND_LIFECYCLE_DUPLICATE_SERVICE',
@@ -137,7 +129,7 @@ describe('DependencyGraph', () => {
     expect(graph.startOrder()).toEqual(['api']);
     expect(
       isFoundationError(
-        caught(() => {
+        thrown(() => {
           graph.validate();
         }),
         'FND_LIFECYCLE_MISSING_DEPENDENCY',

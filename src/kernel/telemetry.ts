@@ -95,15 +95,7 @@ export function telemetryEvent(name: string): TelemetryEvent {
       return channel.hasSubscribers;
     },
     emit(measurements: Measurements, metadata: Metadata = EMPTY): void {
-      if (!channel.hasSubscribers) return;
-      const message: TelemetryMessage = {
-        name,
-        measurements,
-        metadata,
-        correlationId: currentContext()?.correlationId,
-        time: Date.now(),
-      };
-      channel.publish(message);
+      if (channel.hasSubscribers) publish(channel, name, measurements, metadata);
     },
   };
 }
@@ -113,6 +105,16 @@ export function emit(name: string, measurements: Measurements, metadata: Metadat
   const channel = diagnosticsChannel.channel(channelName(name));
   if (!channel.hasSubscribers) return;
   assertName(name);
+  publish(channel, name, measurements, metadata);
+}
+
+/** Builds the message (stamped with the current correlation id and the wall time) and publishes it. */
+function publish(
+  channel: diagnosticsChannel.Channel,
+  name: string,
+  measurements: Measurements,
+  metadata: Metadata,
+): void {
   const message: TelemetryMessage = {
     name,
     measurements,

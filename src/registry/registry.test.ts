@@ -1,17 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { thrown } from '../testing/index.js';
 import { isFoundationError } from '../errors/index.js';
 import { onTelemetry, type TelemetryMessage } from '../kernel/telemetry.js';
 import { FakeClock } from '../testing/fake-clock.js';
 import { ServiceRegistry, type RegistryChange } from './registry.js';
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-}
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {

@@ -1,6 +1,7 @@
 /**
- * Helpers for tests of the foundation and of services built on it: a fake clock (more helpers join later).
+ * Helpers for tests of the foundation and of services built on it: a fake clock and error capture.
  *
  * @module @elixirscope/foundation/testing
  */
+export * from './capture.js';
 export * from './fake-clock.js';
