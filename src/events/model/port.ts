@@ -1,0 +1,92 @@
+/**
+ * The port every event store adapter implements (memory, SQLite, PostgreSQL). The service
+ * (`EventStore`) validates, stamps context, assigns ids and groups concurrent appends; an adapter only
+ * persists and reads. One contract suite (`test/contracts/event-store.contract.ts`) runs against every
+ * adapter.
+ *
+ * @module
+ */
+import type { FoundationError } from '../../errors/index.js';
+import type {
+  AggregateGroup,
+  AggregateQuery,
+  EventQuery,
+  ExpectedVersion,
+  JsonObject,
+  JsonValue,
+  QueryPage,
+  ReadAllOptions,
+  ReadStreamOptions,
+  StoredEvent,
+} from './types.js';
+
+/** An event validated and completed by the service, ready to persist. */
+export interface PreparedEvent {
+  readonly id: string;
+  readonly type: string;
+  readonly stream: string | null;
+  readonly time: number;
+  readonly monotonic: number;
+  readonly correlationId: string | null;
+  readonly causationId: string | null;
+  readonly parentId: string | null;
+  readonly data: JsonValue;
+  readonly metadata: JsonObject;
+  /** `JSON.stringify(data)`, computed once during validation. */
+  readonly dataJson: string;
+  /** `JSON.stringify(metadata)`. */
+  readonly metadataJson: string;
+  readonly node: string;
+}
+
+/**
+ * One caller's append: all-or-nothing on its own. `stream` is the single stream of a checked append
+ * (`expectedVersion` other than `any`), else `null`.
+ */
+export interface AppendRequest {
+  readonly events: readonly PreparedEvent[];
+  readonly expectedVersion: ExpectedVersion;
+  readonly stream: string | null;
+}
+
+/**
+ * The outcome of one request within a group. A failed request wrote nothing; the others in the group are
+ * unaffected by it. Errors: `FND_EVENTS_VERSION_CONFLICT` (context: stream, expected, actual),
+ * `FND_EVENTS_ID_CONFLICT` (an id exists with other content, or only part of the batch exists).
+ */
+export type AppendOutcome =
+  | {
+      readonly ok: true;
+      readonly events: readonly StoredEvent[];
+      /** Every event already existed with identical content; nothing was written. */
+      readonly idempotent: boolean;
+    }
+  | { readonly ok: false; readonly error: FoundationError };
+
+/** What a store adapter implements. */
+export interface EventStorePort {
+  /** `memory`, `sqlite` or `postgres`. */
+  readonly kind: string;
+  /** Connects / runs migrations. Called once by the service's `start()`. */
+  open(): Promise<void>;
+  /** Releases connections. Idempotent. */
+  close(): Promise<void>;
+  /**
+   * Persists a group of independent requests in as few transactions as possible (ideally one), in order.
+   * Each request succeeds or fails on its own (expected version, id conflicts checked against the state
+   * left by the earlier requests of the group). Resolves only after the group's commit. Rejects only when
+   * the store itself fails (connection lost…), which fails every request of the group.
+   */
+  append(requests: readonly AppendRequest[]): Promise<AppendOutcome[]>;
+  get(id: string): Promise<StoredEvent | undefined>;
+  /** The stream's current version (0 when it has no events). */
+  streamVersion(stream: string): Promise<number>;
+  /** Options arrive validated and with defaults applied. */
+  readStream(stream: string, options: Required<ReadStreamOptions>): Promise<StoredEvent[]>;
+  readAll(options: Required<ReadAllOptions>): Promise<StoredEvent[]>;
+  /** The query arrives validated (see `validateQuery`), limit applied, cursor decoded by the compiler. */
+  query(query: EventQuery): Promise<QueryPage>;
+  aggregate(query: AggregateQuery): Promise<AggregateGroup[]>;
+  /** Every event with this correlation id, by position (bounded by `limit`). */
+  byCorrelation(correlationId: string, limit: number): Promise<StoredEvent[]>;
+}

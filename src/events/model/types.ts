@@ -1,0 +1,184 @@
+/**
+ * The event model: what callers append, what the store returns, expected versions, the query DSL and
+ * aggregations. Pure types, shared by the service, every store and the control bus.
+ *
+ * @module
+ */
+
+/** A JSON value: what event data and metadata may hold. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** A JSON object. */
+export type JsonObject = { [key: string]: JsonValue };
+
+/** What a caller appends. Only `type` is required. */
+export interface EventInput {
+  /** Time-ordered unique id (UUIDv7). Generated when absent; give one to make a retry idempotent. */
+  readonly id?: string;
+  /** Dotted lowercase name, e.g. `order.created` (segments `[a-z0-9_-]`, 1–200 chars). */
+  readonly type: string;
+  /** Stream the event belongs to (e.g. `order-42`); events without a stream are in the global log only. */
+  readonly stream?: string;
+  /** JSON payload. Defaults to `{}`. */
+  readonly data?: JsonValue;
+  /** JSON metadata object. Defaults to `{}`. */
+  readonly metadata?: JsonObject;
+  /** Defaults to the current context's correlation id. */
+  readonly correlationId?: string;
+  /** Defaults to the current context's operation id. */
+  readonly causationId?: string;
+  /** Id of a parent event (e.g. the command event this one answers). */
+  readonly parentId?: string;
+}
+
+/** An event as stored. */
+export interface StoredEvent {
+  readonly id: string;
+  readonly type: string;
+  readonly stream: string | null;
+  /** 1-based version within the stream; `null` for events without a stream. */
+  readonly streamVersion: number | null;
+  /** Global position in the log, 1-based, strictly increasing in commit order of a store. */
+  readonly position: number;
+  /** Wall-clock ms when appended. */
+  readonly time: number;
+  /** Monotonic ms (node-local clock) when appended; for ordering and durations on one node only. */
+  readonly monotonic: number;
+  readonly correlationId: string | null;
+  readonly causationId: string | null;
+  readonly parentId: string | null;
+  readonly data: JsonValue;
+  readonly metadata: JsonObject;
+  /** Name of the node that appended it. */
+  readonly node: string;
+}
+
+/**
+ * What the caller expects of the stream before the append:
+ * `any` (no check), `no_stream` (the stream has no events), `stream_exists` (it has at least one),
+ * or a number: the stream's current version (0 is the same as `no_stream`).
+ */
+export type ExpectedVersion = 'any' | 'no_stream' | 'stream_exists' | number;
+
+/** Options of an append. */
+export interface AppendOptions {
+  /** Checked against the stream of the events (all events of a checked append must share one stream). */
+  readonly expectedVersion?: ExpectedVersion;
+}
+
+/** Result of an append. */
+export interface AppendResult {
+  /** The stored events, in the order given. */
+  readonly events: readonly StoredEvent[];
+  /** The stream's version after the append (`null` when the events have no stream). */
+  readonly streamVersion: number | null;
+  /** Position of the last event. */
+  readonly position: number;
+  /** True when every event already existed with the same content and nothing new was written. */
+  readonly idempotent: boolean;
+}
+
+/** Direction of a read. */
+export type ReadDirection = 'forward' | 'backward';
+
+/** Options of `readStream`. */
+export interface ReadStreamOptions {
+  /** First stream version to return (inclusive). Forward default 1; backward default the last. */
+  readonly from?: number;
+  readonly direction?: ReadDirection;
+  /** At most this many events (default 1000, max 10 000). */
+  readonly limit?: number;
+}
+
+/** Options of `readAll`. */
+export interface ReadAllOptions {
+  /** Return events with position > this (default 0: from the start). */
+  readonly afterPosition?: number;
+  /** At most this many events (default 1000, max 10 000). */
+  readonly limit?: number;
+}
+
+// ── query DSL ──────────────────────────────────────────────────────────────────────────────────────
+
+/** A scalar a predicate compares with. */
+export type QueryScalar = string | number | boolean | null;
+
+/** Predicate operators on a JSON path. */
+export type PredicateOp = 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte' | 'in' | 'contains' | 'exists';
+
+/**
+ * A predicate on a JSON path of `data` or `metadata`: `path` is `data.<a>.<b>` or `metadata.<a>` (segments
+ * `[A-Za-z0-9_-]`, array indexes as numeric segments, at most 16 segments).
+ *
+ * Semantics (identical on every store):
+ * - `eq` / `ne`: the value at the path equals / does not equal the scalar (same JSON type and value; `ne`
+ *   also matches a missing path). `eq null` matches a JSON null, not a missing path.
+ * - `gt` `gte` `lt` `lte`: value and operand are both numbers or both strings (strings compare by code
+ *   point); otherwise no match.
+ * - `in`: `value` is an array of 1–100 scalars; matches when the value at the path `eq`s one of them.
+ * - `contains`: on a string, substring match (case-sensitive); on an array, it holds an element `eq` to
+ *   the scalar; otherwise no match.
+ * - `exists`: `value` true → the path is present (even if null); false → absent.
+ */
+export interface QueryPredicate {
+  readonly path: string;
+  readonly op: PredicateOp;
+  readonly value?: QueryScalar | readonly QueryScalar[] | boolean;
+}
+
+/**
+ * A query over the log. All filters are ANDed.
+ * Type patterns: an exact type (`order.created`), a prefix (`order.*` matches every type that starts with
+ * `order.`), or `*` (every type). Up to 20 patterns, ORed.
+ */
+export interface EventQuery {
+  readonly types?: readonly string[];
+  readonly stream?: string;
+  readonly correlationId?: string;
+  /** Wall time range on `time`, ms since epoch: `from` inclusive, `to` exclusive. */
+  readonly from?: number;
+  readonly to?: number;
+  readonly where?: readonly QueryPredicate[];
+  /** By position. Default `asc`. */
+  readonly order?: 'asc' | 'desc';
+  /** Default {@link DEFAULT_QUERY_LIMIT}, at most {@link MAX_QUERY_LIMIT}. */
+  readonly limit?: number;
+  /** Opaque cursor from a previous page's `nextCursor`. */
+  readonly cursor?: string;
+}
+
+/** A page of query results. */
+export interface QueryPage {
+  readonly events: readonly StoredEvent[];
+  /** Present when more events may match: pass it as `cursor` with the same query. */
+  readonly nextCursor: string | undefined;
+}
+
+/** Aggregation over the events a query's filters match (its order, limit and cursor are ignored). */
+export interface AggregateQuery {
+  readonly filter?: Omit<EventQuery, 'order' | 'limit' | 'cursor'>;
+  /** Group by event type, or by a time bucket of `time`. */
+  readonly groupBy: 'type' | 'time';
+  /** Bucket width in ms when grouping by time (≥ 1000, and at most 10 000 buckets over the range). */
+  readonly bucketMs?: number;
+}
+
+/** One group of an aggregation. `key` is the type, or the bucket's start (ms) as a number. */
+export interface AggregateGroup {
+  readonly key: string | number;
+  readonly count: number;
+}
+
+/** Default page size of a query. */
+export const DEFAULT_QUERY_LIMIT = 100;
+/** Largest page size of a query. */
+export const MAX_QUERY_LIMIT = 1000;
+/** Default and largest batch of `readStream` / `readAll`. */
+export const DEFAULT_READ_LIMIT = 1000;
+export const MAX_READ_LIMIT = 10_000;
+
+/** A node of a correlation chain: an event and the events it caused (causationId = its id or parent). */
+export interface CausationNode {
+  readonly event: StoredEvent;
+  readonly children: readonly CausationNode[];
+}
