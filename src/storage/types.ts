@@ -1,0 +1,71 @@
+/**
+ * The storage layer's public shapes: a store chosen by URL, an open connection that capabilities share,
+ * and per-capability migrations.
+ *
+ * @module
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+import type pg from 'pg';
+
+/** A parsed store URL. */
+export type StoreLocation =
+  | { readonly kind: 'memory' }
+  | {
+      readonly kind: 'sqlite';
+      /** File path, or `:memory:`. */
+      readonly path: string;
+      /** `NORMAL` (default, WAL) or `FULL` (fsync on every commit). */
+      readonly synchronous: 'NORMAL' | 'FULL';
+      /** Busy timeout in ms (default 5000). */
+      readonly busyTimeoutMs: number;
+    }
+  | {
+      readonly kind: 'postgres';
+      /** The connection string without foundation-specific query parameters. */
+      readonly connectionString: string;
+      /** Schema that holds the foundation's tables (default `foundation`). */
+      readonly schema: string;
+      /** Pool size (default 10). */
+      readonly poolSize: number;
+    };
+
+/** One numbered, append-only migration of one capability, in both SQL dialects. */
+export interface Migration {
+  /** 1, 2, 3… per capability; never renumbered, never edited once released. */
+  readonly version: number;
+  /** Short name, e.g. `create events`. */
+  readonly name: string;
+  /** SQLite statements (may contain several, separated by `;`). */
+  readonly sqlite: string;
+  /**
+   * PostgreSQL statements. Unqualified table names resolve to the foundation's schema (the runner sets the
+   * `search_path`); write `${schema}` nowhere.
+   */
+  readonly postgres: string;
+}
+
+/** An open SQLite connection (better-sqlite3 is synchronous; one connection per storage). */
+export interface SqliteHandle {
+  readonly kind: 'sqlite';
+  readonly db: BetterSqlite3.Database;
+  readonly location: Extract<StoreLocation, { kind: 'sqlite' }>;
+}
+
+/**
+ * An open PostgreSQL pool. Every client it hands out has `search_path` set to the foundation's schema,
+ * so statements use unqualified table names. `schema` is a validated identifier, safe to quote.
+ */
+export interface PostgresHandle {
+  readonly kind: 'postgres';
+  readonly pool: pg.Pool;
+  readonly schema: string;
+  readonly location: Extract<StoreLocation, { kind: 'postgres' }>;
+}
+
+/** No connection: capabilities keep their state in memory. */
+export interface MemoryHandle {
+  readonly kind: 'memory';
+}
+
+/** What `Storage.handle()` returns once open. */
+export type StorageHandle = SqliteHandle | PostgresHandle | MemoryHandle;
