@@ -1,0 +1,68 @@
+/**
+ * Migrations of the `events` capability, in both SQL dialects. Append-only: a released migration is never
+ * edited or renumbered; changes go in a new entry.
+ *
+ * @module
+ */
+import type { Migration } from '../../storage/types.js';
+
+const SQLITE_V1 = `
+CREATE TABLE foundation_events (
+  position INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  type TEXT NOT NULL,
+  stream TEXT NULL,
+  stream_version INTEGER NULL,
+  time INTEGER NOT NULL,
+  monotonic REAL NOT NULL,
+  correlation_id TEXT NULL,
+  causation_id TEXT NULL,
+  parent_id TEXT NULL,
+  data TEXT NOT NULL,
+  metadata TEXT NOT NULL,
+  node TEXT NOT NULL,
+  UNIQUE (stream, stream_version)
+);
+CREATE INDEX foundation_events_type_position ON foundation_events (type, position);
+CREATE INDEX foundation_events_correlation_position ON foundation_events (correlation_id, position);
+CREATE INDEX foundation_events_time ON foundation_events (time);
+CREATE TABLE foundation_streams (
+  stream TEXT PRIMARY KEY,
+  version INTEGER NOT NULL
+);
+`;
+
+const POSTGRES_V1 = `
+CREATE TABLE foundation_events (
+  position BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  type TEXT NOT NULL,
+  stream TEXT NULL,
+  stream_version BIGINT NULL,
+  time BIGINT NOT NULL,
+  monotonic DOUBLE PRECISION NOT NULL,
+  correlation_id TEXT NULL,
+  causation_id TEXT NULL,
+  parent_id TEXT NULL,
+  data JSONB NOT NULL,
+  metadata JSONB NOT NULL,
+  node TEXT NOT NULL,
+  UNIQUE (stream, stream_version)
+);
+CREATE INDEX foundation_events_type_position ON foundation_events (type, position);
+CREATE INDEX foundation_events_correlation_position ON foundation_events (correlation_id, position);
+CREATE INDEX foundation_events_time ON foundation_events (time);
+CREATE TABLE foundation_streams (
+  stream TEXT PRIMARY KEY,
+  version BIGINT NOT NULL
+);
+`;
+
+/**
+ * The `events` capability's migrations: version 1 creates `foundation_events` (the global log: position,
+ * id, type, stream and stream version, wall and monotonic time, correlation / causation / parent ids, JSON
+ * data and metadata, node) with its indexes, and `foundation_streams` (each stream's current version).
+ */
+export const EVENTS_MIGRATIONS: readonly Migration[] = Object.freeze([
+  Object.freeze({ version: 1, name: 'create events', sqlite: SQLITE_V1, postgres: POSTGRES_V1 }),
+]);
