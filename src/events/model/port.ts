@@ -37,6 +37,14 @@ export interface PreparedEvent {
   /** `JSON.stringify(metadata)`. */
   readonly metadataJson: string;
   readonly node: string;
+  /**
+   * True when `correlationId` was not given by the caller but taken from the current context: such an id
+   * is not part of the event's content for idempotency (a retry from another context is still the same
+   * event). Set by `prepareEvents`.
+   */
+  readonly correlationIdFromContext?: boolean;
+  /** True when `causationId` was taken from the current context (see `correlationIdFromContext`). */
+  readonly causationIdFromContext?: boolean;
 }
 
 /**

@@ -1,0 +1,133 @@
+/**
+ * Strict JSON check of event data and metadata: a value passes only when `JSON.stringify` then
+ * `JSON.parse` gives back the same value on every store (memory, SQLite text, PostgreSQL JSONB).
+ *
+ * Accepted: strings, finite numbers, booleans, `null`, arrays, and plain objects (prototype
+ * `Object.prototype` or `null`) whose property values are accepted or `undefined` (dropped, as
+ * `JSON.stringify` does). Rejected: functions, symbols, BigInt, `undefined` (at the top or inside an array,
+ * including holes), NaN and ±Infinity, cycles, any other object (Date, Map, Set, Buffer, class instances,
+ * boxed primitives), nesting deeper than {@link MAX_JSON_DEPTH} containers, and strings or keys holding
+ * U+0000 or a lone surrogate (PostgreSQL JSONB cannot store them). Throwing getters and proxies are
+ * reported, never thrown through.
+ *
+ * @module
+ */
+
+/** Deepest nesting of arrays/objects accepted: the outermost container is depth 1. */
+export const MAX_JSON_DEPTH = 64;
+
+/** Why a value is not JSON, and where (`data.items[2].at`). */
+export interface JsonProblem {
+  readonly path: string;
+  readonly reason: string;
+}
+
+// eslint-disable-next-line no-control-regex -- U+0000 is exactly what is looked for
+const SUSPECT_CHARS = /[\u0000\ud800-\udfff]/;
+
+/**
+ * Why a string cannot be stored as JSON text everywhere (`contains U+0000`, `contains a lone surrogate`),
+ * or `undefined` when it can.
+ */
+export function textProblem(s: string): string | undefined {
+  if (!SUSPECT_CHARS.test(s)) return undefined;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0) return 'contains U+0000';
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = s.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        i++;
+        continue;
+      }
+      return 'contains a lone surrogate';
+    }
+    if (c >= 0xdc00 && c <= 0xdfff) return 'contains a lone surrogate';
+  }
+  return undefined;
+}
+
+function renderPath(root: string, keys: readonly (string | number)[]): string {
+  let out = root;
+  for (const k of keys) {
+    if (typeof k === 'number') out += `[${k}]`;
+    else if (/^[A-Za-z_$][\w$]*$/.test(k)) out += `.${k}`;
+    else out += `[${JSON.stringify(k)}]`;
+  }
+  return out;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value !== 'object') return typeof value;
+  const ctor = (Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null)?.constructor;
+  return typeof ctor?.name === 'string' && ctor.name !== '' ? ctor.name : 'object';
+}
+
+/**
+ * Walks `value` and returns the first reason it is not strict JSON (see the module doc), or `undefined` when
+ * it is. `root` prefixes the reported path (`data`, `metadata`).
+ */
+export function findNonJson(value: unknown, root: string): JsonProblem | undefined {
+  const keys: (string | number)[] = [];
+  const ancestors: object[] = [];
+
+  const visit = (v: unknown): string | undefined => {
+    switch (typeof v) {
+      case 'string':
+        return textProblem(v);
+      case 'boolean':
+        return undefined;
+      case 'number':
+        return Number.isFinite(v) ? undefined : `${String(v)} is not a JSON number`;
+      case 'undefined':
+        return 'undefined is not JSON';
+      case 'function':
+      case 'symbol':
+      case 'bigint':
+        return `a ${typeof v} is not JSON`;
+      default:
+        break;
+    }
+    if (v === null) return undefined;
+    const obj = v as object;
+    if (ancestors.includes(obj)) return 'circular reference';
+    if (ancestors.length >= MAX_JSON_DEPTH) return `nested deeper than ${MAX_JSON_DEPTH}`;
+    if (Array.isArray(obj)) {
+      ancestors.push(obj);
+      for (let i = 0; i < obj.length; i++) {
+        keys.push(i);
+        const problem = visit(obj[i]);
+        if (problem !== undefined) return problem;
+        keys.pop();
+      }
+      ancestors.pop();
+      return undefined;
+    }
+    const proto: unknown = Object.getPrototypeOf(obj);
+    if (proto !== Object.prototype && proto !== null) return `a ${describe(obj)} is not a plain JSON object`;
+    ancestors.push(obj);
+    const record = obj as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      keys.push(key);
+      const keyProblem = textProblem(key);
+      if (keyProblem !== undefined) return `key ${keyProblem}`;
+      const child = record[key];
+      if (child !== undefined) {
+        const problem = visit(child);
+        if (problem !== undefined) return problem;
+      }
+      keys.pop();
+    }
+    ancestors.pop();
+    return undefined;
+  };
+
+  let reason: string | undefined;
+  try {
+    reason = visit(value);
+  } catch (error) {
+    reason = `reading the value threw: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  return reason === undefined ? undefined : { path: renderPath(root, keys), reason };
+}
