@@ -1,7 +1,8 @@
 /**
  * The measuring core: runs every implementation of a case in the same process, interleaved round by round
  * (A, B, A, B, … with the order flipped every round), each round timing one calibrated batch per
- * implementation with `process.hrtime.bigint()`, and reports the median ns/op across rounds.
+ * implementation with `process.hrtime.bigint()`, and reports the median ns/op across rounds. Synchronous
+ * operations only; asynchronous ones (awaited batches) are measured by `harness-async.ts`.
  *
  * Why interleave: machine noise (other processes, CPU frequency, GC of a previous case) drifts over seconds;
  * measuring A for two seconds then B for two seconds puts that drift into the ratio. Alternating short
@@ -69,6 +70,8 @@ export interface ImplResult {
 export interface CaseResult {
   readonly case: string;
   readonly results: readonly ImplResult[];
+  /** Text the case wants shown after the suite's table (e.g. a query plan); async cases only. */
+  readonly notes?: string;
 }
 
 /**

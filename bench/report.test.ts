@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CaseResult } from './harness.js';
-import { formatMarkdown, formatTable, jsonRows, ratios } from './report.js';
+import { formatMarkdown, formatNotes, formatTable, jsonRows, ratios } from './report.js';
 
 const result: CaseResult = {
   case: 'lookup',
@@ -77,5 +77,25 @@ describe('formatMarkdown', () => {
       '|  | map | 50,000,000 | 20.0 | 1.0% | 20 |  |',
       '|  | nested-map | 16,666,667 | 60.0 | 2.0% | 20 |  |',
     ]);
+  });
+});
+
+describe('formatNotes', () => {
+  const withNotes: CaseResult = { ...result, case: 'by type', notes: 'SEARCH foundation_events USING INDEX' };
+
+  it('prints a heading and the notes of each case that has some', () => {
+    expect(formatNotes([result, withNotes], 'table')).toBe(
+      '-- by type\nSEARCH foundation_events USING INDEX\n',
+    );
+  });
+
+  it('fences the notes in markdown', () => {
+    expect(formatNotes([withNotes], 'markdown')).toBe(
+      '#### by type\n\n```text\nSEARCH foundation_events USING INDEX\n```\n',
+    );
+  });
+
+  it('is empty when no case has notes', () => {
+    expect(formatNotes([result], 'markdown')).toBe('');
   });
 });

@@ -105,3 +105,18 @@ export function formatMarkdown(suite: string, results: readonly CaseResult[]): s
   const align = HEADER.map((_, col) => (RIGHT.has(col) ? '---:' : '---'));
   return [`### ${suite}`, '', line(HEADER), line(align), ...tableRows(results).map(line)].join('\n');
 }
+
+/**
+ * The notes of a suite's cases (e.g. query plans), one block per case that has some: a heading and the
+ * text as is (`table`), or a heading and a fenced block (`markdown`). Empty when no case has notes.
+ */
+export function formatNotes(results: readonly CaseResult[], format: 'table' | 'markdown'): string {
+  const blocks = results
+    .filter((result) => result.notes !== undefined)
+    .map((result) =>
+      format === 'markdown'
+        ? `#### ${result.case}\n\n\`\`\`text\n${result.notes ?? ''}\n\`\`\`\n`
+        : `-- ${result.case}\n${result.notes ?? ''}\n`,
+    );
+  return blocks.join('\n');
+}
