@@ -112,7 +112,10 @@ function parseSqlite(url: string, rest: string): StoreLocation {
     } else if (key === 'busyTimeoutMs') {
       busyTimeoutMs = parseInteger(url, 'busyTimeoutMs', value, 0, MAX_SQLITE_BUSY_TIMEOUT_MS);
     } else {
-      throw invalid(url, `unknown SQLite parameter "${key.slice(0, 40)}" (known: synchronous, busyTimeoutMs)`);
+      throw invalid(
+        url,
+        `unknown SQLite parameter "${key.slice(0, 40)}" (known: synchronous, busyTimeoutMs)`,
+      );
     }
   }
   return { kind: 'sqlite', path, synchronous, busyTimeoutMs };
@@ -130,7 +133,8 @@ function parsePostgres(url: string): StoreLocation {
   const keys = [...params.keys()];
   for (const key of new Set(keys)) {
     if (key === '') throw invalid(url, 'empty query parameter name');
-    if (params.getAll(key).length > 1) throw invalid(url, `query parameter "${key.slice(0, 40)}" given twice`);
+    if (params.getAll(key).length > 1)
+      throw invalid(url, `query parameter "${key.slice(0, 40)}" given twice`);
   }
   if (parsed.hostname === '' && !params.has('host')) throw invalid(url, 'no host');
   let schema = DEFAULT_PG_SCHEMA;
@@ -223,5 +227,56 @@ export function describeStore(location: StoreLocation): string {
       }
       return shown;
     }
+  }
+}
+
+/**
+ * A location from a URL or an object, checked: objects built by hand (or by plain JavaScript) get the same
+ * validation as parsed URLs, since the schema name and pragmas end up in SQL text.
+ *
+ * @throws FoundationError `FND_STORAGE_INVALID_URL`.
+ */
+export function toStoreLocation(input: StoreLocation | string): StoreLocation {
+  if (typeof input === 'string') return parseStoreUrl(input);
+  const value: unknown = input;
+  const bad = (reason: string): FoundationError =>
+    new FoundationError('FND_STORAGE_INVALID_URL', {
+      message: `Invalid store location: ${reason}`,
+      context: { reason },
+    });
+  if (typeof value !== 'object' || value === null) throw bad('not a URL string or a location object');
+  const location = value as Partial<Record<string, unknown>>;
+  switch (location.kind) {
+    case 'memory':
+      return { kind: 'memory' };
+    case 'sqlite': {
+      const { path, synchronous, busyTimeoutMs } = location;
+      if (typeof path !== 'string' || path === '' || path.includes('\0'))
+        throw bad('sqlite path must be a file path');
+      if (synchronous !== 'NORMAL' && synchronous !== 'FULL') throw bad('synchronous must be NORMAL or FULL');
+      if (
+        typeof busyTimeoutMs !== 'number' ||
+        !Number.isInteger(busyTimeoutMs) ||
+        busyTimeoutMs < 0 ||
+        busyTimeoutMs > MAX_SQLITE_BUSY_TIMEOUT_MS
+      ) {
+        throw bad(`busyTimeoutMs must be an integer between 0 and ${MAX_SQLITE_BUSY_TIMEOUT_MS}`);
+      }
+      return { kind: 'sqlite', path, synchronous, busyTimeoutMs };
+    }
+    case 'postgres': {
+      const { connectionString, schema, poolSize } = location;
+      if (typeof connectionString !== 'string' || connectionString === '')
+        throw bad('connectionString is empty');
+      if (typeof schema !== 'string' || !isValidSchemaName(schema)) {
+        throw bad(`schema must match ${String(SCHEMA_NAME_PATTERN)} and not start with pg_`);
+      }
+      if (typeof poolSize !== 'number' || !Number.isInteger(poolSize) || poolSize < 1 || poolSize > 100) {
+        throw bad('poolSize must be an integer between 1 and 100');
+      }
+      return { kind: 'postgres', connectionString, schema, poolSize };
+    }
+    default:
+      throw bad('kind must be memory, sqlite or postgres');
   }
 }

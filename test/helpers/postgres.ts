@@ -60,7 +60,9 @@ export function describePg(name: string, fn: () => void): void {
     });
     return;
   }
-  console.warn(`[describePg] skipping "${name}": PostgreSQL at ${where} is unreachable (${availability.reason})`);
+  console.warn(
+    `[describePg] skipping "${name}": PostgreSQL at ${where} is unreachable (${availability.reason})`,
+  );
   describe.skipIf(true)(name, fn);
 }
 

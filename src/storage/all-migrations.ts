@@ -1,0 +1,20 @@
+/**
+ * The registry of every capability's migrations, in the order capabilities are migrated. The schema dumps
+ * (`test/schema/*.sql`) and their drift test are built from it: a capability that adds migrations adds its
+ * entry here.
+ *
+ * @module
+ */
+import { EVENTS_MIGRATIONS } from '../events/stores/migrations.js';
+import type { Migration } from './types.js';
+
+/** One capability's migrations. */
+export interface CapabilityMigrations {
+  readonly capability: string;
+  readonly migrations: readonly Migration[];
+}
+
+/** Every capability that keeps tables in the store, with its migrations. */
+export const ALL_MIGRATIONS: ReadonlyArray<CapabilityMigrations> = Object.freeze([
+  Object.freeze({ capability: 'events', migrations: EVENTS_MIGRATIONS }),
+]);
