@@ -1,0 +1,103 @@
+/**
+ * Picks the event store adapter for a storage: memory, SQLite, or PostgreSQL (loaded only when used).
+ *
+ * @module
+ */
+import type { Storage } from '../storage/index.js';
+import type { EventStoreOptions } from './event-store.js';
+import { EventStore } from './event-store.js';
+import type { AppendOutcome, AppendRequest, EventStorePort } from './model/port.js';
+import type {
+  AggregateGroup,
+  AggregateQuery,
+  EventQuery,
+  QueryPage,
+  ReadAllOptions,
+  ReadStreamOptions,
+  StoredEvent,
+} from './model/types.js';
+import { MemoryEventStore } from './stores/memory-store.js';
+import { SqliteEventStore } from './stores/sqlite-store.js';
+
+/**
+ * Creates the event store service for `storage`'s kind: `memory` → {@link MemoryEventStore}, `sqlite` →
+ * {@link SqliteEventStore}, `postgres` → `PostgresEventStore` (its module, and `pg`, are imported at
+ * `start()`). Nothing connects until `start()`; the storage must be open by then.
+ *
+ * @example
+ * ```ts
+ * const storage = new Storage('sqlite:./.foundation/foundation.db');
+ * await storage.open();
+ * const events = createEventStore(storage);
+ * await events.start();
+ * ```
+ */
+export function createEventStore(storage: Storage, options: EventStoreOptions = {}): EventStore {
+  return new EventStore(createEventStorePort(storage), options);
+}
+
+/** The adapter for `storage`'s kind, without the service around it. */
+export function createEventStorePort(storage: Storage): EventStorePort {
+  switch (storage.kind) {
+    case 'memory':
+      return new MemoryEventStore();
+    case 'sqlite':
+      return new SqliteEventStore(storage);
+    case 'postgres':
+      return new LazyEventStorePort('postgres', async () => {
+        const { PostgresEventStore } = await import('./stores/postgres-store.js');
+        return new PostgresEventStore(storage);
+      });
+  }
+}
+
+/** A port whose adapter module is imported at `open()`, so `pg` loads only when a PostgreSQL store starts. */
+class LazyEventStorePort implements EventStorePort {
+  readonly kind: string;
+  readonly #load: () => Promise<EventStorePort>;
+  #port: EventStorePort | undefined;
+
+  constructor(kind: string, load: () => Promise<EventStorePort>) {
+    this.kind = kind;
+    this.#load = load;
+  }
+
+  async open(): Promise<void> {
+    this.#port ??= await this.#load();
+    await this.#port.open();
+  }
+
+  async close(): Promise<void> {
+    await this.#port?.close();
+  }
+
+  #target(): EventStorePort {
+    // The service calls nothing but open() before open() resolved, so the adapter is loaded here.
+    return this.#port as EventStorePort;
+  }
+
+  append(requests: readonly AppendRequest[]): Promise<AppendOutcome[]> {
+    return this.#target().append(requests);
+  }
+  get(id: string): Promise<StoredEvent | undefined> {
+    return this.#target().get(id);
+  }
+  streamVersion(stream: string): Promise<number> {
+    return this.#target().streamVersion(stream);
+  }
+  readStream(stream: string, options: Required<ReadStreamOptions>): Promise<StoredEvent[]> {
+    return this.#target().readStream(stream, options);
+  }
+  readAll(options: Required<ReadAllOptions>): Promise<StoredEvent[]> {
+    return this.#target().readAll(options);
+  }
+  query(query: EventQuery): Promise<QueryPage> {
+    return this.#target().query(query);
+  }
+  aggregate(query: AggregateQuery): Promise<AggregateGroup[]> {
+    return this.#target().aggregate(query);
+  }
+  byCorrelation(correlationId: string, limit: number): Promise<StoredEvent[]> {
+    return this.#target().byCorrelation(correlationId, limit);
+  }
+}

@@ -1,0 +1,12 @@
+/**
+ * Events: an append-only log with streams, optimistic concurrency, idempotent appends, a query DSL and
+ * correlation chains, on memory, SQLite or PostgreSQL.
+ *
+ * @module @elixirscope/foundation/events
+ */
+export * from './create-event-store.js';
+export * from './event-store.js';
+export * from './model/index.js';
+export { MemoryEventStore } from './stores/memory-store.js';
+export { SqliteEventStore } from './stores/sqlite-store.js';
+export { EVENTS_MIGRATIONS } from './stores/migrations.js';

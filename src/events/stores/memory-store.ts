@@ -1,0 +1,169 @@
+/**
+ * The memory event store: the log in an array (position = index + 1), indexes by id, stream and
+ * correlation id in Maps. Queries run through the shared in-memory query evaluator, so every store has
+ * one semantics. Nothing survives the process.
+ *
+ * @module
+ */
+import { checkExpectedVersion } from '../model/expected-version.js';
+import type { AppendOutcome, AppendRequest, EventStorePort, PreparedEvent } from '../model/port.js';
+import { runAggregate, runQuery } from '../model/query-memory.js';
+import type {
+  AggregateGroup,
+  AggregateQuery,
+  EventQuery,
+  QueryPage,
+  ReadAllOptions,
+  ReadStreamOptions,
+  StoredEvent,
+} from '../model/types.js';
+import { checkExisting } from './existing-events.js';
+
+/** An {@link EventStorePort} over arrays and Maps. For tests and for services that want no persistence. */
+export class MemoryEventStore implements EventStorePort {
+  /** Always `memory`. */
+  readonly kind = 'memory';
+  readonly #log: StoredEvent[] = [];
+  readonly #byId = new Map<string, StoredEvent>();
+  /** Each stream's events; index = stream version - 1. */
+  readonly #streams = new Map<string, StoredEvent[]>();
+  readonly #byCorrelation = new Map<string, StoredEvent[]>();
+  readonly #lookup = (id: string): StoredEvent | undefined => this.#byId.get(id);
+
+  /** Nothing to connect. */
+  open(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Nothing to release; the events stay readable. */
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Applies each request in order against the state the earlier ones left. */
+  append(requests: readonly AppendRequest[]): Promise<AppendOutcome[]> {
+    const outcomes: AppendOutcome[] = [];
+    for (const request of requests) outcomes.push(this.#appendOne(request));
+    return Promise.resolve(outcomes);
+  }
+
+  #appendOne(request: AppendRequest): AppendOutcome {
+    const existing = checkExisting(request.events, this.#lookup);
+    if (existing.kind === 'all') return { ok: true, events: existing.events, idempotent: true };
+    if (existing.kind === 'conflict') return { ok: false, error: existing.error };
+    if (request.stream !== null) {
+      const error = checkExpectedVersion(
+        request.expectedVersion,
+        this.#versionOf(request.stream),
+        request.stream,
+      );
+      if (error !== undefined) return { ok: false, error };
+    }
+    const stored: StoredEvent[] = [];
+    for (const event of request.events) stored.push(this.#store(event));
+    return { ok: true, events: stored, idempotent: false };
+  }
+
+  #store(event: PreparedEvent): StoredEvent {
+    let streamEvents: StoredEvent[] | undefined;
+    if (event.stream !== null) {
+      streamEvents = this.#streams.get(event.stream);
+      if (streamEvents === undefined) {
+        streamEvents = [];
+        this.#streams.set(event.stream, streamEvents);
+      }
+    }
+    const stored: StoredEvent = {
+      id: event.id,
+      type: event.type,
+      stream: event.stream,
+      streamVersion: streamEvents === undefined ? null : streamEvents.length + 1,
+      position: this.#log.length + 1,
+      time: event.time,
+      monotonic: event.monotonic,
+      correlationId: event.correlationId,
+      causationId: event.causationId,
+      parentId: event.parentId,
+      // Stored as parsed copies of the validated JSON, so callers mutating their input change nothing here.
+      data: deepFreeze(JSON.parse(event.dataJson) as StoredEvent['data']),
+      metadata: deepFreeze(JSON.parse(event.metadataJson) as StoredEvent['metadata']),
+      node: event.node,
+    };
+    Object.freeze(stored);
+    this.#log.push(stored);
+    this.#byId.set(stored.id, stored);
+    streamEvents?.push(stored);
+    if (stored.correlationId !== null) {
+      const chain = this.#byCorrelation.get(stored.correlationId);
+      if (chain === undefined) this.#byCorrelation.set(stored.correlationId, [stored]);
+      else chain.push(stored);
+    }
+    return stored;
+  }
+
+  #versionOf(stream: string): number {
+    return this.#streams.get(stream)?.length ?? 0;
+  }
+
+  /** The event with this id, or `undefined`. */
+  get(id: string): Promise<StoredEvent | undefined> {
+    return Promise.resolve(this.#byId.get(id));
+  }
+
+  /** The stream's current version (0 when empty). */
+  streamVersion(stream: string): Promise<number> {
+    return Promise.resolve(this.#versionOf(stream));
+  }
+
+  /** A slice of one stream, forward from `from` or backward from `from`. */
+  readStream(stream: string, options: Required<ReadStreamOptions>): Promise<StoredEvent[]> {
+    const events = this.#streams.get(stream);
+    if (events === undefined) return Promise.resolve([]);
+    if (options.direction === 'forward') {
+      const start = Math.max(options.from, 1) - 1;
+      return Promise.resolve(events.slice(start, start + options.limit));
+    }
+    const out: StoredEvent[] = [];
+    for (let i = Math.min(options.from, events.length) - 1; i >= 0 && out.length < options.limit; i--) {
+      out.push(events[i] as StoredEvent);
+    }
+    return Promise.resolve(out);
+  }
+
+  /** Events after a position, in order. */
+  readAll(options: Required<ReadAllOptions>): Promise<StoredEvent[]> {
+    const start = Math.max(0, Math.min(options.afterPosition, this.#log.length));
+    return Promise.resolve(this.#log.slice(start, start + options.limit));
+  }
+
+  /** Runs the query with the shared evaluator. */
+  query(query: EventQuery): Promise<QueryPage> {
+    return Promise.resolve(runQuery(this.#source(query), query));
+  }
+
+  /** Runs the aggregation with the shared evaluator. */
+  aggregate(query: AggregateQuery): Promise<AggregateGroup[]> {
+    return Promise.resolve(runAggregate(this.#source(query.filter ?? {}), query));
+  }
+
+  /** The smallest candidate set for a query: its stream or correlation index when it names one. */
+  #source(query: Pick<EventQuery, 'stream' | 'correlationId'>): readonly StoredEvent[] {
+    if (query.stream !== undefined) return this.#streams.get(query.stream) ?? [];
+    if (query.correlationId !== undefined) return this.#byCorrelation.get(query.correlationId) ?? [];
+    return this.#log;
+  }
+
+  /** The correlation's events by position, at most `limit`. */
+  byCorrelation(correlationId: string, limit: number): Promise<StoredEvent[]> {
+    return Promise.resolve((this.#byCorrelation.get(correlationId) ?? []).slice(0, limit));
+  }
+}
+
+/** Freezes a parsed JSON value and everything in it, so events handed out cannot change the store. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
