@@ -1,0 +1,176 @@
+/**
+ * The PostgreSQL event store adapter. A group of append requests is one transaction of four round trips
+ * (BEGIN, lock + id lookup, insert + stream versions, COMMIT) whatever the group's size; reads are single
+ * parameterized statements. Every failure is a `FoundationError` (`FND_STORAGE_UNAVAILABLE` when the server
+ * is unreachable: the pool reconnects by itself on the next call once it is back).
+ *
+ * Global positions come from an identity column, assigned at insert time, not at commit: a reader may see
+ * position 11 committed before 10. Reads are correct; gap-free tailing is the subscription layer's job.
+ *
+ * @module
+ */
+import type pg from 'pg';
+import { FoundationError } from '../../errors/index.js';
+import { classifyPgError, type Storage } from '../../storage/index.js';
+import { compileAggregate, compileQuery } from '../model/query-sql.js';
+import { nextPage } from '../model/query-page.js';
+import type { AppendOutcome, AppendRequest, EventStorePort } from '../model/port.js';
+import type {
+  AggregateGroup,
+  AggregateQuery,
+  EventQuery,
+  QueryPage,
+  ReadAllOptions,
+  ReadStreamOptions,
+  StoredEvent,
+} from '../model/types.js';
+import { EVENTS_MIGRATIONS } from './migrations.js';
+import { pgRows, pgTransaction, sqlState } from './postgres-client.js';
+import { insertEvents } from './postgres-insert-events.js';
+import { lockStreams } from './postgres-lock-streams.js';
+import { groupIds, groupStreams, planGroup, resolvePlan } from './postgres-plan-group.js';
+import { PG_EVENT_COLUMNS, pgRowToEvent, type PgEventRow } from './postgres-rows.js';
+
+const SELECT_EVENTS = `SELECT ${PG_EVENT_COLUMNS} FROM foundation_events`;
+const GET_SQL = `${SELECT_EVENTS} WHERE id = $1`;
+const STREAM_VERSION_SQL = 'SELECT version FROM foundation_streams WHERE stream = $1';
+const READ_FORWARD_SQL = `${SELECT_EVENTS} WHERE stream = $1 AND stream_version >= $2 ORDER BY stream_version ASC LIMIT $3`;
+const READ_BACKWARD_SQL = `${SELECT_EVENTS} WHERE stream = $1 AND stream_version <= $2 ORDER BY stream_version DESC LIMIT $3`;
+const READ_ALL_SQL = `${SELECT_EVENTS} WHERE position > $1 ORDER BY position ASC LIMIT $2`;
+const BY_CORRELATION_SQL = `${SELECT_EVENTS} WHERE correlation_id = $1 ORDER BY position ASC LIMIT $2`;
+
+/** SQLSTATE of a unique violation: another process appended the same id or stream version meanwhile. */
+const UNIQUE_VIOLATION = '23505';
+
+/**
+ * The event store on PostgreSQL (`foundation_events` and `foundation_streams` in the storage's schema).
+ * The storage must be open; {@link PostgresEventStore.open} runs the `events` migrations.
+ *
+ * @example
+ * ```ts
+ * const storage = new Storage('postgres://app@db:5432/app?schema=foundation');
+ * await storage.open();
+ * const events = new EventStore(new PostgresEventStore(storage));
+ * await events.start();
+ * ```
+ */
+export class PostgresEventStore implements EventStorePort {
+  /** Always `postgres`. */
+  readonly kind = 'postgres';
+  readonly #storage: Storage;
+
+  /** Keeps `storage`; connects nothing. */
+  constructor(storage: Storage) {
+    this.#storage = storage;
+  }
+
+  /** Runs the `events` migrations (safe when several processes open at once). */
+  async open(): Promise<void> {
+    this.#pool();
+    await this.#storage.migrate('events', EVENTS_MIGRATIONS);
+  }
+
+  /** Nothing to release: the pool belongs to the storage. */
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /**
+   * Persists a group in one transaction. A unique violation (another process appended one of the ids, or
+   * the lock's snapshot predates a concurrent commit of an id) rolls back and retries the group once; the
+   * retry judges the requests against what that process committed.
+   */
+  async append(requests: readonly AppendRequest[]): Promise<AppendOutcome[]> {
+    if (requests.length === 0) return [];
+    const pool = this.#pool();
+    try {
+      return await this.#appendOnce(pool, requests);
+    } catch (error) {
+      if (sqlState(error) !== UNIQUE_VIOLATION) throw classifyPgError(error);
+    }
+    try {
+      return await this.#appendOnce(pool, requests);
+    } catch (error) {
+      throw classifyPgError(error);
+    }
+  }
+
+  #appendOnce(pool: pg.Pool, requests: readonly AppendRequest[]): Promise<AppendOutcome[]> {
+    return pgTransaction(pool, async (client) => {
+      const locked = await lockStreams(client, groupStreams(requests), groupIds(requests));
+      const plan = planGroup(requests, locked.versions, locked.stored);
+      if (plan.rows.length === 0) return { value: resolvePlan(plan, new Map()), commit: false };
+      const positions = await insertEvents(client, plan.rows, plan.streamVersions, plan.unusedStreams);
+      return { value: resolvePlan(plan, positions), commit: true };
+    });
+  }
+
+  /** The event with this id, or `undefined`. */
+  async get(id: string): Promise<StoredEvent | undefined> {
+    const rows = await pgRows<PgEventRow>(this.#pool(), GET_SQL, [id]);
+    const row = rows[0];
+    return row === undefined ? undefined : pgRowToEvent(row);
+  }
+
+  /** The stream's version (0 when it has no events). */
+  async streamVersion(stream: string): Promise<number> {
+    const rows = await pgRows<{ version: number | string }>(this.#pool(), STREAM_VERSION_SQL, [stream]);
+    const row = rows[0];
+    return row === undefined ? 0 : Number(row.version);
+  }
+
+  /** Events of a stream by version, from `from` (inclusive) in `direction`, at most `limit`. */
+  async readStream(stream: string, options: Required<ReadStreamOptions>): Promise<StoredEvent[]> {
+    const sql = options.direction === 'forward' ? READ_FORWARD_SQL : READ_BACKWARD_SQL;
+    const rows = await pgRows<PgEventRow>(this.#pool(), sql, [stream, options.from, options.limit]);
+    return rows.map(pgRowToEvent);
+  }
+
+  /** Events with a position above `afterPosition`, by position, at most `limit`. */
+  async readAll(options: Required<ReadAllOptions>): Promise<StoredEvent[]> {
+    const rows = await pgRows<PgEventRow>(this.#pool(), READ_ALL_SQL, [options.afterPosition, options.limit]);
+    return rows.map(pgRowToEvent);
+  }
+
+  /** Runs the compiled query; fetches one row more than the page to know whether a next page exists. */
+  async query(query: EventQuery): Promise<QueryPage> {
+    const compiled = compileQuery(query, 'postgres');
+    const sql = `${SELECT_EVENTS} WHERE ${compiled.where} ORDER BY ${compiled.orderBy} LIMIT $${compiled.params.length + 1}`;
+    const rows = await pgRows<PgEventRow>(this.#pool(), sql, [...compiled.params, compiled.limit]);
+    return nextPage(rows.map(pgRowToEvent), query);
+  }
+
+  /** Counts the filtered events by type or time bucket, keys ascending. */
+  async aggregate(query: AggregateQuery): Promise<AggregateGroup[]> {
+    const compiled = compileAggregate(query, 'postgres');
+    // `groupBy` carries the ORDER BY (keys ascending, types by code point).
+    const sql = `SELECT ${compiled.select} FROM foundation_events WHERE ${compiled.where} GROUP BY ${compiled.groupBy}`;
+    const rows = await pgRows<{ key: string | number; count: number | string }>(
+      this.#pool(),
+      sql,
+      compiled.params,
+    );
+    return rows.map((row) => ({
+      key: query.groupBy === 'time' ? Number(row.key) : String(row.key),
+      count: Number(row.count),
+    }));
+  }
+
+  /** The correlation's events by position, at most `limit`. */
+  async byCorrelation(correlationId: string, limit: number): Promise<StoredEvent[]> {
+    const rows = await pgRows<PgEventRow>(this.#pool(), BY_CORRELATION_SQL, [correlationId, limit]);
+    return rows.map(pgRowToEvent);
+  }
+
+  #pool(): pg.Pool {
+    const handle = this.#storage.handle();
+    if (handle.kind !== 'postgres') {
+      throw new FoundationError('FND_STORAGE_UNAVAILABLE', {
+        message: `PostgresEventStore needs a PostgreSQL storage, got ${handle.kind}`,
+        context: { kind: handle.kind },
+        retryStrategy: 'no_retry',
+      });
+    }
+    return handle.pool;
+  }
+}
