@@ -1,12 +1,16 @@
 /**
- * `createFoundation()`: the composition root. It wires the registry and the supervisor (and, in later
- * capabilities, storage, config, events…) into one instance with `start()`, `stop()`, `status()`,
- * `health()` and `Symbol.asyncDispose`. Two instances in one process share nothing.
+ * `createFoundation()`: the composition root. It wires the registry, the supervisor, the storage chosen by
+ * the store URL and the event store (and, in later capabilities, config, jobs…) into one instance with
+ * `start()`, `stop()`, `status()`, `health()` and `Symbol.asyncDispose`. Two instances in one process share
+ * nothing.
  *
  * @module
  */
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { FoundationError } from '../errors/index.js';
+import { createEventStore } from '../events/create-event-store.js';
+import type { EventStore, EventStoreOptions } from '../events/event-store.js';
 import { systemClock, type Clock } from '../kernel/clock.js';
 import type { HealthStatus, Service } from '../kernel/service.js';
 import { telemetryEvent } from '../kernel/telemetry.js';
@@ -18,6 +22,8 @@ import {
   type SupervisorState,
 } from '../kernel/supervisor.js';
 import { ServiceRegistry } from '../registry/index.js';
+import { parseStoreUrl, Storage } from '../storage/index.js';
+import { eventsService, storageService } from './store-services.js';
 
 /** Options for {@link createFoundation}. All are optional. */
 export interface FoundationOptions {
@@ -25,6 +31,14 @@ export interface FoundationOptions {
   name?: string;
   /** Directory for the embedded store and other local state. Defaults to `./.foundation`. */
   dataDir?: string;
+  /**
+   * Where the foundation keeps its data: `memory:`, `sqlite:<path>` (query parameters `synchronous=FULL`,
+   * `busyTimeoutMs`) or `postgres://user@host:5432/db?schema=foundation&poolSize=10`. Defaults to
+   * `sqlite:<dataDir>/foundation.db`. Validated at once: a bad URL throws `FND_STORAGE_INVALID_URL`.
+   */
+  store?: string;
+  /** Event store limits (the clock is the foundation's). */
+  events?: Omit<EventStoreOptions, 'clock'>;
   /** Services to supervise, in addition to those added later with {@link Foundation.add}. */
   services?: readonly Service[];
   /** Clock for every time-dependent part (tests pass a fake clock). */
@@ -87,6 +101,13 @@ export interface Foundation extends AsyncDisposable {
   readonly registry: ServiceRegistry;
   /** This instance's supervisor. */
   readonly supervisor: Supervisor;
+  /** The storage chosen by the store URL; opened by the supervised `storage` service. */
+  readonly storage: Storage;
+  /**
+   * The event store, started by the supervised `events` service (after `storage`). Its methods throw
+   * `FND_SYSTEM_SERVICE_UNAVAILABLE` while that service is not running.
+   */
+  readonly events: EventStore;
   /**
    * Adds a supervised service (started at once if the foundation is running). `restart` chooses whether it is
    * restarted on failure; `boot: 'background'` lets the foundation start even when this service cannot start
@@ -104,6 +125,8 @@ export interface Foundation extends AsyncDisposable {
   health(options?: { timeoutMs?: number }): Promise<FoundationHealth>;
 }
 
+export { EVENTS_SERVICE, STORAGE_SERVICE } from './store-services.js';
+
 /** The registry namespace where supervised services appear while running. */
 export const SERVICES_NAMESPACE = 'services';
 
@@ -111,7 +134,10 @@ const foundationStarted = telemetryEvent('foundation:started');
 const foundationStopped = telemetryEvent('foundation:stopped');
 
 /**
- * Creates a foundation instance. Nothing connects, registers or starts until `start()`.
+ * Creates a foundation instance. Nothing connects, registers or starts until `start()`. Every foundation
+ * supervises two services of its own before the caller's: `storage` and `events` (names reserved).
+ *
+ * @throws FoundationError `FND_STORAGE_INVALID_URL` when `store` is not a valid store URL.
  *
  * @example
  * ```ts
@@ -124,6 +150,10 @@ export function createFoundation(options: FoundationOptions = {}): Foundation {
   const clock = options.clock ?? systemClock;
   const id = randomUUID();
   const name = options.name ?? 'foundation';
+  const dataDir = options.dataDir ?? './.foundation';
+  const location = parseStoreUrl(options.store ?? `sqlite:${join(dataDir, 'foundation.db')}`);
+  const storage = new Storage(location, { clock });
+  const events = createEventStore(storage, { ...options.events, clock });
   const registry = new ServiceRegistry({ clock });
   const supervisor = new Supervisor({ clock, ...options.supervisor });
   const unregisterBy = new Map<string, () => void>();
@@ -159,15 +189,19 @@ export function createFoundation(options: FoundationOptions = {}): Foundation {
     supervisor.add(service, addOptions);
     definitions.set(service.name, service);
   };
+  addService(storageService(storage, location));
+  addService(eventsService(events));
   for (const service of options.services ?? []) addService(service);
 
   const foundation: Foundation = {
     id,
     name,
-    dataDir: options.dataDir ?? './.foundation',
+    dataDir,
     clock,
     registry,
     supervisor,
+    storage,
+    events,
     add(service, addOptions) {
       addService(service, addOptions);
       return foundation;

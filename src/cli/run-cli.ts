@@ -8,13 +8,20 @@ import { isFoundationError } from '../errors/index.js';
 import { invalidArgument } from './arguments.js';
 import { describeError, EXIT, type CliIo, type ExitCode } from './cli-io.js';
 import type { Command } from './command.js';
+import { eventsCommand } from './commands/events.js';
 import { healthCommand } from './commands/health.js';
 import { startCommand } from './commands/start.js';
 import { statusCommand } from './commands/status.js';
 import { versionCommand } from './commands/version.js';
 
 /** Every subcommand, in help order. */
-export const COMMANDS: readonly Command[] = [startCommand, statusCommand, healthCommand, versionCommand];
+export const COMMANDS: readonly Command[] = [
+  startCommand,
+  statusCommand,
+  healthCommand,
+  eventsCommand,
+  versionCommand,
+];
 
 /** The top-level help text. */
 export function usage(): string {

@@ -23,6 +23,8 @@ export interface ControlBusOptions {
   token?: string;
   /** Largest accepted request body in bytes. Default 64 KiB. */
   bodyLimitBytes?: number;
+  /** Largest accepted body of `POST /api/events` (events up to 1 MiB each). Default 2 MiB. */
+  appendBodyLimitBytes?: number;
   /** Longest accepted request URL (path and query) in characters. Default 4096. */
   maxUrlLength?: number;
   /** Time limit of the health checks run by `/health/*` and the stream, in ms. Default 2000. */
@@ -82,6 +84,7 @@ interface ResolvedOptions {
   readonly port: number;
   readonly token: string | undefined;
   readonly bodyLimitBytes: number;
+  readonly appendBodyLimitBytes: number;
   readonly maxUrlLength: number;
   readonly healthTimeoutMs: number;
   readonly streamRefreshMs: number;
@@ -103,6 +106,11 @@ function resolveOptions(options: ControlBusOptions): ResolvedOptions {
     port,
     token: options.token,
     bodyLimitBytes: positiveInteger('bodyLimitBytes', options.bodyLimitBytes, 64 * 1024),
+    appendBodyLimitBytes: positiveInteger(
+      'appendBodyLimitBytes',
+      options.appendBodyLimitBytes,
+      2 * 1024 * 1024,
+    ),
     maxUrlLength: positiveInteger('maxUrlLength', options.maxUrlLength, 4096),
     healthTimeoutMs: positiveInteger('healthTimeoutMs', options.healthTimeoutMs, 2000),
     streamRefreshMs: positiveInteger('streamRefreshMs', options.streamRefreshMs, 5000),

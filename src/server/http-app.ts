@@ -13,6 +13,7 @@ import { telemetryEvent } from '../kernel/telemetry.js';
 import { checkBearer, SAFE_METHODS } from './bearer-auth.js';
 import { PROBLEM_CONTENT_TYPE, problemBody, sendProblem, toHttpError } from './problem.js';
 import { createRequestContexts } from './request-contexts.js';
+import { registerEventRoutes } from './events-routes.js';
 import { registerRoutes } from './routes.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 import type { StaticFile } from './static-files.js';
@@ -22,6 +23,8 @@ import type { StatusStream } from './status-stream.js';
 export interface ControlBusAppSettings {
   readonly token: string | undefined;
   readonly bodyLimitBytes: number;
+  /** Largest accepted body of `POST /api/events`. */
+  readonly appendBodyLimitBytes: number;
   readonly maxUrlLength: number;
   readonly healthTimeoutMs: number;
   readonly logger: boolean;
@@ -116,9 +119,13 @@ export function buildControlBusApp(
   });
 
   const requests = createRequestContexts();
-  const knownPaths = new Set<string>();
+  /** Methods served on each static path, for 405 answers with an accurate `allow` header. */
+  const knownPaths = new Map<string, Set<string>>();
   app.addHook('onRoute', (route) => {
-    knownPaths.add(route.url);
+    const methods = knownPaths.get(route.url) ?? new Set<string>();
+    for (const method of Array.isArray(route.method) ? route.method : [route.method]) methods.add(method);
+    if (methods.has('GET') && route.exposeHeadRoute !== false) methods.add('HEAD');
+    knownPaths.set(route.url, methods);
   });
 
   app.addHook('onRequest', (request, reply, done) => {
@@ -158,8 +165,9 @@ export function buildControlBusApp(
   app.setNotFoundHandler((request, reply) => {
     const { correlationId } = requests.contextOf(request);
     const path = pathOf(request.url);
-    if (knownPaths.has(path)) {
-      const methods = path === '/api/status/stream' ? 'GET' : 'GET, HEAD';
+    const allowed = knownPaths.get(path);
+    if (allowed !== undefined) {
+      const methods = [...allowed].sort().join(', ');
       reply.header('allow', methods);
       return sendProblem(
         reply,
@@ -182,5 +190,6 @@ export function buildControlBusApp(
   });
 
   registerRoutes(app, { foundation, files, stream, requests, healthTimeoutMs: settings.healthTimeoutMs });
+  registerEventRoutes(app, { foundation, requests, appendBodyLimitBytes: settings.appendBodyLimitBytes });
   return app;
 }

@@ -1,7 +1,8 @@
 /**
  * The live status feed behind `GET /api/status/stream`: server-sent events carrying a {@link StatusSnapshot}
  * (the foundation's status and health). Each client gets one `status` event when it connects; all clients
- * get another one shortly (debounced) after the supervisor reports a service event, and periodically so
+ * get another one shortly (debounced) after the supervisor reports a service event or an event is appended
+ * (telemetry `events:appended`, from any store of the process), and periodically so
  * health changes show up; a heartbeat comment keeps proxies from closing idle streams.
  *
  * One set of timers serves every client; they run only while a client is connected, are created through
@@ -12,12 +13,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Foundation, FoundationHealth, FoundationStatus } from '../app/foundation.js';
 import type { Clock, TimerHandle } from '../kernel/clock.js';
-import { telemetryEvent } from '../kernel/telemetry.js';
+import { onTelemetry, telemetryEvent } from '../kernel/telemetry.js';
 
 /** What every `status` event carries. */
 export interface StatusSnapshot {
   readonly status: FoundationStatus;
   readonly health: FoundationHealth;
+  /**
+   * The event log: `lastPosition` is the position of the latest event (0 when the log is empty, `null`
+   * while the event store is not running). Clients refetch `/api/events` when it changes.
+   */
+  readonly events: { readonly lastPosition: number | null };
 }
 
 /** Timing and limits of a {@link StatusStream}. */
@@ -83,8 +89,21 @@ export class StatusStream {
 
   /** Builds the snapshot sent to clients. */
   async snapshot(): Promise<StatusSnapshot> {
-    const health = await this.#foundation.health({ timeoutMs: this.#healthTimeoutMs });
-    return { status: this.#foundation.status(), health };
+    const [health, lastPosition] = await Promise.all([
+      this.#foundation.health({ timeoutMs: this.#healthTimeoutMs }),
+      this.#lastPosition(),
+    ]);
+    return { status: this.#foundation.status(), health, events: { lastPosition } };
+  }
+
+  /** Position of the latest event, or `null` when the event store cannot answer. */
+  async #lastPosition(): Promise<number | null> {
+    try {
+      const page = await this.#foundation.events.query({ order: 'desc', limit: 1 });
+      return page.events[0]?.position ?? 0;
+    } catch {
+      return null;
+    }
   }
 
   /**
@@ -147,6 +166,11 @@ export class StatusStream {
     const supervisor = this.#foundation.supervisor;
     this.#unsubscribers = SERVICE_EVENTS.map((event) =>
       supervisor.on(event, () => {
+        this.notify();
+      }),
+    );
+    this.#unsubscribers.push(
+      onTelemetry('events:appended', () => {
         this.notify();
       }),
     );

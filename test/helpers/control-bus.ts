@@ -27,15 +27,18 @@ export interface StartControlBusOptions {
   readonly name?: string;
   readonly services?: readonly Service[];
   readonly bus?: ControlBusOptions;
+  /** Store URL of the foundation. Default `memory:`. */
+  readonly store?: string;
 }
 
 /**
- * Starts a foundation named `name` (default `test-node`) supervising `services` plus its control bus on
- * 127.0.0.1 with port 0 (any free port).
+ * Starts a foundation named `name` (default `test-node`) on the `store` (default `memory:`) supervising
+ * `services` plus its control bus on 127.0.0.1 with port 0 (any free port).
  */
 export async function startControlBus(options: StartControlBusOptions = {}): Promise<RunningControlBus> {
   const foundation = createFoundation({
     name: options.name ?? 'test-node',
+    store: options.store ?? 'memory:',
     services: options.services ?? [],
   });
   foundation.add(controlBusService(foundation, { host: '127.0.0.1', port: 0, ...options.bus }));
@@ -51,6 +54,9 @@ export async function startControlBus(options: StartControlBusOptions = {}): Pro
     },
   };
 }
+
+/** Names of the services every foundation supervises before the caller's. */
+export const BUILT_IN_SERVICES: readonly string[] = ['storage', 'events'];
 
 /** A service that starts at once and whose health is whatever `health()` returns at check time. */
 export function testService(

@@ -4,7 +4,7 @@
  * @module
  */
 import { expect } from 'vitest';
-import type { RunningControlBus } from './control-bus.js';
+import { BUILT_IN_SERVICES, type RunningControlBus } from './control-bus.js';
 
 /** A parsed problem+json body. */
 export interface Problem {
@@ -44,7 +44,10 @@ interface StatusBody {
   services: Array<{ name: string; state: string }>;
 }
 
-/** Asserts the foundation still runs exactly `names` (sorted comparison), all `running`, via the API. */
+/**
+ * Asserts the foundation still runs exactly `names` plus its built-in `storage` and `events` services
+ * (sorted comparison), all `running`, via the API.
+ */
 export async function expectServicesRunning(
   running: RunningControlBus,
   names: readonly string[],
@@ -53,6 +56,6 @@ export async function expectServicesRunning(
   expect(response.status).toBe(200);
   const status = (await response.json()) as StatusBody;
   expect(status.state).toBe('running');
-  expect(status.services.map((s) => s.name).sort()).toEqual([...names].sort());
+  expect(status.services.map((s) => s.name).sort()).toEqual([...BUILT_IN_SERVICES, ...names].sort());
   expect(status.services.every((s) => s.state === 'running')).toBe(true);
 }

@@ -84,6 +84,7 @@ describe('control bus API', () => {
   it('a bus serving a failed foundation answers 503 to liveness and readiness', async () => {
     const watched = createFoundation({
       name: 'watched',
+      store: 'memory:',
       services: [
         {
           name: 'broken',
@@ -97,7 +98,7 @@ describe('control bus API', () => {
     await expect(watched.start()).rejects.toMatchObject({ code: 'FND_LIFECYCLE_START_FAILED' });
     expect(watched.status().state).toBe('failed');
     // the bus runs in another foundation and reports on `watched`
-    const host = createFoundation({ name: 'host' });
+    const host = createFoundation({ name: 'host', store: 'memory:' });
     host.add(controlBusService(watched, { port: 0 }));
     await host.start();
     try {
@@ -114,8 +115,11 @@ describe('control bus API', () => {
       expect(ready.state).toBe('failed');
       const status = (await (await fetch(`${bus.url}/api/status`)).json()) as FoundationStatus;
       expect(status.name).toBe('watched');
-      expect(status.services[0]).toMatchObject({ name: 'broken', state: 'failed' });
-      expect(status.services[0]?.lastError?.message).toContain('boom');
+      // storage and events started and were rolled back; the broken service failed
+      expect(status.services.map((s) => s.name)).toEqual(['storage', 'events', 'broken']);
+      const broken = status.services.find((s) => s.name === 'broken');
+      expect(broken).toMatchObject({ name: 'broken', state: 'failed' });
+      expect(broken?.lastError?.message).toContain('boom');
     } finally {
       await host.stop();
     }
@@ -149,7 +153,7 @@ describe('control bus API', () => {
     expect(status.process.pid).toBe(process.pid);
     expect(status.process.node).toBe(process.version);
     expect(status.process.rssBytes).toBeGreaterThan(0);
-    expect(status.services.map((s) => s.name)).toEqual(['db', 'cache', 'control-bus']);
+    expect(status.services.map((s) => s.name)).toEqual(['storage', 'events', 'db', 'cache', 'control-bus']);
     const cache = status.services.find((s) => s.name === 'cache');
     expect(cache).toMatchObject({
       state: 'running',
@@ -174,7 +178,9 @@ describe('control bus API', () => {
     expect(registry.entries.map((e) => `${e.namespace}/${e.name}`)).toEqual([
       'services/control-bus',
       'services/db',
+      'services/events',
       'services/mailer',
+      'services/storage',
     ]);
   });
 
@@ -195,6 +201,8 @@ describe('control bus API', () => {
         'plugins/geo',
         'services/control-bus',
         'services/db',
+        'services/events',
+        'services/storage',
       ]);
       const geo = all.entries[0]!;
       expect(geo).toMatchObject({ metadata: { version: '1.2.0' }, hasHealthCheck: true });
@@ -216,7 +224,13 @@ describe('control bus API', () => {
       expect(checked.entries[0]!.health).toEqual({ status: 'degraded', message: 'stale data' });
 
       const allChecked = (await (await running.fetch('/api/registry?health=true')).json()) as RegistryBody;
-      expect(allChecked.entries.map((e) => e.health?.status)).toEqual(['degraded', 'healthy', 'healthy']);
+      expect(allChecked.entries.map((e) => [e.name, e.health?.status])).toEqual([
+        ['geo', 'degraded'],
+        ['control-bus', 'healthy'],
+        ['db', 'healthy'],
+        ['events', 'healthy'],
+        ['storage', 'healthy'],
+      ]);
     } finally {
       unregister();
     }

@@ -26,11 +26,17 @@ describe('GET /api/status/stream', () => {
     expect(first.status.name).toBe('streamer');
     expect(first.status.state).toBe('running');
     expect(first.status.services.map((s) => [s.name, s.state])).toEqual([
+      ['storage', 'running'],
+      ['events', 'running'],
       ['db', 'running'],
       ['control-bus', 'running'],
     ]);
     expect(first.health.ready).toBe(true);
+    // an empty memory log: the dashboard has nothing to fetch yet
+    expect(first.events).toEqual({ lastPosition: 0 });
     expect(first.health.services.map((s) => [s.name, s.status])).toEqual([
+      ['storage', 'healthy'],
+      ['events', 'healthy'],
       ['db', 'healthy'],
       ['control-bus', 'healthy'],
     ]);
@@ -137,6 +143,12 @@ describe('GET /api/status/stream', () => {
       (event) => isStatus(event) && snapshotOf(event).status.services.some((s) => s.name === 'late'),
     );
     const status = running.foundation.status();
-    expect(status.services.map((s) => s.state)).toEqual(['running', 'running', 'running']);
+    expect(status.services.map((s) => [s.name, s.state])).toEqual([
+      ['storage', 'running'],
+      ['events', 'running'],
+      ['db', 'running'],
+      ['control-bus', 'running'],
+      ['late', 'running'],
+    ]);
   });
 });

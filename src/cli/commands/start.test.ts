@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createFoundation } from '../../app/foundation.js';
-import { FakeClock } from '../../testing/index.js';
+import { FakeClock, thrown } from '../../testing/index.js';
 import type { CliIo } from '../cli-io.js';
 import { resolveStartSettings, defaultNodeName, watchShutdown, type SignalSource } from './start.js';
 
@@ -35,6 +35,7 @@ async function foundationWithSlowStop(clock: FakeClock) {
   });
   const foundation = createFoundation({
     name: 'node-a',
+    store: 'memory:',
     clock,
     supervisor: { stopTimeoutMs: 3_600_000 },
     services: [
@@ -83,6 +84,28 @@ describe('foundation start: settings', () => {
       token: 't0k',
       shutdownTimeoutMs: 2000,
     });
+  });
+
+  it('store: default SQLite file in the data directory, then FOUNDATION_STORE, then --store', () => {
+    const defaults = resolveStartSettings({ 'data-dir': '/tmp/fnd-data' }, {});
+    expect(defaults.store).toBe('sqlite:/tmp/fnd-data/foundation.db');
+    const env = { FOUNDATION_STORE: 'memory:' };
+    expect(resolveStartSettings({}, env).store).toBe('memory:');
+    expect(resolveStartSettings({ store: 'sqlite:/tmp/x.db?synchronous=FULL' }, env).store).toBe(
+      'sqlite:/tmp/x.db?synchronous=FULL',
+    );
+  });
+
+  it('a bad store URL is a command-line error naming its source', () => {
+    for (const [flags, env, source] of [
+      [{ store: 'mysql://db' }, {}, '--store'],
+      [{}, { FOUNDATION_STORE: 'sqlite:' }, 'FOUNDATION_STORE'],
+      [{ store: 'postgres://u@h/db?schema=Bad-Name' }, {}, '--store'],
+    ] as const) {
+      const error = thrown(() => resolveStartSettings(flags, env));
+      expect(error).toMatchObject({ code: 'FND_CLI_INVALID_ARGUMENT', context: { source } });
+      expect((error as Error).message).toMatch(new RegExp(`^${source}: Invalid store URL`));
+    }
   });
 });
 

@@ -6,12 +6,14 @@
  * @module
  */
 import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createFoundation, SERVICES_NAMESPACE, type Foundation } from '../../app/foundation.js';
 import { FoundationError } from '../../errors/index.js';
+import { describeStore, parseStoreUrl } from '../../storage/index.js';
 import { systemClock, type Clock, type TimerHandle } from '../../kernel/clock.js';
 import { CONTROL_BUS_SERVICE, controlBusService, type ControlBus } from '../../server/index.js';
 import {
+  invalidArgument,
   parseDuration,
   parseFlags,
   parseHost,
@@ -30,6 +32,8 @@ export interface StartSettings {
   readonly host: string;
   readonly port: number;
   readonly dataDir: string;
+  /** Store URL (validated); default `sqlite:<dataDir>/foundation.db`. */
+  readonly store: string;
   readonly name: string;
   readonly token: string | undefined;
   readonly shutdownTimeoutMs: number;
@@ -55,6 +59,7 @@ const FLAGS = {
   host: { type: 'string' },
   port: { type: 'string' },
   'data-dir': { type: 'string' },
+  store: { type: 'string' },
   name: { type: 'string' },
   token: { type: 'string' },
   'shutdown-timeout': { type: 'string' },
@@ -77,14 +82,32 @@ export function resolveStartSettings(
   const name = pick(flags, 'name', env, 'FOUNDATION_NAME');
   const token = pick(flags, 'token', env, 'FOUNDATION_TOKEN');
   const timeout = pick(flags, 'shutdown-timeout', env, 'FOUNDATION_SHUTDOWN_TIMEOUT');
+  const store = pick(flags, 'store', env, 'FOUNDATION_STORE');
+  const resolvedDataDir = resolve(
+    dataDir === undefined ? '.foundation' : parseNonEmpty(dataDir.value, dataDir.source),
+  );
   return {
     host: host === undefined ? '127.0.0.1' : parseHost(host.value, host.source),
     port: port === undefined ? 4000 : parsePort(port.value, port.source),
-    dataDir: resolve(dataDir === undefined ? '.foundation' : parseNonEmpty(dataDir.value, dataDir.source)),
+    dataDir: resolvedDataDir,
+    store:
+      store === undefined
+        ? `sqlite:${join(resolvedDataDir, 'foundation.db')}`
+        : parseStore(store.value, store.source),
     name: name === undefined ? defaultNodeName() : parseName(name.value, name.source),
     token: token === undefined ? undefined : parseNonEmpty(token.value, token.source),
     shutdownTimeoutMs: timeout === undefined ? 10_000 : parseDuration(timeout.value, timeout.source),
   };
+}
+
+/** A store URL from a flag or variable; a bad one is a command-line error naming the source. */
+function parseStore(value: string, source: string): string {
+  try {
+    parseStoreUrl(value);
+  } catch (error) {
+    throw invalidArgument(`${source}: ${error instanceof Error ? error.message : String(error)}`, { source });
+  }
+  return value;
 }
 
 /** A shutdown watch: resolves the exit code once the foundation is stopped; `cancel` stops watching. */
@@ -170,7 +193,8 @@ export const startCommand: Command = {
   name: 'start',
   summary: 'Run a foundation node with its control bus and dashboard',
   help: [
-    'Usage: foundation start [--host H] [--port P] [--data-dir D] [--name N] [--token T] [--shutdown-timeout T]',
+    'Usage: foundation start [--host H] [--port P] [--data-dir D] [--store URL] [--name N] [--token T]',
+    '                        [--shutdown-timeout T]',
     '',
     'Starts a foundation and its control bus, prints "foundation <name> listening on <url>", and runs until',
     'SIGTERM or SIGINT. A second signal exits at once.',
@@ -179,6 +203,8 @@ export const startCommand: Command = {
     '  --host H              interface to listen on (FOUNDATION_HOST; default 127.0.0.1)',
     '  --port P              TCP port, 0 for any free port (FOUNDATION_PORT; default 4000)',
     '  --data-dir D          local state directory, created if missing (FOUNDATION_DATA_DIR; default ./.foundation)',
+    '  --store URL           memory:, sqlite:<path> or postgres://… (FOUNDATION_STORE;',
+    '                        default sqlite:<data-dir>/foundation.db)',
     '  --name N              node name shown on the dashboard (FOUNDATION_NAME; default foundation)',
     '  --token T             bearer token for mutating requests (FOUNDATION_TOKEN; prefer the variable)',
     '  --shutdown-timeout T  graceful stop limit, e.g. 10s or 500ms (FOUNDATION_SHUTDOWN_TIMEOUT; default 10s)',
@@ -196,7 +222,11 @@ export const startCommand: Command = {
         cause: error,
       });
     }
-    const foundation = createFoundation({ name: settings.name, dataDir: settings.dataDir });
+    const foundation = createFoundation({
+      name: settings.name,
+      dataDir: settings.dataDir,
+      store: settings.store,
+    });
     foundation.add(
       controlBusService(foundation, {
         host: settings.host,
@@ -212,7 +242,10 @@ export const startCommand: Command = {
       throw error;
     }
     const bus = foundation.registry.lookup<ControlBus>(SERVICES_NAMESPACE, CONTROL_BUS_SERVICE);
-    if (bus !== undefined) io.out(`foundation ${settings.name} listening on ${bus.url}`);
+    if (bus !== undefined) {
+      io.out(`foundation ${settings.name} listening on ${bus.url}`);
+      io.out(`foundation ${settings.name} store ${describeStore(parseStoreUrl(settings.store))}`);
+    }
     return shutdown.exitCode;
   },
 };

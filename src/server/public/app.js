@@ -4,6 +4,7 @@
 
 (() => {
   const STREAM_URL = '/api/status/stream';
+  const EVENTS_URL = '/api/events?order=desc&limit=50';
   const RECONNECT_MIN_MS = 1000;
   const RECONNECT_MAX_MS = 10000;
 
@@ -15,6 +16,10 @@
   let source = null;
   let reconnectDelay = RECONNECT_MIN_MS;
   let reconnectTimer = null;
+  /** Log position the events panel shows (undefined: never loaded), and whether a fetch runs. */
+  let shownPosition;
+  let eventsLoading = false;
+  let eventsWanted;
 
   function formatDuration(ms) {
     if (!Number.isFinite(ms) || ms <= 0) return '—';
@@ -157,10 +162,77 @@
     body.replaceChildren(...rows);
   }
 
+  function eventsMessage(text) {
+    const row = el('tr', { class: 'empty' });
+    row.append(el('td', { colspan: '5' }, text));
+    $('events-body').replaceChildren(row);
+  }
+
+  function renderEvents(events) {
+    if (events.length === 0) {
+      eventsMessage('No events yet.');
+      return;
+    }
+    const rows = events.map((event) => {
+      const row = el('tr', { 'data-testid': 'event-row', 'data-event-id': event.id });
+      const stream =
+        event.stream === null
+          ? el('span', { class: 'muted' }, '—')
+          : el('span', {}, `${event.stream}@${event.streamVersion}`);
+      const streamCell = el('td', { 'data-testid': 'event-stream' });
+      streamCell.append(stream);
+      const time = el('td', { 'data-testid': 'event-time', class: 'num' }, formatTime(event.time));
+      time.title = new Date(event.time).toISOString();
+      row.append(
+        el('td', { 'data-testid': 'event-position', class: 'num' }, String(event.position)),
+        time,
+        el('td', { 'data-testid': 'event-type', class: 'name' }, event.type),
+        streamCell,
+        el('td', { 'data-testid': 'event-correlation' }, event.correlationId || '—'),
+      );
+      return row;
+    });
+    $('events-body').replaceChildren(...rows);
+  }
+
+  /** Fetches the latest events when the log moved past what the panel shows (one fetch at a time). */
+  function refreshEvents(position) {
+    if (position === null || position === undefined) {
+      $('events-summary').textContent = 'event store not running';
+      if (shownPosition === undefined) eventsMessage('The event store is not running.');
+      return;
+    }
+    if (position === shownPosition) return;
+    eventsWanted = position;
+    if (eventsLoading) return;
+    eventsLoading = true;
+    const target = position;
+    let failed = false;
+    fetch(EVENTS_URL, { headers: { accept: 'application/json' } })
+      .then((response) =>
+        response.ok ? response.json() : Promise.reject(new Error(String(response.status))),
+      )
+      .then((page) => {
+        renderEvents(page.events);
+        shownPosition = target;
+        $('events-summary').textContent = `latest position ${page.events[0] ? page.events[0].position : 0}`;
+      })
+      .catch(() => {
+        // The next status update retries.
+        failed = true;
+        $('events-summary').textContent = 'could not load events';
+      })
+      .finally(() => {
+        eventsLoading = false;
+        if (!failed && eventsWanted !== shownPosition) refreshEvents(eventsWanted);
+      });
+  }
+
   function render() {
     if (!latest) return;
     renderSummary();
     renderServices();
+    refreshEvents(latest.events ? latest.events.lastPosition : null);
   }
 
   function tickUptimes() {
