@@ -65,10 +65,54 @@ function describe(value: unknown): string {
 }
 
 /**
+ * The fast pass: true when `v` is certainly strict JSON. No path, no ancestor tracking: a cycle exceeds the
+ * depth limit and is then diagnosed by the slow pass.
+ */
+function isStrictJson(v: unknown, depth: number): boolean {
+  switch (typeof v) {
+    case 'string':
+      return !SUSPECT_CHARS.test(v);
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(v);
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (v === null) return true;
+  if (depth >= MAX_JSON_DEPTH) return false;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (!isStrictJson(v[i], depth + 1)) return false;
+    return true;
+  }
+  const proto: unknown = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return false;
+  const record = v as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (SUSPECT_CHARS.test(key)) return false;
+    const child = record[key];
+    if (child !== undefined && !isStrictJson(child, depth + 1)) return false;
+  }
+  return true;
+}
+
+/**
  * Walks `value` and returns the first reason it is not strict JSON (see the module doc), or `undefined` when
- * it is. `root` prefixes the reported path (`data`, `metadata`).
+ * it is. `root` prefixes the reported path (`data`, `metadata`). A fast pass handles valid values; the
+ * detailed walk (path, cycle detection) runs only when it finds a problem.
  */
 export function findNonJson(value: unknown, root: string): JsonProblem | undefined {
+  try {
+    if (isStrictJson(value, 0)) return undefined;
+  } catch {
+    // A throwing getter or proxy: diagnosed below.
+  }
+  return diagnose(value, root);
+}
+
+function diagnose(value: unknown, root: string): JsonProblem | undefined {
   const keys: (string | number)[] = [];
   const ancestors: object[] = [];
 

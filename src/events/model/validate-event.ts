@@ -90,6 +90,13 @@ function notJson(
   });
 }
 
+function isEmptyPlainObject(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  for (const key in value) if (Object.hasOwn(value, key)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
 function optionalId(input: EventInput, field: 'correlationId' | 'causationId' | 'parentId', index: number) {
   const value: unknown = input[field];
   if (value === undefined || value === null) return undefined;
@@ -98,6 +105,7 @@ function optionalId(input: EventInput, field: 'correlationId' | 'causationId' | 
 }
 
 function stringify(value: unknown, index: number, field: string): string {
+  if (field === 'metadata' && isEmptyPlainObject(value)) return '{}';
   const problem = findNonJson(value, field);
   if (problem !== undefined) throw notJson(index, field, problem.path, problem.reason);
   try {
