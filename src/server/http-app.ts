@@ -114,6 +114,9 @@ export function buildControlBusApp(
     logger: settings.logger,
     bodyLimit: settings.bodyLimitBytes,
     return503OnClosing: true,
+    // Stream names and event ids may be up to 500 characters: let them reach validation (and its catalog
+    // error) instead of fastify's bare 414.
+    maxParamLength: 1024,
     forceCloseConnections: 'idle',
     clientErrorHandler,
   });
