@@ -200,6 +200,8 @@ describe('prepareEvents', () => {
   cyclicArray.push({ back: cyclicArray });
   let deep: unknown = 1;
   for (let i = 0; i < MAX_JSON_DEPTH + 1; i++) deep = [deep];
+  const holeAt1: unknown[] = [1];
+  holeAt1[2] = 3;
   const throwing = {
     get boom(): never {
       throw new Error('getter failed');
@@ -211,7 +213,7 @@ describe('prepareEvents', () => {
     ['symbol', { s: Symbol('x') }, 'data.s'],
     ['bigint', { n: 10n }, 'data.n'],
     ['undefined in an array', { list: [1, undefined] }, 'data.list[1]'],
-    ['array hole', { list: [1, , 3] }, 'data.list[1]'],
+    ['array hole', { list: holeAt1 }, 'data.list[1]'],
     ['NaN', { x: { y: NaN } }, 'data.x.y'],
     ['Infinity', [Infinity], 'data[0]'],
     ['-Infinity', -Infinity, 'data'],
