@@ -76,13 +76,15 @@ describe.skipIf(!hasChromium)('dashboard (headless Chromium)', () => {
     expect(await page.title()).toBe('dash-node · Foundation');
 
     const rows = page.getByTestId('service-row');
-    await expect.poll(() => rows.count()).toBe(3);
+    await expect.poll(() => rows.count()).toBe(5);
     expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-service')))).toEqual([
+      'storage',
+      'events',
       'db',
       'cache',
       'control-bus',
     ]);
-    for (const name of ['db', 'cache', 'control-bus']) {
+    for (const name of ['storage', 'events', 'db', 'cache', 'control-bus']) {
       expect(await cell(page, name, 'service-state').textContent()).toBe('running');
       expect(await cell(page, name, 'service-health').textContent()).toMatch(/^healthy/);
       expect(await cell(page, name, 'service-restarts').textContent()).toBe('0');
@@ -90,6 +92,7 @@ describe.skipIf(!hasChromium)('dashboard (headless Chromium)', () => {
     }
     expect(await cell(page, 'cache', 'service-deps').textContent()).toBe('db');
     expect(await cell(page, 'db', 'service-deps').textContent()).toBe('—');
+    expect(await cell(page, 'events', 'service-deps').textContent()).toBe('storage');
 
     await page.screenshot({ path: '/tmp/foundation-dashboard.png', fullPage: true });
 
@@ -107,7 +110,7 @@ describe.skipIf(!hasChromium)('dashboard (headless Chromium)', () => {
       { restart: 'temporary' },
     );
     await expect.poll(() => cell(page, 'worker', 'service-state').textContent()).toBe('running');
-    expect(await rows.count()).toBe(4);
+    expect(await rows.count()).toBe(6);
 
     // a failing service shows its state and last error
     workerContext!.fail(new Error('queue connection lost'));
@@ -126,6 +129,58 @@ describe.skipIf(!hasChromium)('dashboard (headless Chromium)', () => {
     await page.screenshot({ path: '/tmp/foundation-dashboard-failure.png', fullPage: true });
     expect(consoleErrors).toEqual([]);
     await page.close();
+  });
+
+  it('lists recent events (latest first) and shows new ones live', async () => {
+    if (browser === undefined || running === undefined) throw new Error('setup failed');
+    const events = running.foundation.events;
+    const page = await browser.newPage();
+    const consoleErrors: string[] = [];
+    page.on('pageerror', (error) => consoleErrors.push(error.message));
+    try {
+      await page.goto(running.url);
+      await expect.poll(() => page.getByTestId('connection').getAttribute('data-state')).toBe('connected');
+      await expect.poll(() => page.getByTestId('events-body').textContent()).toBe('No events yet.');
+
+      const first = await events.append(
+        [
+          { type: 'order.created', stream: 'order-7', data: { total: 5 }, correlationId: 'corr-dash' },
+          { type: 'order.paid', stream: 'order-7', data: { total: 5 }, correlationId: 'corr-dash' },
+        ],
+        { expectedVersion: 'no_stream' },
+      );
+      const eventRows = page.getByTestId('event-row');
+      await expect.poll(() => eventRows.count()).toBe(2);
+      // latest first: position desc
+      expect(await page.getByTestId('event-type').allTextContents()).toEqual(['order.paid', 'order.created']);
+      expect(await page.getByTestId('event-stream').allTextContents()).toEqual(['order-7@2', 'order-7@1']);
+      expect(await page.getByTestId('event-correlation').allTextContents()).toEqual([
+        'corr-dash',
+        'corr-dash',
+      ]);
+      expect(await page.getByTestId('event-position').allTextContents()).toEqual(
+        first.events.map((e) => String(e.position)).reverse(),
+      );
+      expect(await page.getByTestId('event-time').first().textContent()).not.toBe('');
+
+      // an event without a stream, appended while the page is open, appears on top without a reload
+      const later = await events.append({ type: 'user.signed_in', data: { user: 'ada' } });
+      await expect.poll(() => page.getByTestId('event-type').first().textContent()).toBe('user.signed_in');
+      expect(await page.getByTestId('event-stream').first().textContent()).toBe('—');
+      expect(await eventRows.first().getAttribute('data-event-id')).toBe(later.events[0]?.id);
+
+      // at most 50 rows: the latest ones
+      await events.append(Array.from({ length: 60 }, (_, i) => ({ type: 'bulk.item', data: { i } })));
+      await expect
+        .poll(() => page.getByTestId('event-position').first().textContent())
+        .toBe(String(later.position + 60));
+      expect(await eventRows.count()).toBe(50);
+      expect(await page.getByTestId('event-position').last().textContent()).toBe(String(later.position + 11));
+      await page.screenshot({ path: '/tmp/foundation-dashboard-events.png', fullPage: true });
+      expect(consoleErrors).toEqual([]);
+    } finally {
+      await page.close();
+    }
   });
 
   it('shows "disconnected" when the stream drops and reconnects when the bus is back', async () => {
@@ -148,7 +203,7 @@ describe.skipIf(!hasChromium)('dashboard (headless Chromium)', () => {
       await expect
         .poll(() => page.getByTestId('connection').getAttribute('data-state'), { timeout: 20_000 })
         .toBe('connected');
-      await expect.poll(() => page.getByTestId('service-row').count()).toBe(2);
+      await expect.poll(() => page.getByTestId('service-row').count()).toBe(4);
     } finally {
       await page.close();
       await local[Symbol.asyncDispose]();
