@@ -11,6 +11,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type pg from 'pg';
 import { FoundationError, isFoundationError } from '../errors/foundation-error.js';
 import { classifyPgError } from './pg-errors.js';
+import { withPgClient } from './pg-pool.js';
 import type { Migration, StorageHandle } from './types.js';
 
 /** The SQL dialects a migration is written in. */
@@ -226,60 +227,55 @@ async function migratePostgres(
   migrations: readonly Migration[],
   now: () => number,
 ): Promise<number[]> {
-  let broken: Error | undefined;
-  let client: pg.PoolClient;
   try {
-    client = await pool.connect();
-  } catch (error) {
-    throw classifyPgError(error);
-  }
-  try {
-    const exists = await client.query<{ found: boolean }>(
-      `SELECT to_regclass('${MIGRATIONS_TABLE}') IS NOT NULL AS found`,
-    );
-    if (exists.rows[0]?.found !== true) {
-      await inTransaction(client, advisoryLockKey(schema, MIGRATIONS_TABLE), async () => {
-        await client.query(CREATE_TABLE_SQL);
-      });
-    }
-    const applied: number[] = [];
-    for (;;) {
-      const version = await inTransaction(client, advisoryLockKey(schema, capability), async () => {
-        const rows = await client.query<AppliedMigration>(
-          `SELECT version, name, checksum FROM ${MIGRATIONS_TABLE} WHERE capability = $1`,
-          [capability],
-        );
-        const next = nextMigration(capability, migrations, rows.rows, 'postgres');
-        if (next === undefined) return undefined;
-        try {
-          await client.query(next.postgres);
-        } catch (error) {
-          throw new MigrationSqlError(next, error);
-        }
-        await client.query(
-          `INSERT INTO ${MIGRATIONS_TABLE} (capability, version, name, checksum, applied_at) VALUES ($1, $2, $3, $4, $5)`,
-          [capability, next.version, next.name, migrationChecksum(next.postgres), now()],
-        );
-        return next.version;
-      });
-      if (version === undefined) return applied;
-      applied.push(version);
-    }
+    return await withPgClient(pool, (client) => applyPostgres(client, schema, capability, migrations, now));
   } catch (error) {
     if (error instanceof MigrationSqlError) {
       const classified = classifyPgError(error.cause);
-      if (classified.code === 'FND_STORAGE_UNAVAILABLE') {
-        broken = error;
-        throw classified;
-      }
+      if (classified.code === 'FND_STORAGE_UNAVAILABLE') throw classified;
       throw migrationFailed(capability, error.migration, error.cause);
     }
-    if (isFoundationError(error)) throw error;
-    const classified = classifyPgError(error);
-    if (classified.code === 'FND_STORAGE_UNAVAILABLE') broken = error instanceof Error ? error : classified;
-    throw classified;
-  } finally {
-    client.release(broken);
+    throw classifyPgError(error);
+  }
+}
+
+async function applyPostgres(
+  client: pg.PoolClient,
+  schema: string,
+  capability: string,
+  migrations: readonly Migration[],
+  now: () => number,
+): Promise<number[]> {
+  const exists = await client.query<{ found: boolean }>(
+    `SELECT to_regclass('${MIGRATIONS_TABLE}') IS NOT NULL AS found`,
+  );
+  if (exists.rows[0]?.found !== true) {
+    await inTransaction(client, advisoryLockKey(schema, MIGRATIONS_TABLE), async () => {
+      await client.query(CREATE_TABLE_SQL);
+    });
+  }
+  const applied: number[] = [];
+  for (;;) {
+    const version = await inTransaction(client, advisoryLockKey(schema, capability), async () => {
+      const rows = await client.query<AppliedMigration>(
+        `SELECT version, name, checksum FROM ${MIGRATIONS_TABLE} WHERE capability = $1`,
+        [capability],
+      );
+      const next = nextMigration(capability, migrations, rows.rows, 'postgres');
+      if (next === undefined) return undefined;
+      try {
+        await client.query(next.postgres);
+      } catch (error) {
+        throw new MigrationSqlError(next, error);
+      }
+      await client.query(
+        `INSERT INTO ${MIGRATIONS_TABLE} (capability, version, name, checksum, applied_at) VALUES ($1, $2, $3, $4, $5)`,
+        [capability, next.version, next.name, migrationChecksum(next.postgres), now()],
+      );
+      return next.version;
+    });
+    if (version === undefined) return applied;
+    applied.push(version);
   }
 }
 

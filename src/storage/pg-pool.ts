@@ -149,3 +149,43 @@ export async function openPostgres(
   }
   return { kind: 'postgres', pool, schema: location.schema, location };
 }
+
+/**
+ * Runs `fn` with a client checked out of the pool, safely: the client gets an `error` listener while checked
+ * out (pg-pool only listens on idle clients, so a server-side kill of a busy connection would otherwise be an
+ * uncaught exception), a client whose connection broke is destroyed instead of returned to the pool, and a
+ * failure to connect is classified (`FND_STORAGE_UNAVAILABLE`). Errors thrown by `fn` propagate unchanged.
+ *
+ * @example
+ * ```ts
+ * await withPgClient(handle.pool, async (client) => {
+ *   await client.query('BEGIN');
+ *   // …
+ *   await client.query('COMMIT');
+ * });
+ * ```
+ */
+export async function withPgClient<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (error) {
+    throw classifyPgError(error);
+  }
+  let broken: Error | undefined;
+  const onError = (error: Error): void => {
+    broken = error;
+  };
+  client.on('error', onError);
+  try {
+    return await fn(client);
+  } catch (error) {
+    if (broken === undefined && classifyPgError(error).code === 'FND_STORAGE_UNAVAILABLE') {
+      broken = error instanceof Error ? error : new Error(String(error));
+    }
+    throw error;
+  } finally {
+    client.removeListener('error', onError);
+    client.release(broken);
+  }
+}
