@@ -108,7 +108,7 @@ function isUnavailable(error: FoundationError): boolean {
 }
 
 /** A lost connection worth one more try (not a refused login or a missing database). */
-function isRetryableLoss(error: FoundationError): boolean {
+export function isRetryableLoss(error: FoundationError): boolean {
   return isUnavailable(error) && error.retryStrategy !== 'no_retry';
 }
 

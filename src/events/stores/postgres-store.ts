@@ -1,7 +1,7 @@
 /**
- * The PostgreSQL event store adapter. A group of append requests is one transaction of four round trips
- * (BEGIN, lock + id lookup, insert + stream versions, COMMIT) whatever the group's size; reads are single
- * parameterized statements. Every failure is a `FoundationError` (`FND_STORAGE_UNAVAILABLE` when the server
+ * The PostgreSQL event store adapter. A group of append requests is one statement (one round trip) when every
+ * request of it succeeds, else one transaction of four round trips (BEGIN, lock + id lookup, insert + stream
+ * versions, COMMIT) whatever the group's size; reads are single parameterized statements. Every failure is a `FoundationError` (`FND_STORAGE_UNAVAILABLE` when the server
  * is unreachable: the pool reconnects by itself on the next call once it is back).
  *
  * Global positions come from an identity column, assigned at insert time, not at commit: a reader may see
@@ -25,7 +25,8 @@ import type {
   StoredEvent,
 } from '../model/types.js';
 import { EVENTS_MIGRATIONS } from './migrations.js';
-import { pgRows, pgTransaction, sqlState } from './postgres-client.js';
+import { isRetryableLoss, pgRows, pgTransaction, sqlState } from './postgres-client.js';
+import { fastAppend, fastAppendParams, isClosedGate } from './postgres-fast-append.js';
 import { insertEvents } from './postgres-insert-events.js';
 import { lockStreams } from './postgres-lock-streams.js';
 import { groupIds, groupStreams, planGroup, resolvePlan } from './postgres-plan-group.js';
@@ -76,13 +77,30 @@ export class PostgresEventStore implements EventStorePort {
   }
 
   /**
-   * Persists a group in one transaction. A unique violation (another process appended one of the ids, or
-   * the lock's snapshot predates a concurrent commit of an id) rolls back and retries the group once; the
-   * retry judges the requests against what that process committed.
+   * Persists a group. First in one round trip (`postgres-fast-append.ts`: every request accepted, autocommitted);
+   * when that statement refuses the group (an id already stored, an expected version not met, a concurrent
+   * writer of the same id) or loses its connection, the group goes through one transaction that judges each
+   * request on its own. That transaction is retried once on a unique violation (another process committed one
+   * of the ids after the lock's snapshot); the retry sees it.
+   *
+   * When the connection dies after the fast statement committed but before its answer arrived, the
+   * transactional path finds the events stored and answers them as an idempotent retry.
    */
   async append(requests: readonly AppendRequest[]): Promise<AppendOutcome[]> {
     if (requests.length === 0) return [];
     const pool = this.#pool();
+    const params = fastAppendParams(requests);
+    if (params !== undefined) {
+      try {
+        return await fastAppend(pool, requests, params);
+      } catch (error) {
+        const fallBack =
+          isClosedGate(error) ||
+          sqlState(error) === UNIQUE_VIOLATION ||
+          isRetryableLoss(classifyPgError(error));
+        if (!fallBack) throw classifyPgError(error);
+      }
+    }
     try {
       return await this.#appendOnce(pool, requests);
     } catch (error) {

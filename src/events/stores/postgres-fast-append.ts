@@ -1,0 +1,187 @@
+/**
+ * The one-round-trip append of a PostgreSQL group: one autocommitted statement that locks the streams, sets
+ * their versions, checks the group's ids and expected versions and inserts every event, on the assumption
+ * that every request of the group succeeds (the common case). When that assumption fails (an id already
+ * stored, an expected version not met) the statement aborts itself and changes nothing, and the group goes
+ * through the transactional path (`pgTransaction` + `planGroup`), which judges each request on its own.
+ *
+ * Measured on the dev machine (2 cores, fsync on, interleaved rounds, quiet run): single-event appends,
+ * one writer: 1 250/s with this statement against 780/s with the four-round-trip transaction (BEGIN, lock +
+ * lookup, insert, COMMIT); batches of 100: equal (≈ 25 000 events/s both). Under heavy load both are bound
+ * by the commit's fsync and equal.
+ *
+ * @module
+ */
+import type pg from 'pg';
+import type { AppendOutcome, AppendRequest } from '../model/port.js';
+import type { StoredEvent } from '../model/types.js';
+
+/**
+ * The statement. `locked` creates or locks every stream row (in stream order) and adds the group's event
+ * count to its version; RETURNING gives the new version even after waiting for another writer, so
+ * `base` (the version before the group) is exact. `gate` is true when no id of the group is stored (as of
+ * the statement's snapshot: a concurrent commit of an id surfaces as a unique violation instead) and every
+ * checked request's expected version matches its stream's version before it (base + events of earlier
+ * requests). A closed gate makes `type` NULL, so the NOT NULL constraint aborts the statement: nothing of
+ * it stays, including the stream versions.
+ */
+export const FAST_APPEND_SQL = `
+WITH locked AS (
+  INSERT INTO foundation_streams AS s (stream, version)
+  SELECT x.stream, x.added FROM unnest($1::text[], $2::bigint[]) AS x(stream, added) ORDER BY x.stream
+  ON CONFLICT (stream) DO UPDATE SET version = s.version + EXCLUDED.version
+  RETURNING s.stream, s.version
+), base AS (
+  SELECT l.stream, l.version - x.added AS version
+  FROM locked l JOIN unnest($1::text[], $2::bigint[]) AS x(stream, added) ON x.stream = l.stream
+), gate AS (
+  SELECT NOT EXISTS (SELECT 1 FROM foundation_events WHERE id = ANY($3::text[]))
+    AND NOT EXISTS (
+      SELECT 1 FROM unnest($4::text[], $5::bigint[], $6::bigint[], $7::bigint[]) AS c(stream, before, lo, hi)
+      LEFT JOIN base b ON b.stream = c.stream
+      WHERE COALESCE(b.version, 0) + c.before NOT BETWEEN c.lo AND c.hi
+    ) AS ok
+), appended AS (
+  INSERT INTO foundation_events
+    (id, type, stream, stream_version, time, monotonic, correlation_id, causation_id, parent_id, data, metadata, node)
+  SELECT e.id, CASE WHEN g.ok THEN e.type END, e.stream, b.version + e.off, e.time, e.monotonic, e.correlation_id,
+    e.causation_id, e.parent_id, e.data::jsonb, e.metadata::jsonb, e.node
+  FROM unnest($3::text[], $8::text[], $9::text[], $10::bigint[], $11::bigint[], $12::float8[], $13::text[],
+    $14::text[], $15::text[], $16::text[], $17::text[], $18::text[])
+    WITH ORDINALITY AS e(id, type, stream, off, time, monotonic, correlation_id, causation_id, parent_id, data,
+      metadata, node, ord)
+  CROSS JOIN gate g
+  LEFT JOIN base b ON b.stream = e.stream
+  ORDER BY e.ord
+  RETURNING position, id, stream_version
+)
+SELECT position, id, stream_version FROM appended`;
+
+/** Largest version an expected-version range can name (`stream_exists` is 1 … this). */
+const MAX_VERSION = Number.MAX_SAFE_INTEGER;
+
+/**
+ * The parameters of {@link FAST_APPEND_SQL} for a group, or `undefined` when the group cannot take the fast
+ * path (the same id twice in the group: the transactional path answers the repeat idempotently).
+ */
+export function fastAppendParams(requests: readonly AppendRequest[]): unknown[] | undefined {
+  const added = new Map<string, number>();
+  const seen = new Set<string>();
+  const id: string[] = [];
+  const type: string[] = [];
+  const stream: (string | null)[] = [];
+  const offset: (number | null)[] = [];
+  const time: number[] = [];
+  const monotonic: number[] = [];
+  const correlationId: (string | null)[] = [];
+  const causationId: (string | null)[] = [];
+  const parentId: (string | null)[] = [];
+  const data: string[] = [];
+  const metadata: string[] = [];
+  const node: string[] = [];
+  const checkStream: string[] = [];
+  const checkBefore: number[] = [];
+  const checkLow: number[] = [];
+  const checkHigh: number[] = [];
+  for (const request of requests) {
+    const expected = request.expectedVersion;
+    if (expected !== 'any' && request.stream !== null) {
+      checkStream.push(request.stream);
+      checkBefore.push(added.get(request.stream) ?? 0);
+      checkLow.push(expected === 'no_stream' ? 0 : expected === 'stream_exists' ? 1 : expected);
+      checkHigh.push(expected === 'no_stream' ? 0 : expected === 'stream_exists' ? MAX_VERSION : expected);
+    }
+    for (const event of request.events) {
+      if (seen.has(event.id)) return undefined;
+      seen.add(event.id);
+      let off: number | null = null;
+      if (event.stream !== null) {
+        off = (added.get(event.stream) ?? 0) + 1;
+        added.set(event.stream, off);
+      }
+      id.push(event.id);
+      type.push(event.type);
+      stream.push(event.stream);
+      offset.push(off);
+      time.push(event.time);
+      monotonic.push(event.monotonic);
+      correlationId.push(event.correlationId);
+      causationId.push(event.causationId);
+      parentId.push(event.parentId);
+      data.push(event.dataJson);
+      metadata.push(event.metadataJson);
+      node.push(event.node);
+    }
+  }
+  const streams = [...added.keys()];
+  const counts = streams.map((s) => added.get(s) ?? 0);
+  return [
+    streams,
+    counts,
+    id,
+    checkStream,
+    checkBefore,
+    checkLow,
+    checkHigh,
+    type,
+    stream,
+    offset,
+    time,
+    monotonic,
+    correlationId,
+    causationId,
+    parentId,
+    data,
+    metadata,
+    node,
+  ];
+}
+
+/** Whether a failure of {@link FAST_APPEND_SQL} is its closed gate (the NOT NULL violation on `type`). */
+export function isClosedGate(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { code?: unknown; column?: unknown };
+  return e.code === '23502' && e.column === 'type';
+}
+
+/** Runs the fast statement; the outcomes of a group that went through whole. Throws the driver's error. */
+export async function fastAppend(
+  pool: pg.Pool,
+  requests: readonly AppendRequest[],
+  params: unknown[],
+): Promise<AppendOutcome[]> {
+  const result = await pool.query<{
+    position: number | string;
+    id: string;
+    stream_version: number | string | null;
+  }>(FAST_APPEND_SQL, params);
+  const stored = new Map<string, { position: number; streamVersion: number | null }>();
+  for (const row of result.rows) {
+    stored.set(row.id, {
+      position: Number(row.position),
+      streamVersion: row.stream_version === null ? null : Number(row.stream_version),
+    });
+  }
+  return requests.map((request) => ({
+    ok: true,
+    idempotent: false,
+    events: request.events.map((event): StoredEvent => {
+      const row = stored.get(event.id);
+      return {
+        id: event.id,
+        type: event.type,
+        stream: event.stream,
+        streamVersion: row?.streamVersion ?? null,
+        position: row?.position ?? 0,
+        time: event.time,
+        monotonic: event.monotonic,
+        correlationId: event.correlationId,
+        causationId: event.causationId,
+        parentId: event.parentId,
+        data: event.data,
+        metadata: event.metadata,
+        node: event.node,
+      };
+    }),
+  }));
+}
