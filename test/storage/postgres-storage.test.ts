@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { advisoryLockKey } from '../../src/storage/migrations.js';
 import { classifyPgError } from '../../src/storage/pg-errors.js';
+import { withPgClient } from '../../src/storage/pg-pool.js';
 import { Storage } from '../../src/storage/storage.js';
 import type { PostgresHandle } from '../../src/storage/types.js';
 import { rejection } from '../../src/testing/capture.js';
@@ -176,6 +177,31 @@ describePg('Storage on PostgreSQL', () => {
     expect(['ok', 'FND_STORAGE_UNAVAILABLE']).toContain(outcomes[0]);
     expect(outcomes.slice(1)).toEqual(['ok', 'ok']);
     expect(await storage.migrate('test', LOG_MIGRATIONS)).toEqual({ applied: [1, 2, 3] });
+  });
+
+  it('withPgClient survives a kill of the connection it holds and the pool replaces it', async () => {
+    const s = await schema();
+    const name = `held-${s.schema}`;
+    const storage = await openStorage(`${s.url}&poolSize=1`, name);
+    const { pool } = pgHandle(storage);
+    const error = await rejection(
+      withPgClient(pool, async (client) => {
+        await client.query('SELECT 1');
+        await pgExec('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [
+          name,
+        ]);
+        // The connection dies while we hold the client between statements; the next statement fails.
+        for (;;) await client.query('SELECT 1');
+      }),
+    );
+    expect(classifyPgError(error).code).toBe('FND_STORAGE_UNAVAILABLE');
+    expect(pool.totalCount).toBe(0);
+    expect(
+      await withPgClient(
+        pool,
+        async (client) => (await client.query<{ n: number }>('SELECT 7 AS n')).rows[0]!.n,
+      ),
+    ).toBe(7);
   });
 
   it('a migration fails with FND_STORAGE_UNAVAILABLE (not a rollback error) when its connection is killed', async () => {

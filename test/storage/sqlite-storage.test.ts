@@ -7,7 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sqliteSettings } from '../../src/storage/sqlite-connection.js';
 import { Storage } from '../../src/storage/storage.js';
+import { onTelemetry } from '../../src/kernel/telemetry.js';
 import { rejection, thrown } from '../../src/testing/capture.js';
+import { FakeClock } from '../../src/testing/fake-clock.js';
 import { LOG_MIGRATIONS } from './fixtures/log-migrations.js';
 import { migrationContract, rows } from './migration-contract.js';
 
@@ -126,6 +128,39 @@ describe('Storage on a SQLite file', () => {
     await storage.close();
     await storage.open();
     expect(await storage.migrate('test', LOG_MIGRATIONS)).toEqual({ applied: [] });
+  });
+
+  it('publishes storage:opened, storage:migrated and storage:closed', async () => {
+    const seen: Array<{ name: string; measurements: unknown; metadata: unknown }> = [];
+    const offs = ['storage:opened', 'storage:migrated', 'storage:closed'].map((name) =>
+      onTelemetry(name, (m) =>
+        seen.push({ name: m.name, measurements: m.measurements, metadata: m.metadata }),
+      ),
+    );
+    try {
+      const clock = new FakeClock();
+      const path = join(dir, 't.db');
+      const storage = new Storage(`sqlite:${path}`, { clock });
+      await storage.open();
+      await storage.migrate('test', LOG_MIGRATIONS);
+      await storage.migrate('test', LOG_MIGRATIONS);
+      await storage.close();
+      expect(seen).toEqual([
+        {
+          name: 'storage:opened',
+          measurements: { duration: 0 },
+          metadata: { kind: 'sqlite', store: `sqlite:${path}` },
+        },
+        {
+          name: 'storage:migrated',
+          measurements: { count: 3, duration: 0 },
+          metadata: { capability: 'test', versions: [1, 2, 3], store: `sqlite:${path}` },
+        },
+        { name: 'storage:closed', measurements: {}, metadata: { kind: 'sqlite', store: `sqlite:${path}` } },
+      ]);
+    } finally {
+      for (const off of offs) off();
+    }
   });
 
   it('close() during open() waits and leaves it closed', async () => {
