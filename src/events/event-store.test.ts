@@ -24,14 +24,14 @@ class HeldPort implements EventStorePort {
   readonly calls: unknown[][] = [];
   opened = 0;
   closed = 0;
-  openError: unknown;
+  openError: Error | undefined;
 
   open(): Promise<void> {
     this.opened++;
     if (this.openError !== undefined) {
-      const error: unknown = this.openError;
+      const error = this.openError;
       this.openError = undefined;
-      return Promise.reject(error as Error);
+      return Promise.reject(error);
     }
     return Promise.resolve();
   }
