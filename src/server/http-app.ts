@@ -116,7 +116,7 @@ export function buildControlBusApp(
     return503OnClosing: true,
     // Stream names and event ids may be up to 500 characters: let them reach validation (and its catalog
     // error) instead of fastify's bare 414.
-    maxParamLength: 1024,
+    routerOptions: { maxParamLength: 1024 },
     forceCloseConnections: 'idle',
     clientErrorHandler,
   });

@@ -29,7 +29,11 @@ describe('foundation CLI (real process)', () => {
       const status = (await (await fetch(`${cli.url}/api/status`)).json()) as StatusBody;
       expect(status.name).toBe('e2e-node');
       expect(status.state).toBe('running');
-      expect(status.services).toEqual([expect.objectContaining({ name: 'control-bus', state: 'running' })]);
+      expect(status.services).toEqual([
+        expect.objectContaining({ name: 'storage', state: 'running' }),
+        expect.objectContaining({ name: 'events', state: 'running' }),
+        expect.objectContaining({ name: 'control-bus', state: 'running' }),
+      ]);
 
       cli.child.kill(signal);
       const { code, signal: killedBy } = await cli.exited;
@@ -67,13 +71,15 @@ describe('foundation CLI (real process)', () => {
       /^foundation table-node {2}running {2}uptime \S+ {2}rss [\d.]+ \w+ {2}pid \d+ {2}restarts 0$/,
     );
     expect(lines[2]).toMatch(/^NAME\s+STATE\s+RESTARTS\s+UPTIME\s+DEPENDENCIES\s+LAST ERROR$/);
-    expect(lines[3]).toMatch(/^control-bus\s+running\s+0\s+\S+\s+-\s+-$/);
+    expect(lines[3]).toMatch(/^storage\s+running\s+0\s+\S+\s+-\s+-$/);
+    expect(lines[4]).toMatch(/^events\s+running\s+0\s+\S+\s+storage\s+-$/);
+    expect(lines[5]).toMatch(/^control-bus\s+running\s+0\s+\S+\s+-\s+-$/);
 
     const json = await runCliProcess(['status', '--json'], { FOUNDATION_URL: cli.url });
     expect(json.code).toBe(0);
     const status = JSON.parse(json.stdout) as StatusBody;
     expect(status.name).toBe('table-node');
-    expect(status.services.map((s) => s.name)).toEqual(['control-bus']);
+    expect(status.services.map((s) => s.name)).toEqual(['storage', 'events', 'control-bus']);
 
     const health = await runCliProcess(['health', '--url', cli.url]);
     expect(health).toMatchObject({ code: 0, stdout: 'ready (healthy)\n', stderr: '' });
