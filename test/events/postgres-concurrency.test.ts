@@ -5,6 +5,8 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { isFoundationError } from '../../src/errors/index.js';
+import { createEventStore } from '../../src/events/create-event-store.js';
+import type { EventStore } from '../../src/events/event-store.js';
 import type { AppendRequest } from '../../src/events/model/port.js';
 import type { StoredEvent } from '../../src/events/model/types.js';
 import { createTestSchema, describePg, type TestSchema } from '../helpers/postgres.js';
@@ -143,5 +145,69 @@ describePg('PostgresEventStore: two stores on one schema', () => {
       const events = await readWholeStream(a, `same-${round}`);
       expect(events.map((e) => e.id)).toEqual([event.id]);
     }
+  });
+});
+
+describePg('EventStore services over two storages on one schema (group commit)', () => {
+  let schema: TestSchema;
+  let opened: OpenStore[];
+  let services: EventStore[];
+
+  beforeAll(async () => {
+    schema = await createTestSchema();
+    opened = await Promise.all([openPgStore(schema.url), openPgStore(schema.url)]);
+    services = opened.map((o) => createEventStore(o.storage));
+    await Promise.all(services.map((s) => s.start()));
+  });
+
+  afterAll(async () => {
+    for (const service of services) await service.stop();
+    for (const o of opened) await o.close();
+    await schema.drop();
+  });
+
+  it('2 × 100 concurrent single-event appends to 5 shared streams: gap-free versions, 200 events', async () => {
+    const results = await Promise.all(
+      services.flatMap((service, s) =>
+        Array.from({ length: 100 }, (_, i) =>
+          service.append({ type: 'svc.appended', stream: STREAMS[i % 5] ?? 'c-0', data: { s, i } }),
+        ),
+      ),
+    );
+    expect(results.every((r) => r.events.length === 1 && !r.idempotent)).toBe(true);
+    let total = 0;
+    for (const stream of STREAMS) {
+      const events = await services[0]!.readStream(stream, { limit: 1000 });
+      expect(events.map((e) => e.streamVersion)).toEqual(events.map((_, i) => i + 1));
+      total += events.length;
+    }
+    expect(total).toBe(200);
+    const all = await services[1]!.readAll({ limit: 1000 });
+    expect(all).toHaveLength(200);
+    const told = new Map(results.map((r) => [r.events[0]!.id, r.events[0]!]));
+    for (const event of all) expect(told.get(event.id)?.streamVersion).toBe(event.streamVersion);
+  });
+
+  it('exact expected versions through both services: conflicts are reported, never duplicates', async () => {
+    const stream = 'svc-optimistic';
+    const attempts = await Promise.allSettled(
+      services.flatMap((service) =>
+        Array.from({ length: 20 }, (_, i) =>
+          service.append({ type: 'svc.appended', stream, data: { i } }, { expectedVersion: i }),
+        ),
+      ),
+    );
+    const events = await services[0]!.readStream(stream, { limit: 1000 });
+    expect(events.map((e) => e.streamVersion)).toEqual(events.map((_, i) => i + 1));
+    const fulfilled = attempts.filter((a) => a.status === 'fulfilled');
+    expect(fulfilled).toHaveLength(events.length);
+    // Each expected version n is granted to at most one caller.
+    expect(events.length).toBeLessThanOrEqual(20);
+    for (const attempt of attempts) {
+      if (attempt.status === 'rejected') {
+        expect(isFoundationError(attempt.reason) && attempt.reason.code).toBe('FND_EVENTS_VERSION_CONFLICT');
+      }
+    }
+    expect(attempts.filter((a) => a.status === 'rejected').length).toBeGreaterThanOrEqual(20);
   });
 });
