@@ -26,7 +26,26 @@ const TYPES = [
 ];
 const STREAMS = [null, 'order-1', 'order-2', 'user-1'];
 const CORRELATIONS = [null, 'c1', 'c2'];
-const STRINGS = ['', 'a', 'ab', 'b', 'A', 'é', '😀', '\uE000', 'a b', '1', 'true', 'null', 'ba'];
+const STRINGS = [
+  '',
+  'a',
+  'ab',
+  'b',
+  'A',
+  'é',
+  '😀',
+  '\uE000',
+  'a b',
+  '1',
+  'true',
+  'null',
+  'ba',
+  'q"uo\\te',
+  "it's",
+  '{a,b}',
+  '%_',
+  'NULL',
+];
 const NUMBERS = [0, 1, 2, -1, 1.5, 100, -0.5, 1e21];
 const KEYS = ['a', 'b', 'n', 's', 'tags', 'items', '0', 'x-y'];
 
@@ -266,6 +285,14 @@ export const FIXTURE_SEEDS: readonly EventSeed[] = [
     data: { a: 1e21, s: 'é', tags: [[1], { a: 1 }] },
     metadata: {},
   },
+  {
+    type: 'user.created',
+    stream: 'user-1',
+    correlationId: 'c1',
+    timeOffset: 300_002,
+    data: { s: 'q"uo\\te', tags: ['{a,b}', "it's", 'NULL'], a: 'NULL' },
+    metadata: { a: '{a,b}' },
+  },
 ];
 
 /** Hand-written query inputs (before validation). */
@@ -324,6 +351,12 @@ export const HANDWRITTEN_QUERIES: readonly Record<string, unknown>[] = [
     order: 'desc',
     limit: 1,
   },
+  { where: [{ path: 'data.s', op: 'in', value: ['q"uo\\te', 'NULL', '{a,b}'] }] },
+  { where: [{ path: 'data.tags', op: 'contains', value: '{a,b}' }] },
+  { where: [{ path: 'data.tags', op: 'contains', value: "it's" }] },
+  { where: [{ path: 'data.a', op: 'eq', value: 'NULL' }] },
+  { where: [{ path: 'data.s', op: 'contains', value: '"uo\\' }] },
+  { where: [{ path: 'metadata.a', op: 'in', value: ['{a,b}', 1] }] },
   { limit: 2 },
   { limit: 3, order: 'desc' },
 ];
