@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { isFoundationError } from '../../src/errors/index.js';
+import { createEventStore } from '../../src/events/create-event-store.js';
 import type { AppendOutcome } from '../../src/events/model/port.js';
 import { createTestSchema, describePg, pgExec, pgTestUrl, type TestSchema } from '../helpers/postgres.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
@@ -143,5 +144,30 @@ describePg('PostgresEventStore when PostgreSQL goes away', () => {
 
     const [later] = await open.store.append([appendRequest([preparedEvent(stream, 999)], events.length)]);
     expect(storedEvents(later).map((e) => e.streamVersion)).toEqual([events.length + 1]);
+  });
+
+  it('the EventStore service over the same storage: rejects appends while cut, serves again once restored', async () => {
+    const service = createEventStore(open.storage);
+    await service.start();
+    try {
+      const first = await service.append({ type: 'svc.before', stream: 'svc-outage' });
+      await proxy.cut();
+      const errors = await Promise.all(
+        [1, 2, 3].map((n) =>
+          rejection(service.append({ type: 'svc.during', stream: 'svc-outage', data: { n } })),
+        ),
+      );
+      expect(errors.map((e) => isFoundationError(e) && e.code)).toEqual(
+        Array(3).fill('FND_STORAGE_UNAVAILABLE'),
+      );
+      await proxy.restore();
+      const after = await service.append({ type: 'svc.after', stream: 'svc-outage' }, { expectedVersion: 1 });
+      expect(after.streamVersion).toBe(2);
+      const events = await service.readStream('svc-outage');
+      expect(events.map((e) => e.type)).toEqual(['svc.before', 'svc.after']);
+      expect(events[0]?.id).toBe(first.events[0]?.id);
+    } finally {
+      await service.stop();
+    }
   });
 });
