@@ -54,6 +54,10 @@ describe('validateQuery', () => {
       limit: 5,
     });
     expect(validateQuery({ from: '1000' }).from).toBe(1000);
+    expect(validateQuery({ from: new Date(5000), to: new Date(6000) })).toMatchObject({
+      from: 5000,
+      to: 6000,
+    });
     expect(validateQuery({ where: [{ path: 'data.a', op: 'exists' }] }).where).toEqual([
       { path: 'data.a', op: 'exists', value: true },
     ]);
@@ -76,6 +80,8 @@ describe('validateQuery', () => {
     ['from', { from: -1 }],
     ['from', { from: 1.5 }],
     ['from', { from: 'yesterday' }],
+    ['from', { from: new Date(Number.NaN) }],
+    ['from', { from: '2024-13-45' }],
     ['to', { to: Number.POSITIVE_INFINITY }],
     ['to', { from: 10, to: 10 }],
     ['where', { where: {} }],

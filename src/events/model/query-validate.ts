@@ -4,7 +4,7 @@
  * that does not decode, or was made for the other order, throws `FND_EVENTS_INVALID_CURSOR`.
  *
  * Accepted shapes: see `EventQuery` / `AggregateQuery`. Conveniences: `types` may be a single string;
- * `from` / `to` may be ISO-8601 date strings or decimal strings; `limit` may be a decimal string. The
+ * `from` / `to` may be `Date`s, ISO-8601 date strings or decimal strings; `limit` may be a decimal string. The
  * result has `order` and `limit` filled in.
  *
  * @module
@@ -90,7 +90,10 @@ function typePattern(p: unknown, i: number): string {
 }
 
 function time(v: unknown, field: string): number {
-  if (typeof v === 'number') {
+  if (v instanceof Date) {
+    const ms = v.getTime();
+    if (Number.isSafeInteger(ms) && ms >= 0) return ms;
+  } else if (typeof v === 'number') {
     if (Number.isSafeInteger(v) && v >= 0) return v;
   } else if (typeof v === 'string') {
     if (DECIMAL.test(v)) return Number(v);

@@ -183,6 +183,18 @@ describe('prepareEvents', () => {
     expect(error.context).toMatchObject({ index: 0, field: 'stram' });
   });
 
+  it('turns a throwing getter on the input into FND_EVENTS_INVALID_EVENT', () => {
+    const input = {
+      get type(): string {
+        throw new Error('no type for you');
+      },
+    };
+    const error = failure(() => prepare([{ type: 'a' }, input]));
+    expect(error.code).toBe('FND_EVENTS_INVALID_EVENT');
+    expect(error.context).toMatchObject({ index: 1, field: 'event' });
+    expect((error.cause as Error).message).toBe('no type for you');
+  });
+
   it('rejects metadata that is not an object', () => {
     for (const bad of ['m', 1, [], true]) {
       const error = failure(() => prepare([{ type: 'a', metadata: bad }]));

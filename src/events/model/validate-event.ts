@@ -211,7 +211,19 @@ function prepareOne(raw: unknown, index: number, ctx: PrepareContext): PreparedE
  */
 export function prepareEvents(inputs: readonly EventInput[], ctx: PrepareContext): PreparedEvent[] {
   const out: PreparedEvent[] = new Array<PreparedEvent>(inputs.length);
-  for (let i = 0; i < inputs.length; i++) out[i] = prepareOne(inputs[i], i, ctx);
+  for (let i = 0; i < inputs.length; i++) {
+    try {
+      out[i] = prepareOne(inputs[i], i, ctx);
+    } catch (error) {
+      if (error instanceof FoundationError) throw error;
+      // A throwing getter or proxy trap on the input itself.
+      throw new FoundationError('FND_EVENTS_INVALID_EVENT', {
+        message: `Event ${i}: reading the event threw`,
+        context: { index: i, field: 'event', reason: 'reading the event threw' },
+        cause: error,
+      });
+    }
+  }
   if (out.length > 1) {
     const seen = new Set<string>();
     for (let i = 0; i < out.length; i++) {
