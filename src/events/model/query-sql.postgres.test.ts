@@ -156,6 +156,26 @@ describePg('compileQuery on PostgreSQL agrees with runQuery', () => {
     expect(result.rows.map((r) => r.id)).toEqual(['e-0', 'e-1', 'e-8', 'e-11']);
   });
 
+  it('compiles index-compatible conditions for an exact type, a correlation id and a time range', async () => {
+    const plan = async (input: Record<string, unknown>): Promise<string> => {
+      const c = compileQuery(validateQuery(input), 'postgres');
+      await client.query('SET enable_seqscan = off');
+      try {
+        const result = await client.query<{ 'QUERY PLAN': string }>(
+          `EXPLAIN SELECT * FROM foundation_events WHERE ${c.where} ORDER BY ${c.orderBy} LIMIT $${c.params.length + 1}`,
+          [...c.params, c.limit],
+        );
+        return result.rows.map((r) => r['QUERY PLAN']).join('\n');
+      } finally {
+        await client.query('RESET enable_seqscan');
+      }
+    };
+    await load(fixture);
+    expect(await plan({ types: ['order.created'] })).toContain('foundation_events_type_position');
+    expect(await plan({ correlationId: 'c1' })).toContain('foundation_events_correlation_position');
+    expect(await plan({ from: 0, to: 10 })).toContain('foundation_events_time');
+  });
+
   it('property: random events and random queries give the same pages', async () => {
     await fc.assert(
       fc.asyncProperty(
