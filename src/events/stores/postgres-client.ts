@@ -16,20 +16,35 @@ import { classifyPgError, withPgClient } from '../../storage/index.js';
  */
 export async function pgRows<R extends pg.QueryResultRow>(
   pool: pg.Pool,
-  text: string,
+  statement: PgStatement,
   values: readonly unknown[],
 ): Promise<R[]> {
+  const config = statementConfig(statement, values);
   try {
-    return (await pool.query<R>(text, values as unknown[])).rows;
+    return (await pool.query<R>(config)).rows;
   } catch (error) {
     // pool.query already released the client with the error (destroyed it).
     if (!isRetryableLoss(classifyPgError(error))) throw classifyPgError(error);
   }
   try {
-    return (await pool.query<R>(text, values as unknown[])).rows;
+    return (await pool.query<R>(config)).rows;
   } catch (error) {
     throw classifyPgError(error);
   }
+}
+
+/**
+ * A statement: SQL text, or a named one. A named statement is parsed and planned once per connection and
+ * then only bound and executed (measured: a single-event append statement costs the server 0.55 ms named
+ * against 1.5 ms unnamed). Names start with `fnd_events_`; one name, one text.
+ */
+export type PgStatement = string | { readonly name: string; readonly text: string };
+
+/** The `pg` query config of a statement and its values. */
+export function statementConfig(statement: PgStatement, values: readonly unknown[]): pg.QueryConfig {
+  return typeof statement === 'string'
+    ? { text: statement, values: values as unknown[] }
+    : { name: statement.name, text: statement.text, values: values as unknown[] };
 }
 
 /** What a transaction body returns: its value, and whether to COMMIT (else ROLLBACK: nothing to keep). */

@@ -154,7 +154,7 @@ export async function fastAppend(
     position: number | string;
     id: string;
     stream_version: number | string | null;
-  }>(FAST_APPEND_SQL, params);
+  }>({ name: 'fnd_events_fast_append', text: FAST_APPEND_SQL, values: params });
   const stored = new Map<string, { position: number; streamVersion: number | null }>();
   for (const row of result.rows) {
     stored.set(row.id, {

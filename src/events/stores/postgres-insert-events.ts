@@ -78,23 +78,27 @@ export async function insertEvents(
     metadata[i] = e.metadataJson;
     node[i] = e.node;
   }
-  const result = await client.query<{ position: number | string; id: string }>(INSERT_EVENTS_SQL, [
-    id,
-    type,
-    stream,
-    streamVersion,
-    time,
-    monotonic,
-    correlationId,
-    causationId,
-    parentId,
-    data,
-    metadata,
-    node,
-    [...streamVersions.keys()],
-    [...streamVersions.values()],
-    unusedStreams,
-  ]);
+  const result = await client.query<{ position: number | string; id: string }>({
+    name: 'fnd_events_insert',
+    text: INSERT_EVENTS_SQL,
+    values: [
+      id,
+      type,
+      stream,
+      streamVersion,
+      time,
+      monotonic,
+      correlationId,
+      causationId,
+      parentId,
+      data,
+      metadata,
+      node,
+      [...streamVersions.keys()],
+      [...streamVersions.values()],
+      unusedStreams,
+    ],
+  });
   const positions = new Map<string, number>();
   for (const row of result.rows) positions.set(row.id, Number(row.position));
   return positions;

@@ -53,7 +53,11 @@ export async function lockStreams(
   streams: readonly string[],
   ids: readonly string[],
 ): Promise<LockedState> {
-  const result = await client.query<LockRow>(LOCK_STREAMS_SQL, [streams, ids]);
+  const result = await client.query<LockRow>({
+    name: 'fnd_events_lock_streams',
+    text: LOCK_STREAMS_SQL,
+    values: [streams, ids],
+  });
   const versions = new Map<string, number>();
   const stored = new Map<string, StoredEvent>();
   for (const row of result.rows) {

@@ -25,7 +25,7 @@ import type {
   StoredEvent,
 } from '../model/types.js';
 import { EVENTS_MIGRATIONS } from './migrations.js';
-import { isRetryableLoss, pgRows, pgTransaction, sqlState } from './postgres-client.js';
+import { isRetryableLoss, pgRows, pgTransaction, sqlState, type PgStatement } from './postgres-client.js';
 import { fastAppend, fastAppendParams, isClosedGate } from './postgres-fast-append.js';
 import { insertEvents } from './postgres-insert-events.js';
 import { lockStreams } from './postgres-lock-streams.js';
@@ -33,12 +33,27 @@ import { groupIds, groupStreams, planGroup, resolvePlan } from './postgres-plan-
 import { PG_EVENT_COLUMNS, pgRowToEvent, type PgEventRow } from './postgres-rows.js';
 
 const SELECT_EVENTS = `SELECT ${PG_EVENT_COLUMNS} FROM foundation_events`;
-const GET_SQL = `${SELECT_EVENTS} WHERE id = $1`;
-const STREAM_VERSION_SQL = 'SELECT version FROM foundation_streams WHERE stream = $1';
-const READ_FORWARD_SQL = `${SELECT_EVENTS} WHERE stream = $1 AND stream_version >= $2 ORDER BY stream_version ASC LIMIT $3`;
-const READ_BACKWARD_SQL = `${SELECT_EVENTS} WHERE stream = $1 AND stream_version <= $2 ORDER BY stream_version DESC LIMIT $3`;
-const READ_ALL_SQL = `${SELECT_EVENTS} WHERE position > $1 ORDER BY position ASC LIMIT $2`;
-const BY_CORRELATION_SQL = `${SELECT_EVENTS} WHERE correlation_id = $1 ORDER BY position ASC LIMIT $2`;
+const GET: PgStatement = { name: 'fnd_events_get', text: `${SELECT_EVENTS} WHERE id = $1` };
+const STREAM_VERSION: PgStatement = {
+  name: 'fnd_events_stream_version',
+  text: 'SELECT version FROM foundation_streams WHERE stream = $1',
+};
+const READ_FORWARD: PgStatement = {
+  name: 'fnd_events_read_forward',
+  text: `${SELECT_EVENTS} WHERE stream = $1 AND stream_version >= $2 ORDER BY stream_version ASC LIMIT $3`,
+};
+const READ_BACKWARD: PgStatement = {
+  name: 'fnd_events_read_backward',
+  text: `${SELECT_EVENTS} WHERE stream = $1 AND stream_version <= $2 ORDER BY stream_version DESC LIMIT $3`,
+};
+const READ_ALL: PgStatement = {
+  name: 'fnd_events_read_all',
+  text: `${SELECT_EVENTS} WHERE position > $1 ORDER BY position ASC LIMIT $2`,
+};
+const BY_CORRELATION: PgStatement = {
+  name: 'fnd_events_by_correlation',
+  text: `${SELECT_EVENTS} WHERE correlation_id = $1 ORDER BY position ASC LIMIT $2`,
+};
 
 /** SQLSTATE of a unique violation: another process appended the same id or stream version meanwhile. */
 const UNIQUE_VIOLATION = '23505';
@@ -125,28 +140,28 @@ export class PostgresEventStore implements EventStorePort {
 
   /** The event with this id, or `undefined`. */
   async get(id: string): Promise<StoredEvent | undefined> {
-    const rows = await pgRows<PgEventRow>(this.#pool(), GET_SQL, [id]);
+    const rows = await pgRows<PgEventRow>(this.#pool(), GET, [id]);
     const row = rows[0];
     return row === undefined ? undefined : pgRowToEvent(row);
   }
 
   /** The stream's version (0 when it has no events). */
   async streamVersion(stream: string): Promise<number> {
-    const rows = await pgRows<{ version: number | string }>(this.#pool(), STREAM_VERSION_SQL, [stream]);
+    const rows = await pgRows<{ version: number | string }>(this.#pool(), STREAM_VERSION, [stream]);
     const row = rows[0];
     return row === undefined ? 0 : Number(row.version);
   }
 
   /** Events of a stream by version, from `from` (inclusive) in `direction`, at most `limit`. */
   async readStream(stream: string, options: Required<ReadStreamOptions>): Promise<StoredEvent[]> {
-    const sql = options.direction === 'forward' ? READ_FORWARD_SQL : READ_BACKWARD_SQL;
+    const sql = options.direction === 'forward' ? READ_FORWARD : READ_BACKWARD;
     const rows = await pgRows<PgEventRow>(this.#pool(), sql, [stream, options.from, options.limit]);
     return rows.map(pgRowToEvent);
   }
 
   /** Events with a position above `afterPosition`, by position, at most `limit`. */
   async readAll(options: Required<ReadAllOptions>): Promise<StoredEvent[]> {
-    const rows = await pgRows<PgEventRow>(this.#pool(), READ_ALL_SQL, [options.afterPosition, options.limit]);
+    const rows = await pgRows<PgEventRow>(this.#pool(), READ_ALL, [options.afterPosition, options.limit]);
     return rows.map(pgRowToEvent);
   }
 
@@ -176,7 +191,7 @@ export class PostgresEventStore implements EventStorePort {
 
   /** The correlation's events by position, at most `limit`. */
   async byCorrelation(correlationId: string, limit: number): Promise<StoredEvent[]> {
-    const rows = await pgRows<PgEventRow>(this.#pool(), BY_CORRELATION_SQL, [correlationId, limit]);
+    const rows = await pgRows<PgEventRow>(this.#pool(), BY_CORRELATION, [correlationId, limit]);
     return rows.map(pgRowToEvent);
   }
 
