@@ -123,7 +123,7 @@ export type PredicateOp = 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte' | 'in' | 'co
 export interface QueryPredicate {
   readonly path: string;
   readonly op: PredicateOp;
-  readonly value?: QueryScalar | readonly QueryScalar[] | boolean;
+  readonly value?: QueryScalar | readonly QueryScalar[];
 }
 
 /**
