@@ -58,6 +58,15 @@ const BY_CORRELATION: PgStatement = {
 /** SQLSTATE of a unique violation: another process appended the same id or stream version meanwhile. */
 const UNIQUE_VIOLATION = '23505';
 
+/** SQLSTATE of a deadlock (two groups inserting the same ids in crossed orders): retried once too. */
+const DEADLOCK = '40P01';
+
+/** Whether the transactional path should run the group once more. */
+function worthRetry(error: unknown): boolean {
+  const state = sqlState(error);
+  return state === UNIQUE_VIOLATION || state === DEADLOCK;
+}
+
 /**
  * The event store on PostgreSQL (`foundation_events` and `foundation_streams` in the storage's schema).
  * The storage must be open; {@link PostgresEventStore.open} runs the `events` migrations.
@@ -96,7 +105,7 @@ export class PostgresEventStore implements EventStorePort {
    * when that statement refuses the group (an id already stored, an expected version not met, a concurrent
    * writer of the same id) or loses its connection, the group goes through one transaction that judges each
    * request on its own. That transaction is retried once on a unique violation (another process committed one
-   * of the ids after the lock's snapshot); the retry sees it.
+   * of the ids after the lock's snapshot; the retry sees it) or a deadlock.
    *
    * When the connection dies after the fast statement committed but before its answer arrived, the
    * transactional path finds the events stored and answers them as an idempotent retry.
@@ -109,17 +118,14 @@ export class PostgresEventStore implements EventStorePort {
       try {
         return await fastAppend(pool, requests, params);
       } catch (error) {
-        const fallBack =
-          isClosedGate(error) ||
-          sqlState(error) === UNIQUE_VIOLATION ||
-          isRetryableLoss(classifyPgError(error));
+        const fallBack = isClosedGate(error) || worthRetry(error) || isRetryableLoss(classifyPgError(error));
         if (!fallBack) throw classifyPgError(error);
       }
     }
     try {
       return await this.#appendOnce(pool, requests);
     } catch (error) {
-      if (sqlState(error) !== UNIQUE_VIOLATION) throw classifyPgError(error);
+      if (!worthRetry(error)) throw classifyPgError(error);
     }
     try {
       return await this.#appendOnce(pool, requests);
