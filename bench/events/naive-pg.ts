@@ -23,6 +23,8 @@ const UPSERT_STREAM = `INSERT INTO foundation_streams (stream, version) VALUES (
 
 /** An open baseline store: `append` writes one event in its own transaction and returns its position. */
 export interface NaivePgStore {
+  /** The schema holding its tables (dropped at close). */
+  readonly schema: string;
   append(type: string, stream: string, data: OrderData): Promise<number>;
   close(): Promise<void>;
 }
@@ -46,6 +48,7 @@ export async function openNaivePg(poolSize: number): Promise<NaivePgStore> {
   const node = hostname();
 
   return {
+    schema: scratch.name,
     async append(type, stream, data) {
       const client = await pool.connect();
       try {
