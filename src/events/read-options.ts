@@ -28,11 +28,20 @@ function describe(value: unknown): string {
 
 /** Checks a stream name, correlation id or event id given to a read: a non-empty string of bounded length. */
 export function validateName(value: unknown, field: string): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_NAME_LENGTH) {
-    throw invalid(`${field} must be a non-empty string of at most ${MAX_NAME_LENGTH} characters`, {
-      field,
-      value: describe(value),
-    });
+  if (
+    typeof value !== 'string' ||
+    value.length === 0 ||
+    value.length > MAX_NAME_LENGTH ||
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+    /[\u0000-\u001f\u007f]/.test(value)
+  ) {
+    throw invalid(
+      `${field} must be a non-empty string of at most ${MAX_NAME_LENGTH} characters, without control characters`,
+      {
+        field,
+        value: describe(value),
+      },
+    );
   }
   return value;
 }

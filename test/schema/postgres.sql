@@ -5,7 +5,7 @@
 CREATE TABLE foundation_events (
   "position" bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
   id text NOT NULL,
-  type text NOT NULL,
+  type text COLLATE "C" NOT NULL,
   stream text,
   stream_version bigint,
   "time" bigint NOT NULL,

@@ -36,7 +36,7 @@ const POSTGRES_V1 = `
 CREATE TABLE foundation_events (
   position BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   id TEXT NOT NULL UNIQUE,
-  type TEXT NOT NULL,
+  type TEXT COLLATE "C" NOT NULL,
   stream TEXT NULL,
   stream_version BIGINT NULL,
   time BIGINT NOT NULL,
