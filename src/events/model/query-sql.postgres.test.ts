@@ -172,6 +172,7 @@ describePg('compileQuery on PostgreSQL agrees with runQuery', () => {
     };
     await load(fixture);
     expect(await plan({ types: ['order.created'] })).toContain('foundation_events_type_position');
+    expect(await plan({ types: ['order.*'] })).toContain('foundation_events_type_position');
     expect(await plan({ correlationId: 'c1' })).toContain('foundation_events_correlation_position');
     expect(await plan({ from: 0, to: 10 })).toContain('foundation_events_time');
   });
