@@ -19,6 +19,7 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { isFoundationError } from '../../src/errors/index.js';
 import { compileQuery, validateQuery, type EventQuery } from '../../src/events/index.js';
 import { PG_EVENT_COLUMNS } from '../../src/events/stores/postgres-rows.js';
 import { EVENT_COLUMNS } from '../../src/events/stores/sqlite-rows.js';
@@ -37,21 +38,38 @@ interface Loaded {
 
 const RESULTS_DIR = new URL('../results/', import.meta.url);
 
-/** Opens the kept store for `n` events, (re)loading it when it does not hold exactly `n`. */
+/**
+ * Opens the kept store for `n` events, (re)loading it when it does not hold exactly `n`, or when its
+ * schema was made by other migrations than the code's (an edited, unreleased migration: the store refuses
+ * to open).
+ */
 async function openLoaded(kind: Kind, n: number): Promise<Loaded> {
   const file = fileURLToPath(new URL(`events-query-${n}.db`, RESULTS_DIR));
   const schema = `bench_events_query_${n}`;
   const open = (): Promise<Ours> => (kind === 'sqlite' ? openOursSqlite(file) : openOursPgSchema(schema));
+  const wipe = async (): Promise<void> => {
+    if (kind === 'sqlite') {
+      for (const suffix of ['', '-wal', '-shm']) await rm(`${file}${suffix}`, { force: true });
+    } else await dropSchema(schema);
+  };
   await mkdir(RESULTS_DIR, { recursive: true });
-  let ours = await open();
+  let ours: Ours;
+  try {
+    ours = await open();
+  } catch (error) {
+    if (!isFoundationError(error) || !error.code.startsWith('FND_STORAGE_MIGRATION')) throw error;
+    process.stderr.write(
+      `events-query: ${kind} store made by other migrations (${error.code}), recreating it\n`,
+    );
+    await wipe();
+    ours = await open();
+  }
   const count = await countEvents(ours.storage);
   if (count !== n) {
     process.stderr.write(`events-query: ${kind} store holds ${count} events, loading ${n}…\n`);
     if (count > 0) {
       await ours.close();
-      if (kind === 'sqlite') {
-        for (const suffix of ['', '-wal', '-shm']) await rm(`${file}${suffix}`, { force: true });
-      } else await dropSchema(schema);
+      await wipe();
       ours = await open();
     }
     const started = performance.now();
