@@ -18,6 +18,7 @@
  * @module
  */
 import { mkdir, rm } from 'node:fs/promises';
+import type BetterSqlite3 from 'better-sqlite3';
 import { fileURLToPath } from 'node:url';
 import { isFoundationError } from '../../src/errors/index.js';
 import { compileQuery, validateQuery, type EventQuery } from '../../src/events/index.js';
@@ -34,6 +35,8 @@ type Kind = 'sqlite' | 'postgres';
 interface Loaded {
   readonly kind: Kind;
   readonly ours: Ours;
+  /** The raw side's prepared SQLite statements, by SQL text (ours caches its statements too). */
+  readonly statements: Map<string, BetterSqlite3.Statement>;
 }
 
 const RESULTS_DIR = new URL('../results/', import.meta.url);
@@ -76,7 +79,7 @@ async function openLoaded(kind: Kind, n: number): Promise<Loaded> {
     await loadEvents(ours.storage, n);
     process.stderr.write(`events-query: loaded in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
   }
-  return { kind, ours };
+  return { kind, ours, statements: new Map() };
 }
 
 /** The SQL our adapter runs for `query`, and its parameters (the same text as the adapters build). */
@@ -98,7 +101,14 @@ function compiled(kind: Kind, query: EventQuery): { sql: string; params: unknown
 /** Runs SQL on the store's own connection; returns the raw rows. */
 async function rawRows(loaded: Loaded, sql: string, params: unknown[]): Promise<unknown[]> {
   const handle = loaded.ours.storage.handle();
-  if (handle.kind === 'sqlite') return handle.db.prepare(sql).all(...params);
+  if (handle.kind === 'sqlite') {
+    let statement = loaded.statements.get(sql);
+    if (statement === undefined) {
+      statement = handle.db.prepare(sql);
+      loaded.statements.set(sql, statement);
+    }
+    return statement.all(...params);
+  }
   if (handle.kind === 'postgres') return (await handle.pool.query<Record<string, unknown>>(sql, params)).rows;
   throw new TypeError('SQLite or PostgreSQL storage expected');
 }
