@@ -24,6 +24,11 @@ import type { StoredEvent } from '../model/types.js';
  * checked request's expected version matches its stream's version before it (base + events of earlier
  * requests). A closed gate makes `type` NULL, so the NOT NULL constraint aborts the statement: nothing of
  * it stays, including the stream versions.
+ *
+ * The id check probes the `id` index once per id (`LATERAL … LIMIT 1` keeps the planner from flattening it
+ * into a join): written as `id = ANY($3)` or as a plain join it is planned as a sequential scan of the whole
+ * table while the table has no statistics (a new store, before autovacuum's first ANALYZE), 1.5 ms against
+ * 0.13 ms for 100 ids at 10k rows, growing with the table.
  */
 export const FAST_APPEND_SQL = `
 WITH locked AS (
@@ -35,7 +40,10 @@ WITH locked AS (
   SELECT l.stream, l.version - x.added AS version
   FROM locked l JOIN unnest($1::text[], $2::bigint[]) AS x(stream, added) ON x.stream = l.stream
 ), gate AS (
-  SELECT NOT EXISTS (SELECT 1 FROM foundation_events WHERE id = ANY($3::text[]))
+  SELECT NOT EXISTS (
+      SELECT 1 FROM unnest($3::text[]) AS u(id)
+      CROSS JOIN LATERAL (SELECT 1 FROM foundation_events f WHERE f.id = u.id LIMIT 1) AS hit
+    )
     AND NOT EXISTS (
       SELECT 1 FROM unnest($4::text[], $5::bigint[], $6::bigint[], $7::bigint[]) AS c(stream, before, lo, hi)
       LEFT JOIN base b ON b.stream = c.stream

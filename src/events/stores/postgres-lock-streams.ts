@@ -19,6 +19,9 @@ import type { StoredEvent } from '../model/types.js';
  * committed by another process during that wait is missed, and the INSERT that follows then fails with a
  * unique violation, which makes the caller retry the whole group once (the retry sees it).
  *
+ * The lookup probes the `id` index once per id (`LATERAL … LIMIT 1`: `id = ANY($2)` is planned as a
+ * sequential scan while the table has no statistics). A repeated id gives its row twice (harmless: keyed by id).
+ *
  * Rows with a null `id` are stream rows (`stream`, `stream_version` = the stream's version); the others are
  * stored events.
  */
@@ -34,9 +37,10 @@ SELECT NULL::bigint AS position, NULL::text AS id, NULL::text AS type, stream, v
   NULL::text AS parent_id, NULL::jsonb AS data, NULL::jsonb AS metadata, NULL::text AS node
 FROM locked
 UNION ALL
-SELECT position, id, type, stream, stream_version, time, monotonic, correlation_id, causation_id, parent_id,
-  data, metadata, node
-FROM foundation_events WHERE id = ANY($2::text[])`;
+SELECT f.position, f.id, f.type, f.stream, f.stream_version, f.time, f.monotonic, f.correlation_id,
+  f.causation_id, f.parent_id, f.data, f.metadata, f.node
+FROM unnest($2::text[]) AS u(id)
+CROSS JOIN LATERAL (SELECT * FROM foundation_events e WHERE e.id = u.id LIMIT 1) AS f`;
 
 /** A row of {@link LOCK_STREAMS_SQL}: a stream row (null id) or a stored event. */
 type LockRow = Omit<PgEventRow, 'id'> & { readonly id: string | null };
