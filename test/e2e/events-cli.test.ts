@@ -177,9 +177,11 @@ describe('foundation events (real CLI processes against a real node)', () => {
   });
 
   it('bad flags exit 2 with FND_CLI_INVALID_ARGUMENT; server refusals exit 1 with the problem code', async () => {
-    await using node = await startCliProcess(['--port', '0', '--store', 'memory:', '--name', 'strict'], {
-      FOUNDATION_TOKEN: TOKEN,
-    });
+    await using dir = await tempDir();
+    await using node = await startCliProcess(
+      ['--port', '0', '--store', 'memory:', '--data-dir', join(dir.path, 'data'), '--name', 'strict'],
+      { FOUNDATION_TOKEN: TOKEN },
+    );
     const usage = [
       ['events'],
       ['events', 'delete'],
