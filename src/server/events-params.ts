@@ -15,34 +15,16 @@
  * @module
  */
 import { FoundationError } from '../errors/index.js';
+import { QUERY_FIELDS, QUERY_FILTER_FIELDS } from '../events/index.js';
 
 /** Longest accepted `where` parameter, in characters (after URL decoding). */
 export const MAX_WHERE_CHARS = 4096;
 
-/** Parameters of `GET /api/events`. */
-export const QUERY_PARAMS: readonly string[] = [
-  'types',
-  'stream',
-  'correlationId',
-  'from',
-  'to',
-  'where',
-  'order',
-  'limit',
-  'cursor',
-];
+/** Parameters of `GET /api/events`: the query's fields. */
+export const QUERY_PARAMS: readonly string[] = QUERY_FIELDS;
 
-/** Parameters of `GET /api/events/aggregate`. */
-export const AGGREGATE_PARAMS: readonly string[] = [
-  'groupBy',
-  'bucketMs',
-  'types',
-  'stream',
-  'correlationId',
-  'from',
-  'to',
-  'where',
-];
+/** Parameters of `GET /api/events/aggregate`: the grouping and the query's filter fields. */
+export const AGGREGATE_PARAMS: readonly string[] = ['groupBy', 'bucketMs', ...QUERY_FILTER_FIELDS];
 
 /** Parameters of `GET /api/streams/:stream`. */
 export const STREAM_READ_PARAMS: readonly string[] = ['from', 'direction', 'limit'];

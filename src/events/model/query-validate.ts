@@ -40,18 +40,13 @@ export const DEFAULT_BUCKET_MS = 60_000;
 /** Most buckets a time aggregation over a bounded range may have. */
 export const MAX_BUCKETS = 10_000;
 
-const QUERY_KEYS: ReadonlySet<string> = new Set([
-  'types',
-  'stream',
-  'correlationId',
-  'from',
-  'to',
-  'where',
-  'order',
-  'limit',
-  'cursor',
-]);
-const FILTER_KEYS: ReadonlySet<string> = new Set(['types', 'stream', 'correlationId', 'from', 'to', 'where']);
+/** The filter fields of a query (also the filter of an aggregation). */
+export const QUERY_FILTER_FIELDS = ['types', 'stream', 'correlationId', 'from', 'to', 'where'] as const;
+/** Every field of an {@link EventQuery}. */
+export const QUERY_FIELDS = [...QUERY_FILTER_FIELDS, 'order', 'limit', 'cursor'] as const;
+
+const QUERY_KEYS: ReadonlySet<string> = new Set(QUERY_FIELDS);
+const FILTER_KEYS: ReadonlySet<string> = new Set(QUERY_FILTER_FIELDS);
 const AGGREGATE_KEYS: ReadonlySet<string> = new Set(['filter', 'groupBy', 'bucketMs']);
 const PREDICATE_KEYS: ReadonlySet<string> = new Set(['path', 'op', 'value']);
 const OPS: ReadonlySet<string> = new Set(['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'contains', 'exists']);
