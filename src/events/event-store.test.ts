@@ -76,7 +76,13 @@ class HeldPort implements EventStorePort {
   }
 }
 
-const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
+const macrotask = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Lets committed groups settle their callers and the group commit decide (one macrotask later) the next group. */
+async function flush(): Promise<void> {
+  await macrotask();
+  await macrotask();
+}
 
 function track<T>(promise: Promise<T>) {
   const state: { settled: boolean; value?: T; error?: unknown } = { settled: false };

@@ -112,6 +112,7 @@ export class EventStore {
         'maxGroupRequests',
         DEFAULT_MAX_GROUP_REQUESTS,
       ),
+      maxConcurrentGroups: port.maxConcurrentGroups ?? 1,
       clock: this.#clock,
     });
   }

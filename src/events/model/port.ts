@@ -75,6 +75,14 @@ export type AppendOutcome =
 export interface EventStorePort {
   /** `memory`, `sqlite` or `postgres`. */
   readonly kind: string;
+  /**
+   * Most append groups the service may have in flight on this store at once (default 1). More than one only
+   * helps a store whose `append` waits on I/O and can run concurrently (PostgreSQL: the next group executes
+   * while the previous one waits for its commit's WAL flush). The service only overlaps groups that share no
+   * stream and no event id, so each stream's appends still commit in call order; a store allowing this must
+   * keep concurrent groups correct (locks taken in a deterministic order, no lost versions).
+   */
+  readonly maxConcurrentGroups?: number;
   /** Connects / runs migrations. Called once by the service's `start()`. */
   open(): Promise<void>;
   /** Releases connections. Idempotent. */

@@ -82,6 +82,13 @@ function worthRetry(error: unknown): boolean {
 export class PostgresEventStore implements EventStorePort {
   /** Always `postgres`. */
   readonly kind = 'postgres';
+  /**
+   * Two groups in flight: the next group executes while the previous one waits for its commit's WAL flush
+   * (measured +25–40 % appends/s with 16 writers; 4 was no better). Safe: the service overlaps only groups
+   * without a common stream or id, and even overlapping ones would be serialized by the stream row locks,
+   * taken in stream order (no deadlock; a deadlock on crossed ids is retried).
+   */
+  readonly maxConcurrentGroups = 2;
   readonly #storage: Storage;
 
   /** Keeps `storage`; connects nothing. */
