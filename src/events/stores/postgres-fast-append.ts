@@ -29,6 +29,11 @@ import type { StoredEvent } from '../model/types.js';
  * into a join): written as `id = ANY($3)` or as a plain join it is planned as a sequential scan of the whole
  * table while the table has no statistics (a new store, before autovacuum's first ANALYZE), 1.5 ms against
  * 0.13 ms for 100 ids at 10k rows, growing with the table.
+ *
+ * Data and metadata arrive as one JSON array each (`$16`, `$17`: the events' JSON texts joined, no escaping)
+ * and are split by `jsonb_array_elements`, zipped with the other columns by `ROWS FROM`. As `text[]` every
+ * JSON text was escaped into an array literal by the driver, parsed back by the server, then cast to JSONB:
+ * 2.81 → 2.57 ms per group of 100 events (median of 7 × 100, interleaved), equal for one event.
  */
 export const FAST_APPEND_SQL = `
 WITH locked AS (
@@ -53,9 +58,10 @@ WITH locked AS (
   INSERT INTO foundation_events
     (id, type, stream, stream_version, time, monotonic, correlation_id, causation_id, parent_id, data, metadata, node)
   SELECT e.id, CASE WHEN g.ok THEN e.type END, e.stream, b.version + e.off, e.time, e.monotonic, e.correlation_id,
-    e.causation_id, e.parent_id, e.data::jsonb, e.metadata::jsonb, e.node
-  FROM unnest($3::text[], $8::text[], $9::text[], $10::bigint[], $11::bigint[], $12::float8[], $13::text[],
-    $14::text[], $15::text[], $16::text[], $17::text[], $18::text[])
+    e.causation_id, e.parent_id, e.data, e.metadata, e.node
+  FROM ROWS FROM (unnest($3::text[]), unnest($8::text[]), unnest($9::text[]), unnest($10::bigint[]),
+    unnest($11::bigint[]), unnest($12::float8[]), unnest($13::text[]), unnest($14::text[]), unnest($15::text[]),
+    jsonb_array_elements($16::jsonb), jsonb_array_elements($17::jsonb), unnest($18::text[]))
     WITH ORDINALITY AS e(id, type, stream, off, time, monotonic, correlation_id, causation_id, parent_id, data,
       metadata, node, ord)
   CROSS JOIN gate g
@@ -139,8 +145,8 @@ export function fastAppendParams(requests: readonly AppendRequest[]): unknown[] 
     correlationId,
     causationId,
     parentId,
-    data,
-    metadata,
+    `[${data.join(',')}]`,
+    `[${metadata.join(',')}]`,
     node,
   ];
 }
