@@ -262,6 +262,17 @@ describe('GroupCommit', () => {
     expect(a2.settled).toBe(false);
   });
 
+  it("sends a lone writer's next append at once after its commit (nobody else could join its group)", async () => {
+    const port = heldPort();
+    const gc = new GroupCommit(port.commit, { maxGroupRequests: 10, clock });
+    const a = gc.submit(request('a'));
+    port.groups[0]?.release();
+    await a;
+    expect(gc.busy).toBe(false);
+    track(gc.submit(request('a2')));
+    expect(port.groups.map(ids)).toEqual([['a-0'], ['a2-0']]);
+  });
+
   it('with maxConcurrentGroups 2 keeps two disjoint groups in flight, FIFO, each caller settling after its own commit', async () => {
     const port = heldPort();
     const gc = new GroupCommit(port.commit, { maxGroupRequests: 10, maxConcurrentGroups: 2, clock });

@@ -9,7 +9,8 @@
  *   the callers just answered then have had the chance to submit their next append and join it. Deciding at
  *   once sent the queue before they resubmitted, so with 16 writers groups alternated 15, 1, 15, 1…
  *   (measured: groups of 16 instead of 8 on average, +18–38 % appends/s on PostgreSQL). While the decision
- *   is pending the committer stays busy, so no request bypasses the queue.
+ *   is pending the committer stays busy, so no request bypasses the queue. A lone writer (a group of one
+ *   request, nothing else queued or in flight) is not made to wait for that macrotask.
  * - A store may commit several groups at once (`maxConcurrentGroups`, the port's `maxConcurrentGroups`):
  *   the next group then executes while the previous one waits for its commit's flush.
  *
@@ -202,12 +203,12 @@ export class GroupCommit {
             });
           }
         }
-        this.#decideLater();
+        this.#afterCommit(group.length);
       },
       (error: unknown) => {
         this.#inFlight.delete(footprint);
         this.#fail(group, classifyStoreError(error));
-        this.#decideLater();
+        this.#afterCommit(group.length);
       },
     );
   }
@@ -216,18 +217,30 @@ export class GroupCommit {
     for (const pending of group) pending.reject(error);
   }
 
-  /** Decides the next group after the callers just answered have had a chance to submit again. */
-  #decideLater(): void {
+  /**
+   * Decides the next group once the callers just answered have had a chance to submit again (one macrotask
+   * later). Except for a lone writer (its group was its request alone, nothing else queued or in flight):
+   * nobody else can join, so its next append goes at once (the macrotask cost it ~7 µs per append on SQLite).
+   */
+  #afterCommit(size: number): void {
     if (this.#deciding) return;
+    if (size === 1 && this.#queue.length === 0 && this.#inFlight.size === 0) {
+      this.#wakeIfIdle();
+      return;
+    }
     this.#deciding = true;
     setImmediate(() => {
       this.#deciding = false;
       this.#dispatch();
-      if (!this.#isIdle()) return;
-      const waiters = this.#idleWaiters;
-      this.#idleWaiters = [];
-      for (const wake of waiters) wake();
+      this.#wakeIfIdle();
     });
+  }
+
+  #wakeIfIdle(): void {
+    if (!this.#isIdle()) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const wake of waiters) wake();
   }
 }
 
