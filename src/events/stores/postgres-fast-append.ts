@@ -8,13 +8,14 @@
  * Measured on the dev machine (2 cores, fsync on, interleaved rounds, quiet run): single-event appends,
  * one writer: 1 250/s with this statement against 780/s with the four-round-trip transaction (BEGIN, lock +
  * lookup, insert, COMMIT); batches of 100: equal (≈ 25 000 events/s both). Under heavy load both are bound
- * by the commit's fsync and equal.
+ * by the commit's fsync and equal. A group of one single-event request (the most common append) has its own
+ * statement of scalar parameters, {@link FAST_APPEND_ONE_SQL}.
  *
  * @module
  */
 import type pg from 'pg';
 import type { AppendOutcome, AppendRequest } from '../model/port.js';
-import type { StoredEvent } from '../model/types.js';
+import type { ExpectedVersion, StoredEvent } from '../model/types.js';
 
 /**
  * The statement. `locked` creates or locks every stream row (in stream order) and adds the group's event
@@ -71,12 +72,88 @@ WITH locked AS (
 )
 SELECT position, id, stream_version FROM appended`;
 
+/**
+ * The same for a group of one single-event request, the most common append: scalar parameters instead of
+ * arrays, no `unnest`, no joins (measured, interleaved 7 × 300 on one connection: 387 µs against 424 µs for
+ * {@link FAST_APPEND_SQL}, and 372 µs for a bare `INSERT` plus the stream upsert). The id check is one
+ * equality on the unique `id` index. The gate works the same way: `$12`/`$13` are the expected version's
+ * range (null when unchecked), and a closed gate makes `type` NULL.
+ */
+export const FAST_APPEND_ONE_SQL = `
+WITH locked AS (
+  INSERT INTO foundation_streams AS s (stream, version)
+  SELECT $3::text, 1 WHERE $3::text IS NOT NULL
+  ON CONFLICT (stream) DO UPDATE SET version = s.version + 1
+  RETURNING s.version
+)
+INSERT INTO foundation_events
+  (id, type, stream, stream_version, time, monotonic, correlation_id, causation_id, parent_id, data, metadata, node)
+SELECT $1::text,
+  CASE WHEN NOT EXISTS (SELECT 1 FROM foundation_events WHERE id = $1::text)
+    AND ($12::bigint IS NULL OR COALESCE(l.version - 1, 0) BETWEEN $12::bigint AND $13::bigint) THEN $2::text END,
+  $3::text, l.version, $4::bigint, $5::float8, $6::text, $7::text, $8::text, $9::jsonb, $10::jsonb, $11::text
+FROM (SELECT 1) AS one LEFT JOIN locked l ON true
+RETURNING position, id, stream_version`;
+
 /** Largest version an expected-version range can name (`stream_exists` is 1 … this). */
 const MAX_VERSION = Number.MAX_SAFE_INTEGER;
 
+/** A fast append statement and its values. */
+export interface FastAppend {
+  readonly statement: { readonly name: string; readonly text: string };
+  readonly values: unknown[];
+}
+
+/**
+ * The fast statement of a group ({@link FAST_APPEND_ONE_SQL} for one single-event request, else
+ * {@link FAST_APPEND_SQL}) with its values, or `undefined` when the group cannot take the fast path (the same
+ * id twice in the group: the transactional path answers the repeat idempotently).
+ */
+export function fastAppendStatement(requests: readonly AppendRequest[]): FastAppend | undefined {
+  const only = requests.length === 1 ? requests[0] : undefined;
+  const event = only?.events.length === 1 ? only.events[0] : undefined;
+  if (only !== undefined && event !== undefined && (only.stream === null || only.stream === event.stream)) {
+    const expected = only.expectedVersion;
+    const checked = expected !== 'any' && only.stream !== null;
+    return {
+      statement: ONE,
+      values: [
+        event.id,
+        event.type,
+        event.stream,
+        event.time,
+        event.monotonic,
+        event.correlationId,
+        event.causationId,
+        event.parentId,
+        event.dataJson,
+        event.metadataJson,
+        event.node,
+        checked ? lowVersion(expected) : null,
+        checked ? highVersion(expected) : null,
+      ],
+    };
+  }
+  const values = fastAppendParams(requests);
+  return values === undefined ? undefined : { statement: MANY, values };
+}
+
+const ONE = { name: 'fnd_events_fast_append_one', text: FAST_APPEND_ONE_SQL } as const;
+const MANY = { name: 'fnd_events_fast_append', text: FAST_APPEND_SQL } as const;
+
+/** Lowest stream version before the append that an expected version accepts. */
+function lowVersion(expected: Exclude<ExpectedVersion, 'any'>): number {
+  return expected === 'no_stream' ? 0 : expected === 'stream_exists' ? 1 : expected;
+}
+
+/** Highest stream version before the append that an expected version accepts. */
+function highVersion(expected: Exclude<ExpectedVersion, 'any'>): number {
+  return expected === 'no_stream' ? 0 : expected === 'stream_exists' ? MAX_VERSION : expected;
+}
+
 /**
  * The parameters of {@link FAST_APPEND_SQL} for a group, or `undefined` when the group cannot take the fast
- * path (the same id twice in the group: the transactional path answers the repeat idempotently).
+ * path (the same id twice in the group).
  */
 export function fastAppendParams(requests: readonly AppendRequest[]): unknown[] | undefined {
   const added = new Map<string, number>();
@@ -102,8 +179,8 @@ export function fastAppendParams(requests: readonly AppendRequest[]): unknown[] 
     if (expected !== 'any' && request.stream !== null) {
       checkStream.push(request.stream);
       checkBefore.push(added.get(request.stream) ?? 0);
-      checkLow.push(expected === 'no_stream' ? 0 : expected === 'stream_exists' ? 1 : expected);
-      checkHigh.push(expected === 'no_stream' ? 0 : expected === 'stream_exists' ? MAX_VERSION : expected);
+      checkLow.push(lowVersion(expected));
+      checkHigh.push(highVersion(expected));
     }
     for (const event of request.events) {
       if (seen.has(event.id)) return undefined;
@@ -151,7 +228,7 @@ export function fastAppendParams(requests: readonly AppendRequest[]): unknown[] 
   ];
 }
 
-/** Whether a failure of {@link FAST_APPEND_SQL} is its closed gate (the NOT NULL violation on `type`). */
+/** Whether a failure of a fast statement is its closed gate (the NOT NULL violation on `type`). */
 export function isClosedGate(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const e = error as { code?: unknown; column?: unknown };
@@ -162,13 +239,13 @@ export function isClosedGate(error: unknown): boolean {
 export async function fastAppend(
   pool: pg.Pool,
   requests: readonly AppendRequest[],
-  params: unknown[],
+  fast: FastAppend,
 ): Promise<AppendOutcome[]> {
   const result = await pool.query<{
     position: number | string;
     id: string;
     stream_version: number | string | null;
-  }>({ name: 'fnd_events_fast_append', text: FAST_APPEND_SQL, values: params });
+  }>({ name: fast.statement.name, text: fast.statement.text, values: fast.values });
   const stored = new Map<string, { position: number; streamVersion: number | null }>();
   for (const row of result.rows) {
     stored.set(row.id, {

@@ -26,7 +26,7 @@ import type {
 } from '../model/types.js';
 import { EVENTS_MIGRATIONS } from './migrations.js';
 import { isRetryableLoss, pgRows, pgTransaction, sqlState, type PgStatement } from './postgres-client.js';
-import { fastAppend, fastAppendParams, isClosedGate } from './postgres-fast-append.js';
+import { fastAppend, fastAppendStatement, isClosedGate } from './postgres-fast-append.js';
 import { insertEvents } from './postgres-insert-events.js';
 import { lockStreams } from './postgres-lock-streams.js';
 import { groupIds, groupStreams, planGroup, resolvePlan } from './postgres-plan-group.js';
@@ -120,10 +120,10 @@ export class PostgresEventStore implements EventStorePort {
   async append(requests: readonly AppendRequest[]): Promise<AppendOutcome[]> {
     if (requests.length === 0) return [];
     const pool = this.#pool();
-    const params = fastAppendParams(requests);
-    if (params !== undefined) {
+    const fast = fastAppendStatement(requests);
+    if (fast !== undefined) {
       try {
-        return await fastAppend(pool, requests, params);
+        return await fastAppend(pool, requests, fast);
       } catch (error) {
         const fallBack = isClosedGate(error) || worthRetry(error) || isRetryableLoss(classifyPgError(error));
         if (!fallBack) throw classifyPgError(error);
