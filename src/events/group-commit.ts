@@ -46,8 +46,11 @@ interface Pending {
   readonly reject: (error: FoundationError) => void;
 }
 
-/** The streams and event ids a group touches (`s:` + stream, `i:` + id); kept only when groups overlap. */
-type Footprint = ReadonlySet<string>;
+/** A group being committed; `keys` (the streams and ids it touches) computed only when another group is weighed. */
+interface InFlightGroup {
+  readonly requests: readonly AppendRequest[];
+  keys?: ReadonlySet<string>;
+}
 
 /**
  * Turns a store's group append into a per-request `submit`. Requests go to the store in submission order
@@ -67,8 +70,8 @@ export class GroupCommit {
   readonly #maxGroups: number;
   readonly #clock: Clock;
   #queue: Pending[] = [];
-  /** Footprints of the groups committing (empty sets when `maxConcurrentGroups` is 1). */
-  readonly #inFlight = new Set<Footprint>();
+  /** The groups being committed. */
+  readonly #inFlight = new Set<InFlightGroup>();
   /** A commit finished and the next group will be decided in the next macrotask. */
   #deciding = false;
   #idleWaiters: (() => void)[] = [];
@@ -133,7 +136,7 @@ export class GroupCommit {
     while (this.#queue.length > 0 && this.#inFlight.size < this.#maxGroups) {
       const taken = this.#take();
       if (taken === undefined) return;
-      this.#send(taken.group, taken.footprint);
+      this.#send(taken);
     }
   }
 
@@ -141,24 +144,17 @@ export class GroupCommit {
    * The next group: the longest prefix of the queue (at most `maxGroupRequests`) whose requests touch no
    * stream or id of a group in flight; `undefined` when the head itself overlaps.
    */
-  #take(): { group: Pending[]; footprint: Footprint } | undefined {
+  #take(): Pending[] | undefined {
     const limit = Math.min(this.#queue.length, this.#max);
-    if (this.#maxGroups === 1) return { group: this.#splice(limit), footprint: new Set() };
-    const footprint = new Set<string>();
-    let count = 0;
-    while (count < limit) {
-      const keys = requestKeys((this.#queue[count] as Pending).request);
-      if (this.#inFlight.size > 0 && keys.some((key) => this.#touched(key))) break;
-      for (const key of keys) footprint.add(key);
-      count++;
+    if (this.#inFlight.size === 0) return this.#splice(limit);
+    const busy = new Set<string>();
+    for (const group of this.#inFlight) {
+      group.keys ??= groupKeys(group.requests);
+      for (const key of group.keys) busy.add(key);
     }
-    if (count === 0) return undefined;
-    return { group: this.#splice(count), footprint };
-  }
-
-  #touched(key: string): boolean {
-    for (const footprint of this.#inFlight) if (footprint.has(key)) return true;
-    return false;
+    let count = 0;
+    while (count < limit && !touches((this.#queue[count] as Pending).request, busy)) count++;
+    return count === 0 ? undefined : this.#splice(count);
   }
 
   #splice(count: number): Pending[] {
@@ -170,9 +166,10 @@ export class GroupCommit {
     return this.#queue.splice(0, count);
   }
 
-  #send(group: Pending[], footprint: Footprint): void {
-    this.#inFlight.add(footprint);
+  #send(group: Pending[]): void {
     const requests = group.map((p) => p.request);
+    const inFlight: InFlightGroup = { requests };
+    this.#inFlight.add(inFlight);
     const started = this.#clock.monotonic();
     let committed: Promise<AppendOutcome[]>;
     try {
@@ -182,7 +179,7 @@ export class GroupCommit {
     }
     committed.then(
       (outcomes) => {
-        this.#inFlight.delete(footprint);
+        this.#inFlight.delete(inFlight);
         if (outcomes.length !== group.length) {
           this.#fail(
             group,
@@ -206,7 +203,7 @@ export class GroupCommit {
         this.#afterCommit(group.length);
       },
       (error: unknown) => {
-        this.#inFlight.delete(footprint);
+        this.#inFlight.delete(inFlight);
         this.#fail(group, classifyStoreError(error));
         this.#afterCommit(group.length);
       },
@@ -244,15 +241,27 @@ export class GroupCommit {
   }
 }
 
-/** The streams (`s:`) and event ids (`i:`) a request touches. */
-function requestKeys(request: AppendRequest): string[] {
-  const keys: string[] = [];
-  if (request.stream !== null) keys.push(`s:${request.stream}`);
-  for (const event of request.events) {
-    keys.push(`i:${event.id}`);
-    if (event.stream !== null) keys.push(`s:${event.stream}`);
+/** The streams (`s:` + name) and event ids (`i:` + id) the requests of a group touch. */
+function groupKeys(requests: readonly AppendRequest[]): Set<string> {
+  const keys = new Set<string>();
+  for (const request of requests) {
+    if (request.stream !== null) keys.add(`s:${request.stream}`);
+    for (const event of request.events) {
+      keys.add(`i:${event.id}`);
+      if (event.stream !== null) keys.add(`s:${event.stream}`);
+    }
   }
   return keys;
+}
+
+/** Whether a request touches a stream or id of `keys`. */
+function touches(request: AppendRequest, keys: ReadonlySet<string>): boolean {
+  if (request.stream !== null && keys.has(`s:${request.stream}`)) return true;
+  for (const event of request.events) {
+    if (keys.has(`i:${event.id}`)) return true;
+    if (event.stream !== null && keys.has(`s:${event.stream}`)) return true;
+  }
+  return false;
 }
 
 /** A store failure as a `FoundationError`: foundation errors as they are, others as `FND_STORAGE_QUERY_FAILED`. */
