@@ -37,6 +37,7 @@ const CONNECTION_MESSAGES: readonly RegExp[] = [
   /connection terminated/i,
   /timeout exceeded when trying to connect/i,
   /connection timeout/i,
+  /query read timeout/i,
   /not queryable/i,
   /cannot use a pool after calling end/i,
   /client was closed and is not queryable/i,

@@ -9,6 +9,7 @@
 import type pg from 'pg';
 import { FoundationError } from '../errors/foundation-error.js';
 import { classifyPgError } from './pg-errors.js';
+import { DEFAULT_PG_QUERY_TIMEOUT_MS } from './store-url.js';
 import type { PostgresHandle, StoreLocation } from './types.js';
 
 type PostgresLocation = Extract<StoreLocation, { kind: 'postgres' }>;
@@ -109,6 +110,7 @@ export function poolConfig(
     options: split.options === '' ? searchPath : `${split.options} ${searchPath}`,
     max: location.poolSize,
     connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
+    query_timeout: location.queryTimeoutMs ?? DEFAULT_PG_QUERY_TIMEOUT_MS,
     idleTimeoutMillis: PG_IDLE_TIMEOUT_MS,
     allowExitOnIdle: true,
     application_name: options.applicationName,

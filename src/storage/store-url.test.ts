@@ -48,15 +48,17 @@ const GOOD: ReadonlyArray<readonly [string, StoreLocation]> = [
       connectionString: 'postgres://postgres@127.0.0.1:5432/test',
       schema: 'foundation',
       poolSize: 10,
+      queryTimeoutMs: 30_000,
     },
   ],
   [
-    'postgresql://u:secret@db.example:6543/app?schema=tenant_1&poolSize=3&sslmode=require',
+    'postgresql://u:secret@db.example:6543/app?schema=tenant_1&poolSize=3&sslmode=require&queryTimeoutMs=2500',
     {
       kind: 'postgres',
       connectionString: 'postgresql://u:secret@db.example:6543/app?sslmode=require',
       schema: 'tenant_1',
       poolSize: 3,
+      queryTimeoutMs: 2500,
     },
   ],
   [
@@ -66,6 +68,7 @@ const GOOD: ReadonlyArray<readonly [string, StoreLocation]> = [
       connectionString: 'postgres:///app?host=%2Fvar%2Frun%2Fpostgresql',
       schema: '_x',
       poolSize: 10,
+      queryTimeoutMs: 30_000,
     },
   ],
 ];
@@ -104,6 +107,9 @@ const GARBAGE: readonly string[] = [
   'postgres://host/db?poolSize=0',
   'postgres://host/db?poolSize=101',
   'postgres://host/db?poolSize=ten',
+  'postgres://host/db?queryTimeoutMs=99',
+  'postgres://host/db?queryTimeoutMs=3600001',
+  'postgres://host/db?queryTimeoutMs=soon',
   'postgres://host/db?schema=a&schema=b',
   'postgres://host/db#frag',
   'postgres://[::1/db',
@@ -257,7 +263,7 @@ describe('toStoreLocation', () => {
       schema: 's',
       poolSize: 2,
     };
-    expect(toStoreLocation(pg)).toEqual(pg);
+    expect(toStoreLocation(pg)).toEqual({ ...pg, queryTimeoutMs: 30_000 });
   });
 
   it('rejects objects with unsafe or out-of-range fields', () => {
@@ -270,6 +276,7 @@ describe('toStoreLocation', () => {
       { kind: 'postgres', connectionString: 'postgres://h/db', schema: 'x"; DROP', poolSize: 2 },
       { kind: 'postgres', connectionString: 'postgres://h/db', schema: 's', poolSize: 0 },
       { kind: 'postgres', connectionString: '', schema: 's', poolSize: 1 },
+      { kind: 'postgres', connectionString: 'postgres://h/db', schema: 's', poolSize: 1, queryTimeoutMs: 5 },
     ];
     for (const value of bad) {
       expect(thrown(() => toStoreLocation(value as StoreLocation))).toMatchObject({

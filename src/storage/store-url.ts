@@ -16,6 +16,13 @@ export const DEFAULT_PG_SCHEMA = 'foundation';
 /** Default PostgreSQL pool size. */
 export const DEFAULT_PG_POOL_SIZE = 10;
 
+/** Default longest wait for one statement's answer on PostgreSQL, ms. */
+export const DEFAULT_PG_QUERY_TIMEOUT_MS = 30_000;
+
+/** Bounds of the `queryTimeoutMs` parameter, ms. */
+const MIN_PG_QUERY_TIMEOUT_MS = 100;
+const MAX_PG_QUERY_TIMEOUT_MS = 3_600_000;
+
 /** Default SQLite busy timeout, ms. */
 export const DEFAULT_SQLITE_BUSY_TIMEOUT_MS = 5000;
 
@@ -155,7 +162,19 @@ function parsePostgres(url: string): StoreLocation {
     poolSize = parseInteger(url, 'poolSize', poolParam, 1, 100);
     params.delete('poolSize');
   }
-  return { kind: 'postgres', connectionString: parsed.toString(), schema, poolSize };
+  let queryTimeoutMs = DEFAULT_PG_QUERY_TIMEOUT_MS;
+  const timeoutParam = params.get('queryTimeoutMs');
+  if (timeoutParam !== null) {
+    queryTimeoutMs = parseInteger(
+      url,
+      'queryTimeoutMs',
+      timeoutParam,
+      MIN_PG_QUERY_TIMEOUT_MS,
+      MAX_PG_QUERY_TIMEOUT_MS,
+    );
+    params.delete('queryTimeoutMs');
+  }
+  return { kind: 'postgres', connectionString: parsed.toString(), schema, poolSize, queryTimeoutMs };
 }
 
 /**
@@ -165,7 +184,8 @@ function parsePostgres(url: string): StoreLocation {
  * - `sqlite:<path>` — a file path (relative to the working directory or absolute) or `:memory:`; query
  *   parameters `synchronous=NORMAL|FULL` (default `NORMAL`) and `busyTimeoutMs=<0..600000>` (default 5000).
  * - `postgres://…` or `postgresql://…` — a libpq-style URL; `schema=<name>` (default `foundation`) and
- *   `poolSize=<1..100>` (default 10) are removed from the connection string, every other parameter is kept
+ *   `poolSize=<1..100>` (default 10) and `queryTimeoutMs=<100..3600000>` (default 30 000: how long one
+ *   statement may wait for the server's answer) are removed from the connection string, every other parameter is kept
  *   for `pg`.
  *
  * @throws FoundationError `FND_STORAGE_INVALID_URL` for anything else (the message never shows a password).
@@ -265,7 +285,7 @@ export function toStoreLocation(input: StoreLocation | string): StoreLocation {
       return { kind: 'sqlite', path, synchronous, busyTimeoutMs };
     }
     case 'postgres': {
-      const { connectionString, schema, poolSize } = location;
+      const { connectionString, schema, poolSize, queryTimeoutMs } = location;
       if (typeof connectionString !== 'string' || connectionString === '')
         throw bad('connectionString is empty');
       if (typeof schema !== 'string' || !isValidSchemaName(schema)) {
@@ -274,7 +294,24 @@ export function toStoreLocation(input: StoreLocation | string): StoreLocation {
       if (typeof poolSize !== 'number' || !Number.isInteger(poolSize) || poolSize < 1 || poolSize > 100) {
         throw bad('poolSize must be an integer between 1 and 100');
       }
-      return { kind: 'postgres', connectionString, schema, poolSize };
+      if (
+        queryTimeoutMs !== undefined &&
+        (typeof queryTimeoutMs !== 'number' ||
+          !Number.isInteger(queryTimeoutMs) ||
+          queryTimeoutMs < MIN_PG_QUERY_TIMEOUT_MS ||
+          queryTimeoutMs > MAX_PG_QUERY_TIMEOUT_MS)
+      ) {
+        throw bad(
+          `queryTimeoutMs must be an integer between ${MIN_PG_QUERY_TIMEOUT_MS} and ${MAX_PG_QUERY_TIMEOUT_MS}`,
+        );
+      }
+      return {
+        kind: 'postgres',
+        connectionString,
+        schema,
+        poolSize,
+        queryTimeoutMs: queryTimeoutMs ?? DEFAULT_PG_QUERY_TIMEOUT_MS,
+      };
     }
     default:
       throw bad('kind must be memory, sqlite or postgres');

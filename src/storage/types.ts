@@ -27,6 +27,12 @@ export type StoreLocation =
       readonly schema: string;
       /** Pool size (default 10). */
       readonly poolSize: number;
+      /**
+       * Longest wait for the server's answer to one statement, ms (default 30 000). A connection that stays
+       * open but never answers (a half-open TCP connection, a frozen server) fails the call with
+       * `FND_STORAGE_UNAVAILABLE` after this long instead of hanging; the connection is discarded.
+       */
+      readonly queryTimeoutMs?: number;
     };
 
 /** One numbered, append-only migration of one capability, in both SQL dialects. */

@@ -171,3 +171,47 @@ describePg('PostgresEventStore when PostgreSQL goes away', () => {
     }
   });
 });
+
+describePg('PostgresEventStore when the server stops answering (half-open connection)', () => {
+  let schema: TestSchema;
+  let proxy: TcpProxy;
+  let open: OpenStore;
+
+  beforeAll(async () => {
+    schema = await createTestSchema();
+    const target = new URL(pgTestUrl());
+    proxy = await startTcpProxy({
+      host: target.hostname,
+      port: Number(target.port === '' ? 5432 : target.port),
+    });
+    const url = new URL(throughProxy(schema.url, proxy.port, `fnd_frozen_${randomBytes(4).toString('hex')}`));
+    url.searchParams.set('queryTimeoutMs', '1000');
+    open = await openPgStore(url.toString());
+  });
+
+  afterAll(async () => {
+    await open.close();
+    await proxy.close();
+    await schema.drop();
+  });
+
+  it('an append on a silent connection fails with FND_STORAGE_UNAVAILABLE instead of hanging, then the store recovers', async () => {
+    const [before] = await open.store.append([appendRequest([preparedEvent('frozen', 1)])]);
+    expect(storedEvents(before).map((e) => e.streamVersion)).toEqual([1]);
+
+    proxy.freeze();
+    const appendError = await rejection(open.store.append([appendRequest([preparedEvent('frozen', 2)])]));
+    expect(isFoundationError(appendError) && appendError.code).toBe('FND_STORAGE_UNAVAILABLE');
+    const readError = await rejection(open.store.streamVersion('frozen'));
+    expect(isFoundationError(readError) && readError.code).toBe('FND_STORAGE_UNAVAILABLE');
+
+    proxy.thaw();
+    const [after] = await open.store.append([appendRequest([preparedEvent('frozen', 3)], 1)]);
+    expect(storedEvents(after).map((e) => e.streamVersion)).toEqual([2]);
+    const stored = await open.store.readStream('frozen', { from: 1, direction: 'forward', limit: 10 });
+    expect(stored.map((e) => e.id)).toEqual([
+      ...storedEvents(before).map((e) => e.id),
+      ...storedEvents(after).map((e) => e.id),
+    ]);
+  });
+});

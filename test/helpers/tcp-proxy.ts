@@ -1,7 +1,8 @@
 /**
  * A small TCP proxy for outage tests: clients connect to the proxy, which pipes to the real server. `cut()`
  * destroys every connection and stops listening (the server looks gone: refused connections); `restore()`
- * listens again on the same port.
+ * listens again on the same port. `freeze()` keeps every connection open but drops what flows through it
+ * (a half-open connection: the server never answers); `thaw()` forwards again for new connections.
  *
  * @module
  */
@@ -19,6 +20,10 @@ export interface TcpProxy {
   restore(): Promise<void>;
   /** Cuts, for good. */
   close(): Promise<void>;
+  /** From now on, bytes in either direction are dropped; connections stay open. */
+  freeze(): void;
+  /** Ends a freeze: connections made afterwards are forwarded again (frozen ones stay silent). */
+  thaw(): void;
 }
 
 /** Starts a proxy on 127.0.0.1 (a free port) forwarding to `target`. */
@@ -29,6 +34,8 @@ export async function startTcpProxy(target: {
   const sockets = new Set<net.Socket>();
   let accepted = 0;
   let server: net.Server | undefined;
+  let frozen = false;
+  const silenced = new WeakSet<net.Socket>();
 
   const track = (socket: net.Socket): void => {
     sockets.add(socket);
@@ -45,8 +52,14 @@ export async function startTcpProxy(target: {
         track(upstream);
         client.on('close', () => upstream.destroy());
         upstream.on('close', () => client.destroy());
-        client.pipe(upstream);
-        upstream.pipe(client);
+        const forward = (from: net.Socket, to: net.Socket): void => {
+          from.on('data', (chunk: Buffer) => {
+            if (frozen) silenced.add(from);
+            if (!silenced.has(from) && !to.destroyed) to.write(chunk);
+          });
+        };
+        forward(client, upstream);
+        forward(upstream, client);
       });
       s.once('error', reject);
       s.listen(port, '127.0.0.1', () => {
@@ -83,5 +96,11 @@ export async function startTcpProxy(target: {
       if (server === undefined) server = await listen(port);
     },
     close: cut,
+    freeze(): void {
+      frozen = true;
+    },
+    thaw(): void {
+      frozen = false;
+    },
   };
 }
