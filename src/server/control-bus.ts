@@ -33,6 +33,8 @@ export interface ControlBusOptions {
   streamRefreshMs?: number;
   /** Interval of the stream's heartbeat comment, in ms. Default 15 000. */
   heartbeatMs?: number;
+  /** Most clients of `/api/status/stream` at once; more get 503 `FND_SYSTEM_RESOURCE_EXHAUSTED`. Default 64. */
+  maxStreamClients?: number;
   /** Folder of the dashboard files. Default: `public/` next to this module. */
   publicDir?: string;
   /** On stop, connections still open after this many ms are cut. Default 1000. */
@@ -89,6 +91,7 @@ interface ResolvedOptions {
   readonly healthTimeoutMs: number;
   readonly streamRefreshMs: number;
   readonly heartbeatMs: number;
+  readonly maxStreamClients: number;
   readonly publicDir: string;
   readonly closeGraceMs: number;
   readonly logger: boolean;
@@ -115,6 +118,7 @@ function resolveOptions(options: ControlBusOptions): ResolvedOptions {
     healthTimeoutMs: positiveInteger('healthTimeoutMs', options.healthTimeoutMs, 2000),
     streamRefreshMs: positiveInteger('streamRefreshMs', options.streamRefreshMs, 5000),
     heartbeatMs: positiveInteger('heartbeatMs', options.heartbeatMs, 15_000),
+    maxStreamClients: positiveInteger('maxStreamClients', options.maxStreamClients, 64),
     publicDir: options.publicDir ?? publicDirectory(),
     closeGraceMs: positiveInteger('closeGraceMs', options.closeGraceMs, 1000),
     logger: options.logger ?? false,
@@ -148,6 +152,7 @@ export function controlBusService(
         refreshMs: settings.streamRefreshMs,
         heartbeatMs: settings.heartbeatMs,
         healthTimeoutMs: settings.healthTimeoutMs,
+        maxClients: settings.maxStreamClients,
       });
       const app = buildControlBusApp(foundation, settings, files, stream);
       try {

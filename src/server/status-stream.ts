@@ -13,7 +13,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Foundation, FoundationHealth, FoundationStatus } from '../app/foundation.js';
 import type { Clock, TimerHandle } from '../kernel/clock.js';
+import { CORRELATION_ID_HEADER, FoundationError } from '../errors/index.js';
 import { onTelemetry, telemetryEvent } from '../kernel/telemetry.js';
+import { PROBLEM_CONTENT_TYPE, problemBody } from './problem.js';
 
 /** What every `status` event carries. */
 export interface StatusSnapshot {
@@ -40,6 +42,8 @@ export interface StatusStreamOptions {
   readonly healthTimeoutMs?: number;
   /** A client whose unsent output exceeds this many bytes is disconnected. Default 1 MiB. */
   readonly maxBufferedBytes?: number;
+  /** Most clients connected at once; more are refused with 503 `FND_SYSTEM_RESOURCE_EXHAUSTED`. Default 64. */
+  readonly maxClients?: number;
 }
 
 /** Supervisor events that change what the dashboard shows. */
@@ -62,6 +66,7 @@ export class StatusStream {
   readonly #refreshMs: number;
   readonly #healthTimeoutMs: number;
   readonly #maxBufferedBytes: number;
+  readonly #maxClients: number;
   readonly #clients = new Set<ServerResponse>();
   #unsubscribers: Array<() => void> = [];
   #debounce: TimerHandle | undefined;
@@ -80,6 +85,7 @@ export class StatusStream {
     this.#refreshMs = options.refreshMs ?? 5_000;
     this.#healthTimeoutMs = options.healthTimeoutMs ?? 2_000;
     this.#maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
+    this.#maxClients = options.maxClients ?? 64;
   }
 
   /** Number of connected clients. */
@@ -113,6 +119,18 @@ export class StatusStream {
   open(request: IncomingMessage, response: ServerResponse, headers: Readonly<Record<string, string>>): void {
     if (this.#closed) {
       response.writeHead(503, { ...headers, 'content-type': 'text/plain; charset=utf-8' }).end('closing\n');
+      return;
+    }
+    if (this.#clients.size >= this.#maxClients) {
+      const correlationId = headers[CORRELATION_ID_HEADER] ?? '';
+      const error = new FoundationError('FND_SYSTEM_RESOURCE_EXHAUSTED', {
+        message: `The status stream already has ${this.#maxClients} clients`,
+        context: { limit: this.#maxClients },
+        correlationId,
+      });
+      response
+        .writeHead(503, { ...headers, 'content-type': PROBLEM_CONTENT_TYPE, 'retry-after': '5' })
+        .end(JSON.stringify(problemBody(error, correlationId)));
       return;
     }
     request.socket.setNoDelay(true);

@@ -151,4 +151,38 @@ describe('GET /api/status/stream', () => {
       ['late', 'running'],
     ]);
   });
+
+  it('refuses clients beyond maxStreamClients with 503 FND_SYSTEM_RESOURCE_EXHAUSTED, and admits again when one leaves', async () => {
+    running = await startControlBus({ name: 'capped', bus: { maxStreamClients: 2 } });
+    const url = new URL('/api/status/stream', running.url);
+    await using first = await openEventStream(url);
+    const second = await openEventStream(url);
+    await first.next(isStatus);
+    await second.next(isStatus);
+
+    const refused = await fetch(url, { headers: { accept: 'text/event-stream' } });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('content-type')).toBe('application/problem+json; charset=utf-8');
+    expect(refused.headers.get('retry-after')).toBe('5');
+    const body = (await refused.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ code: 'FND_SYSTEM_RESOURCE_EXHAUSTED', status: 503, context: { limit: 2 } });
+    expect(body['correlationId']).toBe(refused.headers.get('x-correlation-id'));
+    expect(JSON.stringify(body)).not.toContain('stack');
+
+    second.close();
+    await second.ended;
+    // The server notices the closed socket on its own schedule: poll the admission, bounded.
+    let admitted: Awaited<ReturnType<typeof openEventStream>> | undefined;
+    for (let attempt = 0; attempt < 50 && admitted === undefined; attempt++) {
+      const candidate = await openEventStream(url);
+      if (candidate.response.status === 200) admitted = candidate;
+      else {
+        candidate.close();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+    expect(admitted?.response.status).toBe(200);
+    await admitted?.next(isStatus);
+    admitted?.close();
+  });
 });
