@@ -12,7 +12,7 @@
  * @module
  */
 import { hrtime } from 'node:process';
-import { quantile, type CaseResult, type HarnessOptions, type Sink } from './harness.js';
+import { summarizeRunner, type CaseResult, type HarnessOptions, type Sink } from './harness.js';
 import type { AsyncBenchCase, AsyncImpl } from './suite.js';
 
 /** Defaults for a real run of an async case: ~1 s of measured rounds, ~50 ms batches. */
@@ -161,20 +161,6 @@ async function teardownAll(
   if (failures.length > 0) throw failures[0];
 }
 
-function summarize(runner: AsyncRunner): CaseResult['results'][number] {
-  const sorted = runner.samples.slice().sort((a, b) => a - b);
-  const median = quantile(sorted, 0.5);
-  return {
-    impl: runner.impl.impl,
-    role: runner.impl.role,
-    nsPerOp: median,
-    opsPerSec: 1e9 / median,
-    spread: (quantile(sorted, 0.75) - quantile(sorted, 0.25)) / 2 / median,
-    rounds: sorted.length,
-    batch: runner.batch,
-  };
-}
-
 /**
  * Measures every implementation of an async case, interleaved, and returns the median ns/op of each (and
  * the case's notes, when it has some). Call `benchCase.unavailable()` first: this runs the case
@@ -205,6 +191,6 @@ export async function runAsyncCase(
   } finally {
     await teardownAll(benchCase, caseState, runners);
   }
-  const results = runners.map(summarize);
+  const results = runners.map(summarizeRunner);
   return notes === undefined ? { case: benchCase.name, results } : { case: benchCase.name, results, notes };
 }

@@ -150,6 +150,28 @@ function scaled(batch: number, targetNs: number, elapsedNs: number): number {
   return Math.max(1, Math.round(batch * factor));
 }
 
+/**
+ * One implementation's result from its per-round samples (ns/op): the median, and the spread as half the
+ * interquartile range relative to the median.
+ */
+export function summarizeRunner(runner: {
+  readonly impl: { readonly impl: string; readonly role: ImplRole };
+  readonly samples: readonly number[];
+  readonly batch: number;
+}): CaseResult['results'][number] {
+  const sorted = runner.samples.slice().sort((a, b) => a - b);
+  const median = quantile(sorted, 0.5);
+  return {
+    impl: runner.impl.impl,
+    role: runner.impl.role,
+    nsPerOp: median,
+    opsPerSec: 1e9 / median,
+    spread: (quantile(sorted, 0.75) - quantile(sorted, 0.25)) / 2 / median,
+    rounds: sorted.length,
+    batch: runner.batch,
+  };
+}
+
 /** The value at quantile `q` (0..1) of sorted `values`, linearly interpolated. */
 export function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -208,18 +230,6 @@ export function runCase(benchCase: BenchCase, options: HarnessOptions, sink: Sin
 
   return {
     case: benchCase.name,
-    results: runners.map((runner) => {
-      const sorted = runner.samples.slice().sort((a, b) => a - b);
-      const median = quantile(sorted, 0.5);
-      return {
-        impl: runner.impl.impl,
-        role: runner.impl.role,
-        nsPerOp: median,
-        opsPerSec: 1e9 / median,
-        spread: (quantile(sorted, 0.75) - quantile(sorted, 0.25)) / 2 / median,
-        rounds: sorted.length,
-        batch: runner.batch,
-      };
-    }),
+    results: runners.map(summarizeRunner),
   };
 }
