@@ -4,8 +4,6 @@
  *
  * @module
  */
-import { mkdir } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
 import type { EventStore } from '../events/event-store.js';
 import type { HealthReport, Service } from '../kernel/service.js';
 import { describeStore, type Storage, type StoreLocation } from '../storage/index.js';
@@ -15,12 +13,6 @@ export const STORAGE_SERVICE = 'storage';
 
 /** Name of the event-store service in the supervisor and registry. */
 export const EVENTS_SERVICE = 'events';
-
-/** Creates the folder of a SQLite file (nothing for `:memory:`, memory or PostgreSQL stores). */
-async function ensureSqliteFolder(location: StoreLocation): Promise<void> {
-  if (location.kind !== 'sqlite' || location.path === ':memory:') return;
-  await mkdir(dirname(resolve(location.path)), { recursive: true });
-}
 
 /**
  * A cheap liveness probe of the open connection: `SELECT 1` on PostgreSQL, a pragma on SQLite, nothing on
@@ -54,7 +46,7 @@ async function pingStorage(storage: Storage, shown: string): Promise<HealthRepor
 }
 
 /**
- * The `storage` service: `start()` opens the connection (creating a SQLite file's folder first), `stop()`
+ * The `storage` service: `start()` opens the connection (a SQLite file's folder is created if missing), `stop()`
  * closes it, `health()` pings it.
  */
 export function storageService(storage: Storage, location: StoreLocation): Service<Storage> {
@@ -62,8 +54,7 @@ export function storageService(storage: Storage, location: StoreLocation): Servi
   return {
     name: STORAGE_SERVICE,
     async start() {
-      await ensureSqliteFolder(location);
-      await storage.open();
+      await storage.open(); // creates a SQLite file's folder itself
       return storage;
     },
     async stop(instance) {
