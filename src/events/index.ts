@@ -4,6 +4,7 @@
  *
  * @module @elixirscope/foundation/events
  */
+export * from './aggregate.js';
 export * from './create-event-store.js';
 export * from './event-store.js';
 export * from './model/index.js';
