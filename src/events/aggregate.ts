@@ -10,6 +10,8 @@ import { telemetryEvent } from '../kernel/telemetry.js';
 import type { EventStore } from './event-store.js';
 import type { EventInput, ExpectedVersion, StoredEvent } from './model/types.js';
 import { MAX_READ_LIMIT } from './model/types.js';
+import type { AggregateSnapshotOptions } from './snapshots/aggregate-snapshots.js';
+import { snapshotPolicy } from './snapshots/aggregate-snapshots.js';
 
 /**
  * An event a decider returns: an {@link EventInput} whose stream the aggregate sets. A decider may leave
@@ -37,12 +39,19 @@ export interface Decider<State, Command, Event extends NewEvent = NewEvent> {
 }
 
 /** Options of {@link aggregate}. */
-export interface AggregateOptions {
+export interface AggregateOptions<State = unknown> {
   /**
    * How many times `handle` reloads and decides again after `FND_EVENTS_VERSION_CONFLICT` before it
    * rethrows the conflict. Default {@link DEFAULT_AGGREGATE_MAX_RETRIES}; 0 disables retries.
    */
   readonly maxRetries?: number;
+  /**
+   * Snapshots: after an append that crosses a multiple of `every`, the state is saved; `load` (and so
+   * `handle`) starts from the stream's snapshot of this `kind` and reads only the events after it. A
+   * snapshot ahead of its stream (e.g. after a restore) is ignored; a failing snapshot store never fails a
+   * command or a load. See `docs/event-sourcing.md`.
+   */
+  readonly snapshots?: AggregateSnapshotOptions<State>;
 }
 
 /** Default retries of a command after a version conflict. */
@@ -64,7 +73,10 @@ export interface HandledCommand<State> extends LoadedAggregate<State> {
 
 /** An aggregate bound to an event store: see {@link aggregate}. */
 export interface Aggregate<State, Command> {
-  /** Rebuilds a stream's state by folding all its events (read in batches of {@link MAX_READ_LIMIT}). */
+  /**
+   * Rebuilds a stream's state by folding its events (read in batches of {@link MAX_READ_LIMIT}), from the
+   * stream's snapshot when snapshots are on and one exists, else from the start.
+   */
   load(stream: string): Promise<LoadedAggregate<State>>;
   /**
    * Loads the stream, decides on the command, appends the decided events expecting the loaded version
@@ -84,7 +96,8 @@ const retried = telemetryEvent('events:aggregate_retried');
 /**
  * Binds a {@link Decider} to an event store.
  *
- * Telemetry: `events:aggregate_retried` `{ attempt }` with the stream, on each retry after a conflict.
+ * Telemetry: `events:aggregate_retried` `{ attempt }` with the stream, on each retry after a conflict;
+ * with snapshots, `events:snapshot_failed` and `events:snapshot_ignored` (see `snapshotPolicy`).
  *
  * @example
  * ```ts
@@ -99,7 +112,7 @@ const retried = telemetryEvent('events:aggregate_retried');
 export function aggregate<State, Command, Event extends NewEvent = NewEvent>(
   store: AggregateEventStore,
   decider: Decider<State, Command, Event>,
-  options: AggregateOptions = {},
+  options: AggregateOptions<State> = {},
 ): Aggregate<State, Command> {
   const maxRetries = options.maxRetries ?? DEFAULT_AGGREGATE_MAX_RETRIES;
   if (!Number.isSafeInteger(maxRetries) || maxRetries < 0) {
@@ -108,6 +121,7 @@ export function aggregate<State, Command, Event extends NewEvent = NewEvent>(
       context: { option: 'maxRetries', value: maxRetries },
     });
   }
+  const snapshots = options.snapshots === undefined ? undefined : snapshotPolicy(options.snapshots);
 
   const fold = (state: State, events: readonly StoredEvent[]): State => {
     let next = state;
@@ -115,9 +129,9 @@ export function aggregate<State, Command, Event extends NewEvent = NewEvent>(
     return next;
   };
 
-  const load = async (stream: string): Promise<LoadedAggregate<State>> => {
-    let state = guarded('initialState', () => decider.initialState());
-    let version = 0;
+  /** Folds the events after `from` into `from.state`. */
+  const foldAfter = async (stream: string, from: LoadedAggregate<State>): Promise<LoadedAggregate<State>> => {
+    let { state, version } = from;
     for (;;) {
       const batch = await store.readStream(stream, {
         from: version + 1,
@@ -131,6 +145,25 @@ export function aggregate<State, Command, Event extends NewEvent = NewEvent>(
     }
   };
 
+  const load = async (stream: string): Promise<LoadedAggregate<State>> => {
+    const snapshot = await snapshots?.read(stream);
+    if (snapshots !== undefined && snapshot !== undefined) {
+      const loaded = await foldAfter(stream, snapshot);
+      if (loaded.version > snapshot.version) return loaded;
+      // Nothing after the snapshot: it is current only if the stream really has its last event.
+      const last = await store.readStream(stream, { from: snapshot.version, direction: 'forward', limit: 1 });
+      if (last[0]?.streamVersion === snapshot.version) return loaded;
+      snapshots.ignored(stream, snapshot.version, await streamVersionBefore(stream, snapshot.version));
+    }
+    return foldAfter(stream, { state: guarded('initialState', () => decider.initialState()), version: 0 });
+  };
+
+  /** The stream's version, known to be below `bound`: the last event of a backward read. */
+  const streamVersionBefore = async (stream: string, bound: number): Promise<number> => {
+    const last = await store.readStream(stream, { from: bound, direction: 'backward', limit: 1 });
+    return last[0]?.streamVersion ?? 0;
+  };
+
   const attempt = async (stream: string, command: Command): Promise<HandledCommand<State>> => {
     const loaded = await load(stream);
     const decided = guarded('decide', () => decider.decide(command, loaded.state));
@@ -138,11 +171,10 @@ export function aggregate<State, Command, Event extends NewEvent = NewEvent>(
     if (inputs.length === 0) return { ...loaded, events: [] };
     const expectedVersion: ExpectedVersion = loaded.version === 0 ? 'no_stream' : loaded.version;
     const result = await store.append(inputs, { expectedVersion });
-    return {
-      state: fold(loaded.state, result.events),
-      version: result.streamVersion ?? loaded.version,
-      events: result.events,
-    };
+    const state = fold(loaded.state, result.events);
+    const version = result.streamVersion ?? loaded.version;
+    if (snapshots?.due(loaded.version, version) === true) await snapshots.write(stream, version, state);
+    return { state, version, events: result.events };
   };
 
   const handle = async (stream: string, command: Command): Promise<HandledCommand<State>> => {

@@ -11,3 +11,4 @@ export * from './model/index.js';
 export { MemoryEventStore } from './stores/memory-store.js';
 export { SqliteEventStore } from './stores/sqlite-store.js';
 export { EVENTS_MIGRATIONS } from './stores/migrations.js';
+export * from './snapshots/index.js';

@@ -58,11 +58,39 @@ CREATE TABLE foundation_streams (
 );
 `;
 
+// Version 2: snapshots of the states folded from foundation_events streams (one row per stream and kind).
+const SQLITE_V2 = `
+-- Aggregate snapshots: the state folded from a stream of foundation_events up to a stream version.
+CREATE TABLE foundation_snapshots (
+  stream TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  time INTEGER NOT NULL,
+  PRIMARY KEY (stream, kind)
+);
+`;
+
+const POSTGRES_V2 = `
+-- Aggregate snapshots: the state folded from a stream of foundation_events up to a stream version.
+CREATE TABLE foundation_snapshots (
+  stream TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  state JSONB NOT NULL,
+  time BIGINT NOT NULL,
+  PRIMARY KEY (stream, kind)
+);
+`;
+
 /**
  * The `events` capability's migrations: version 1 creates `foundation_events` (the global log: position,
  * id, type, stream and stream version, wall and monotonic time, correlation / causation / parent ids, JSON
- * data and metadata, node) with its indexes, and `foundation_streams` (each stream's current version).
+ * data and metadata, node) with its indexes, and `foundation_streams` (each stream's current version);
+ * version 2 creates `foundation_snapshots` (an aggregate's state per stream and snapshot kind, at a stream
+ * version, with the wall time it was saved).
  */
 export const EVENTS_MIGRATIONS: readonly Migration[] = Object.freeze([
   Object.freeze({ version: 1, name: 'create events', sqlite: SQLITE_V1, postgres: POSTGRES_V1 }),
+  Object.freeze({ version: 2, name: 'create snapshots', sqlite: SQLITE_V2, postgres: POSTGRES_V2 }),
 ]);
