@@ -81,7 +81,8 @@ export interface Aggregate<State, Command> {
   /**
    * Loads the stream, decides on the command, appends the decided events expecting the loaded version
    * (`no_stream` when 0) and evolves the state with the stored events. On a version conflict it reloads
-   * and decides again, up to `maxRetries` times, then rethrows the conflict.
+   * and decides again, up to `maxRetries` times, then rethrows the conflict. With snapshots, an append that
+   * crosses a multiple of `every` saves the new state before returning (a failed save is only reported).
    *
    * @throws the decider's `FoundationError` when it rejects the command; `FND_SYSTEM_INTERNAL` (with the
    *   cause) when `decide` or `evolve` throws anything else; `FND_EVENTS_INVALID_EVENT` when a decided

@@ -142,6 +142,17 @@ describe('SQLite snapshot store', () => {
       return Promise.resolve(row?.time);
     },
   }));
+
+  it('follows the storage across a close and a reopen, and reports a closed storage', async () => {
+    const snapshots = createSnapshotStore(storage);
+    await snapshots.save('reopen', 'k@1', 2, { n: 2 });
+    await storage.close();
+    await expect(snapshots.load('reopen', 'k@1')).rejects.toMatchObject({ code: 'FND_STORAGE_UNAVAILABLE' });
+    await storage.open();
+    expect(await snapshots.load('reopen', 'k@1')).toEqual({ version: 2, state: { n: 2 } });
+    await snapshots.save('reopen', 'k@1', 3, { n: 3 });
+    expect(await snapshots.load('reopen', 'k@1')).toEqual({ version: 3, state: { n: 3 } });
+  });
 });
 
 describePg('PostgreSQL snapshot store', () => {

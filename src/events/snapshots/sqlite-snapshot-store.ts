@@ -19,6 +19,7 @@ ON CONFLICT (stream, kind) DO UPDATE SET version = excluded.version, state = exc
 WHERE excluded.version > foundation_snapshots.version`;
 
 interface Statements {
+  readonly db: BetterSqlite3.Database;
   readonly load: BetterSqlite3.Statement<[string, string], { version: number; state: string }>;
   readonly save: BetterSqlite3.Statement<[string, string, number, string, number]>;
 }
@@ -37,6 +38,7 @@ export class SqliteSnapshotStore implements SnapshotStore {
   readonly #storage: Storage;
   readonly #clock: Clock;
   #opening: Promise<Statements> | undefined;
+  #prepared: Statements | undefined;
 
   /** @param storage an opened SQLite storage. */
   constructor(storage: Storage, options: SqlSnapshotStoreOptions = {}) {
@@ -77,6 +79,8 @@ export class SqliteSnapshotStore implements SnapshotStore {
   }
 
   #ready(): Promise<Statements> {
+    // The storage was closed and opened again since: prepare on the new connection.
+    if (this.#prepared !== undefined && this.#prepared.db !== this.#currentDb()) this.#opening = undefined;
     this.#opening ??= this.#prepare().catch((error: unknown) => {
       this.#opening = undefined;
       throw error;
@@ -93,9 +97,18 @@ export class SqliteSnapshotStore implements SnapshotStore {
         context: { kind: handle.kind },
       });
     }
-    return {
+    this.#prepared = {
+      db: handle.db,
       load: handle.db.prepare<[string, string], { version: number; state: string }>(LOAD),
       save: handle.db.prepare<[string, string, number, string, number]>(SAVE),
     };
+    return this.#prepared;
+  }
+
+  /** The storage's current connection, if it is an open SQLite storage. */
+  #currentDb(): BetterSqlite3.Database | undefined {
+    if (!this.#storage.isOpen) return undefined;
+    const handle = this.#storage.handle();
+    return handle.kind === 'sqlite' ? handle.db : undefined;
   }
 }
