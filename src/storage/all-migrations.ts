@@ -6,6 +6,7 @@
  * @module
  */
 import { EVENTS_MIGRATIONS } from '../events/stores/migrations.js';
+import { SUBSCRIPTIONS_MIGRATIONS } from '../events/subscriptions/durable/migrations.js';
 import type { Migration } from './types.js';
 
 /** One capability's migrations. */
@@ -17,4 +18,5 @@ export interface CapabilityMigrations {
 /** Every capability that keeps tables in the store, with its migrations. */
 export const ALL_MIGRATIONS: ReadonlyArray<CapabilityMigrations> = Object.freeze([
   Object.freeze({ capability: 'events', migrations: EVENTS_MIGRATIONS }),
+  Object.freeze({ capability: 'subscriptions', migrations: SUBSCRIPTIONS_MIGRATIONS }),
 ]);
