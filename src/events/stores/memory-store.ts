@@ -28,6 +28,9 @@ export class MemoryEventStore implements EventStorePort {
   /** Each stream's events; index = stream version - 1. */
   readonly #streams = new Map<string, StoredEvent[]>();
   readonly #byCorrelation = new Map<string, StoredEvent[]>();
+  /** Each stream's version: kept when retention removes its events. */
+  readonly #versions = new Map<string, number>();
+  #lastPosition = 0;
   readonly #lookup = (id: string): StoredEvent | undefined => this.#byId.get(id);
 
   /** Nothing to connect. */
@@ -77,8 +80,8 @@ export class MemoryEventStore implements EventStorePort {
       id: event.id,
       type: event.type,
       stream: event.stream,
-      streamVersion: streamEvents === undefined ? null : streamEvents.length + 1,
-      position: this.#log.length + 1,
+      streamVersion: event.stream === null ? null : this.#versionOf(event.stream) + 1,
+      position: ++this.#lastPosition,
       time: event.time,
       monotonic: event.monotonic,
       correlationId: event.correlationId,
@@ -93,6 +96,7 @@ export class MemoryEventStore implements EventStorePort {
     this.#log.push(stored);
     this.#byId.set(stored.id, stored);
     streamEvents?.push(stored);
+    if (stored.stream !== null) this.#versions.set(stored.stream, stored.streamVersion ?? 0);
     if (stored.correlationId !== null) {
       const chain = this.#byCorrelation.get(stored.correlationId);
       if (chain === undefined) this.#byCorrelation.set(stored.correlationId, [stored]);
@@ -102,7 +106,7 @@ export class MemoryEventStore implements EventStorePort {
   }
 
   #versionOf(stream: string): number {
-    return this.#streams.get(stream)?.length ?? 0;
+    return this.#versions.get(stream) ?? 0;
   }
 
   /** The event with this id, or `undefined`. */
@@ -119,12 +123,14 @@ export class MemoryEventStore implements EventStorePort {
   readStream(stream: string, options: Required<ReadStreamOptions>): Promise<StoredEvent[]> {
     const events = this.#streams.get(stream);
     if (events === undefined) return Promise.resolve([]);
+    // Binary searches, not index arithmetic: retention may have removed a stream's older events.
     if (options.direction === 'forward') {
-      const start = Math.max(options.from, 1) - 1;
+      const start = firstIndex(events, (e) => (e.streamVersion ?? 0) >= options.from);
       return Promise.resolve(events.slice(start, start + options.limit));
     }
     const out: StoredEvent[] = [];
-    for (let i = Math.min(options.from, events.length) - 1; i >= 0 && out.length < options.limit; i--) {
+    const last = firstIndex(events, (e) => (e.streamVersion ?? 0) > options.from) - 1;
+    for (let i = last; i >= 0 && out.length < options.limit; i--) {
       out.push(events[i] as StoredEvent);
     }
     return Promise.resolve(out);
@@ -132,7 +138,7 @@ export class MemoryEventStore implements EventStorePort {
 
   /** Events after a position, in order. */
   readAll(options: Required<ReadAllOptions>): Promise<StoredEvent[]> {
-    const start = Math.max(0, Math.min(options.afterPosition, this.#log.length));
+    const start = firstIndex(this.#log, (e) => e.position > options.afterPosition);
     return Promise.resolve(this.#log.slice(start, start + options.limit));
   }
 
@@ -157,6 +163,46 @@ export class MemoryEventStore implements EventStorePort {
   byCorrelation(correlationId: string, limit: number): Promise<StoredEvent[]> {
     return Promise.resolve((this.#byCorrelation.get(correlationId) ?? []).slice(0, limit));
   }
+
+  /**
+   * Retention's hook (`src/events/retention/memory-retention.ts`): removes at most `limit` events, oldest
+   * position first, for which `remove` is true, from the log and every index; stream versions stay. Returns
+   * how many were removed.
+   */
+  removeEvents(remove: (event: StoredEvent) => boolean, limit: number): number {
+    const gone = new Set<StoredEvent>();
+    for (const event of this.#log) {
+      if (gone.size >= limit) break;
+      if (remove(event)) gone.add(event);
+    }
+    if (gone.size === 0) return 0;
+    const keep = (list: StoredEvent[]): void => {
+      let n = 0;
+      for (const e of list) if (!gone.has(e)) list[n++] = e;
+      list.length = n;
+    };
+    keep(this.#log);
+    const lists = new Set<StoredEvent[]>();
+    for (const event of gone) {
+      this.#byId.delete(event.id);
+      if (event.stream !== null) lists.add(this.#streams.get(event.stream) ?? []);
+      if (event.correlationId !== null) lists.add(this.#byCorrelation.get(event.correlationId) ?? []);
+    }
+    for (const list of lists) keep(list);
+    return gone.size;
+  }
+}
+
+/** Index of the first element of `sorted` for which `test` holds (`sorted.length` when none); `test` is monotonic. */
+function firstIndex(sorted: readonly StoredEvent[], test: (event: StoredEvent) => boolean): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (test(sorted[mid] as StoredEvent)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }
 
 /** Freezes a parsed JSON value and everything in it, so events handed out cannot change the store. */
