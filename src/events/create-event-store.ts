@@ -3,10 +3,11 @@
  *
  * @module
  */
+import { FoundationError } from '../errors/index.js';
 import type { Storage } from '../storage/index.js';
 import type { EventStoreOptions } from './event-store.js';
 import { EventStore } from './event-store.js';
-import type { AppendOutcome, AppendRequest, EventStorePort } from './model/port.js';
+import type { AppendOutcome, AppendRequest, CommittedPage, EventStorePort } from './model/port.js';
 import type {
   AggregateGroup,
   AggregateQuery,
@@ -18,6 +19,7 @@ import type {
 } from './model/types.js';
 import { MemoryEventStore } from './stores/memory-store.js';
 import { SqliteEventStore } from './stores/sqlite-store.js';
+import type { SubscriptionFilter } from './subscriptions/types.js';
 
 /**
  * Creates the event store service for `storage`'s kind: `memory` → {@link MemoryEventStore}, `sqlite` →
@@ -100,4 +102,29 @@ class LazyEventStorePort implements EventStorePort {
   byCorrelation(correlationId: string, limit: number): Promise<StoredEvent[]> {
     return this.#target().byCorrelation(correlationId, limit);
   }
+  readCommitted(filter: SubscriptionFilter, after: string, limit: number): Promise<CommittedPage> {
+    const target = this.#target();
+    if (target.readCommitted === undefined) return Promise.reject(unsupported(target.kind));
+    return target.readCommitted(filter, after, limit);
+  }
+  checkpointPosition(checkpoint: string): number | undefined {
+    return this.#target().checkpointPosition?.(checkpoint);
+  }
+  resolveFrom(from: 'start' | 'end' | number): Promise<string> {
+    const target = this.#target();
+    if (target.resolveFrom === undefined) return Promise.reject(unsupported(target.kind));
+    return target.resolveFrom(from);
+  }
+  watch(listener: () => void): () => void {
+    return this.#target().watch?.(listener) ?? noop;
+  }
+}
+
+function noop(): void {}
+
+function unsupported(kind: string): FoundationError {
+  return new FoundationError('FND_EVENTS_INVALID_SUBSCRIPTION', {
+    message: `The ${kind} event store does not support subscriptions`,
+    context: { kind },
+  });
 }

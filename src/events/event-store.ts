@@ -30,6 +30,14 @@ import type {
 } from './model/types.js';
 import { prepareEvents } from './model/validate-event.js';
 import { validateName, validateReadAllOptions, validateReadStreamOptions } from './read-options.js';
+import { SubscriptionHub } from './subscriptions/subscription-hub.js';
+import type {
+  SubscribeOptions,
+  Subscription,
+  SubscriptionFilter,
+  SubscriptionHandler,
+  SubscriptionStatus,
+} from './subscriptions/types.js';
 
 /** Default largest event (data + metadata JSON, UTF-8 bytes): 1 MiB. */
 export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
@@ -90,6 +98,7 @@ export class EventStore {
   readonly #maxBatchEvents: number;
   readonly #newId: () => string;
   readonly #groups: GroupCommit;
+  readonly #hub: SubscriptionHub;
   #state: State = 'new';
   #transition: Promise<void> | undefined;
 
@@ -115,6 +124,7 @@ export class EventStore {
       maxConcurrentGroups: port.maxConcurrentGroups ?? 1,
       clock: this.#clock,
     });
+    this.#hub = new SubscriptionHub(port, this.#clock);
   }
 
   /** Opens the adapter (connects, migrates). Idempotent while running. */
@@ -145,6 +155,7 @@ export class EventStore {
     this.#state = 'stopping';
     this.#transition = (async () => {
       try {
+        await this.#hub.closeAll();
         await this.#groups.idle();
         await this.#port.close();
       } finally {
@@ -171,9 +182,11 @@ export class EventStore {
     const started = this.#clock.monotonic();
     try {
       const request = this.#prepare(inputs, options, started);
+      if (this.#hub.resolving) await this.#hub.ready();
       const outcome = await this.#groups.submit(request);
       if (!outcome.ok) throw outcome.error;
       const events = outcome.events;
+      if (this.#hub.active) this.#hub.committed((events[events.length - 1] as StoredEvent).position);
       if (appended.hasSubscribers) {
         appended.emit(
           { count: events.length, duration: this.#clock.monotonic() - started },
@@ -279,6 +292,36 @@ export class EventStore {
   async streamVersion(stream: string): Promise<number> {
     this.#assertRunning();
     return this.#read(this.#port.streamVersion(validateName(stream, 'stream')));
+  }
+
+  /**
+   * Subscribes to the events matching `filter`, in commit order: catch-up from `options.from` (default
+   * `'end'`: only events committed from now on), then live. Returns an async iterable
+   * {@link Subscription}; with a `handler`, the callback form: the handler gets one event at a time (the
+   * next waits for it) and a throw fails the subscription (`done` rejects with
+   * `FND_EVENTS_SUBSCRIPTION_FAILED`). See docs/subscriptions.md.
+   *
+   * @throws `FND_EVENTS_INVALID_SUBSCRIPTION` for a bad filter or options (unknown keys, a `from` that is not
+   *   a checkpoint of this store, sizes out of range).
+   */
+  subscribe(filter: SubscriptionFilter, options?: SubscribeOptions): Subscription;
+  subscribe(
+    filter: SubscriptionFilter,
+    options: SubscribeOptions | undefined,
+    handler: SubscriptionHandler,
+  ): Subscription;
+  subscribe(
+    filter: SubscriptionFilter,
+    options?: SubscribeOptions,
+    handler?: SubscriptionHandler,
+  ): Subscription {
+    this.#assertRunning();
+    return this.#hub.subscribe(filter, options, handler);
+  }
+
+  /** The status of every running subscription (lag, buffered, delivered…), for health and the control bus. */
+  subscriptions(): SubscriptionStatus[] {
+    return this.#hub.statuses();
   }
 
   async #read<T>(pending: Promise<T>): Promise<T> {

@@ -12,3 +12,4 @@ export { MemoryEventStore } from './stores/memory-store.js';
 export { SqliteEventStore } from './stores/sqlite-store.js';
 export { EVENTS_MIGRATIONS } from './stores/migrations.js';
 export * from './snapshots/index.js';
+export * from './subscriptions/types.js';

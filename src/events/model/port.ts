@@ -19,6 +19,7 @@ import type {
   ReadStreamOptions,
   StoredEvent,
 } from './types.js';
+import type { SubscriptionFilter } from '../subscriptions/types.js';
 
 /** An event validated and completed by the service, ready to persist. */
 export interface PreparedEvent {
@@ -68,8 +69,38 @@ export type AppendOutcome =
       readonly events: readonly StoredEvent[];
       /** Every event already existed with identical content; nothing was written. */
       readonly idempotent: boolean;
+      /**
+       * True when the events were kept in a local spool because the store was unreachable (see
+       * `SpoolingEventStorePort`): not stored yet, so their positions are 0 and stream versions `null`.
+       */
+      readonly spooled?: boolean;
     }
   | { readonly ok: false; readonly error: FoundationError };
+
+/**
+ * A page of the log in the store's commit order, read by a live subscription
+ * ({@link EventStorePort.readCommitted}). Everything in it comes from one consistent snapshot.
+ */
+export interface CommittedPage {
+  /** The matching events after the `after` checkpoint, in commit order (at most `limit`). */
+  readonly events: readonly StoredEvent[];
+  /** The checkpoint of each event of {@link CommittedPage.events}, same index. */
+  readonly checkpoints: readonly string[];
+  /**
+   * Where the next read continues: the checkpoint of the last event this read got past (matching or not),
+   * so a filtered subscription advances over events it does not want. `after` itself when nothing was read.
+   */
+  readonly head: string;
+  /** True when the read stopped at a limit: more committed events may follow right away. */
+  readonly more: boolean;
+  /**
+   * True when committed events exist beyond the safe horizon: an older transaction is still open, and
+   * those events wait until it ends (PostgreSQL only; always false on memory and SQLite).
+   */
+  readonly held: boolean;
+  /** The store's last position (any event, committed as of the snapshot), for lag; 0 when empty. */
+  readonly lastPosition: number;
+}
 
 /** What a store adapter implements. */
 export interface EventStorePort {
@@ -105,4 +136,29 @@ export interface EventStorePort {
   aggregate(query: AggregateQuery): Promise<AggregateGroup[]>;
   /** Every event with this correlation id, by position (bounded by `limit`). */
   byCorrelation(correlationId: string, limit: number): Promise<StoredEvent[]>;
+
+  // ── live subscriptions (optional: a port without them cannot be subscribed to) ──
+
+  /**
+   * Up to `limit` events matching `filter` strictly after the checkpoint `after`, in commit order, with the
+   * checkpoint the next read continues from (see {@link CommittedPage}). The filter arrives validated;
+   * `after` is a checkpoint this store made or accepted ({@link EventStorePort.checkpointPosition}).
+   */
+  readCommitted?(filter: SubscriptionFilter, after: string, limit: number): Promise<CommittedPage>;
+  /**
+   * The position encoded in one of this store's checkpoints, or `undefined` when `checkpoint` is not one
+   * (garbage, another store's format). Synchronous: used to validate `from`.
+   */
+  checkpointPosition?(checkpoint: string): number | undefined;
+  /**
+   * The checkpoint a subscription starting at `from` continues after: `start` (before the first event),
+   * `end` (after every event committed so far), or a position `n` (after the event at position `n`).
+   */
+  resolveFrom?(from: 'start' | 'end' | number): Promise<string>;
+  /**
+   * Calls `listener` when events may have been committed by another process (PostgreSQL: LISTEN/NOTIFY;
+   * also after the listening connection came back, so commits made meanwhile are not missed). Returns the
+   * function that stops it. Stores without cross-process notifications leave it out.
+   */
+  watch?(listener: () => void): () => void;
 }

@@ -6,8 +6,14 @@
  * @module
  */
 import { checkExpectedVersion } from '../model/expected-version.js';
-import type { AppendOutcome, AppendRequest, EventStorePort, PreparedEvent } from '../model/port.js';
-import { runAggregate, runQuery } from '../model/query-memory.js';
+import type {
+  AppendOutcome,
+  AppendRequest,
+  CommittedPage,
+  EventStorePort,
+  PreparedEvent,
+} from '../model/port.js';
+import { compileMatcher, runAggregate, runQuery } from '../model/query-memory.js';
 import type {
   AggregateGroup,
   AggregateQuery,
@@ -17,7 +23,12 @@ import type {
   ReadStreamOptions,
   StoredEvent,
 } from '../model/types.js';
+import type { SubscriptionFilter } from '../subscriptions/types.js';
 import { checkExisting } from './existing-events.js';
+import { parsePositionCheckpoint, positionCheckpoint } from './position-checkpoint.js';
+
+/** Most events one {@link MemoryEventStore.readCommitted} call looks at (matching or not). */
+const SCAN_WINDOW = 10_000;
 
 /** An {@link EventStorePort} over arrays and Maps. For tests and for services that want no persistence. */
 export class MemoryEventStore implements EventStorePort {
@@ -190,6 +201,55 @@ export class MemoryEventStore implements EventStorePort {
     }
     for (const list of lists) keep(list);
     return gone.size;
+  }
+
+  /** Matching events after the checkpoint's position, in position order (the commit order here). */
+  readCommitted(filter: SubscriptionFilter, after: string, limit: number): Promise<CommittedPage> {
+    const from = parsePositionCheckpoint(after) ?? 0;
+    const match = compileMatcher(filter);
+    const log = this.#log;
+    const lastPosition = log.length === 0 ? 0 : (log[log.length - 1] as StoredEvent).position;
+    const events: StoredEvent[] = [];
+    const checkpoints: string[] = [];
+    let head = from;
+    let more = false;
+    let scanned = 0;
+    for (let i = firstIndex(log, (e) => e.position > from); i < log.length; i++) {
+      if (events.length >= limit || scanned >= SCAN_WINDOW) {
+        more = true;
+        break;
+      }
+      const event = log[i] as StoredEvent;
+      scanned++;
+      head = event.position;
+      if (match(event)) {
+        events.push(event);
+        checkpoints.push(positionCheckpoint(event.position));
+      }
+    }
+    return Promise.resolve({
+      events,
+      checkpoints,
+      head: positionCheckpoint(head),
+      more,
+      held: false,
+      lastPosition,
+    });
+  }
+
+  /** The position of a checkpoint of this store (a decimal position), or `undefined`. */
+  checkpointPosition(checkpoint: string): number | undefined {
+    return parsePositionCheckpoint(checkpoint);
+  }
+
+  /** `start` → 0, `end` → the last position, `n` → `n`. */
+  resolveFrom(from: 'start' | 'end' | number): Promise<string> {
+    if (from === 'start') return Promise.resolve(positionCheckpoint(0));
+    if (from === 'end') {
+      const last = this.#log[this.#log.length - 1];
+      return Promise.resolve(positionCheckpoint(last === undefined ? 0 : last.position));
+    }
+    return Promise.resolve(positionCheckpoint(from));
   }
 }
 
