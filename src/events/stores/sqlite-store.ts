@@ -10,7 +10,13 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { FoundationError } from '../../errors/index.js';
 import type { Storage } from '../../storage/index.js';
 import { checkExpectedVersion } from '../model/expected-version.js';
-import type { AppendOutcome, AppendRequest, EventStorePort, PreparedEvent } from '../model/port.js';
+import type {
+  AppendOutcome,
+  AppendRequest,
+  CommittedPage,
+  EventStorePort,
+  PreparedEvent,
+} from '../model/port.js';
 import { nextPage } from '../model/query-page.js';
 import { compileAggregate, compileQuery } from '../model/query-sql.js';
 import type {
@@ -22,8 +28,10 @@ import type {
   ReadStreamOptions,
   StoredEvent,
 } from '../model/types.js';
+import type { SubscriptionFilter } from '../subscriptions/types.js';
 import { checkExisting } from './existing-events.js';
 import { EVENTS_MIGRATIONS } from './migrations.js';
+import { parsePositionCheckpoint, positionCheckpoint } from './position-checkpoint.js';
 import type { EventRow, SqliteStatements } from './sqlite-rows.js';
 import {
   classifySqliteError,
@@ -34,6 +42,11 @@ import {
   rowToEvent,
   rowsToEvents,
 } from './sqlite-rows.js';
+
+/** Most positions one {@link SqliteEventStore.readCommitted} call looks at (matching or not). */
+const SCAN_WINDOW = 10_000;
+
+const LAST_POSITION_SQL = 'SELECT MAX(position) AS last FROM foundation_events';
 
 /** Most dynamic (query / aggregate) statements kept prepared per store. */
 const MAX_CACHED_STATEMENTS = 64;
@@ -234,6 +247,60 @@ export class SqliteEventStore implements EventStorePort {
       const sql = `SELECT ${compiled.select} FROM foundation_events${where} GROUP BY ${compiled.groupBy}`;
       const rows = this.#statement(sql).all(...compiled.params) as { key: string | number; count: number }[];
       return rows.map((row) => ({ key: row.key, count: row.count }));
+    });
+  }
+
+  /**
+   * Matching events after the checkpoint's position, in position order: the commit order, since SQLite
+   * has one writer at a time. The last position and the page are read in one transaction (one snapshot);
+   * a read looks at most {@link SCAN_WINDOW} positions, so a selective filter advances by windows.
+   */
+  readCommitted(filter: SubscriptionFilter, after: string, limit: number): Promise<CommittedPage> {
+    return this.#run(() => {
+      const open = this.#ready();
+      const from = parsePositionCheckpoint(after) ?? 0;
+      const compiled = compileQuery(filter, 'sqlite');
+      const sql = `SELECT ${EVENT_COLUMNS} FROM foundation_events WHERE position > ? AND position <= ? AND (${compiled.where}) ORDER BY position ASC LIMIT ?`;
+      const statement = this.#statement(sql);
+      const read = open.db.transaction((): CommittedPage => {
+        const last =
+          (
+            this.#statement(LAST_POSITION_SQL).get() as {
+              last: number | null;
+            }
+          ).last ?? 0;
+        const upper = Math.min(last, from + SCAN_WINDOW);
+        const rows = statement.all(from, upper, ...compiled.params, limit) as EventRow[];
+        const events = rowsToEvents(rows);
+        const full = rows.length >= limit && rows.length > 0;
+        const head = full ? (rows[rows.length - 1] as EventRow).position : Math.max(from, upper);
+        return {
+          events,
+          checkpoints: events.map((e) => positionCheckpoint(e.position)),
+          head: positionCheckpoint(head),
+          more: head < last,
+          held: false,
+          lastPosition: last,
+        };
+      });
+      return read.deferred();
+    });
+  }
+
+  /** The position of a checkpoint of this store (a decimal position), or `undefined`. */
+  checkpointPosition(checkpoint: string): number | undefined {
+    return parsePositionCheckpoint(checkpoint);
+  }
+
+  /** `start` → 0, `end` → the last position, `n` → `n`. */
+  resolveFrom(from: 'start' | 'end' | number): Promise<string> {
+    return this.#run(() => {
+      if (from === 'start') return positionCheckpoint(0);
+      if (from !== 'end') return positionCheckpoint(from);
+      const row = this.#statement(LAST_POSITION_SQL).get() as {
+        last: number | null;
+      };
+      return positionCheckpoint(row.last ?? 0);
     });
   }
 
