@@ -7,6 +7,7 @@
  */
 import { EVENTS_MIGRATIONS } from '../events/stores/migrations.js';
 import { SUBSCRIPTIONS_MIGRATIONS } from '../events/subscriptions/durable/migrations.js';
+import { PROJECTIONS_MIGRATIONS } from '../events/projections/migrations.js';
 import type { Migration } from './types.js';
 
 /** One capability's migrations. */
@@ -19,4 +20,5 @@ export interface CapabilityMigrations {
 export const ALL_MIGRATIONS: ReadonlyArray<CapabilityMigrations> = Object.freeze([
   Object.freeze({ capability: 'events', migrations: EVENTS_MIGRATIONS }),
   Object.freeze({ capability: 'subscriptions', migrations: SUBSCRIPTIONS_MIGRATIONS }),
+  Object.freeze({ capability: 'projections', migrations: PROJECTIONS_MIGRATIONS }),
 ]);

@@ -2,6 +2,7 @@
 -- Regenerate with: npx tsx scripts/dump-schema.ts
 -- events: 2
 -- subscriptions: 1
+-- projections: 1
 
 CREATE TABLE foundation_events (
   "position" bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
@@ -35,6 +36,27 @@ CREATE TABLE foundation_migrations (
   checksum text NOT NULL,
   applied_at bigint NOT NULL,
   CONSTRAINT foundation_migrations_pkey PRIMARY KEY (capability, version)
+);
+
+CREATE TABLE foundation_projection_states (
+  projection text NOT NULL,
+  key text COLLATE "C" NOT NULL,
+  state jsonb NOT NULL,
+  "position" bigint NOT NULL,
+  updated bigint NOT NULL,
+  CONSTRAINT foundation_projection_states_pkey PRIMARY KEY (projection, key)
+);
+
+CREATE TABLE foundation_projections (
+  projection text NOT NULL,
+  mode text NOT NULL,
+  checkpoint text,
+  "position" bigint DEFAULT 0 NOT NULL,
+  status text NOT NULL,
+  target bigint,
+  error jsonb,
+  updated bigint NOT NULL,
+  CONSTRAINT foundation_projections_pkey PRIMARY KEY (projection)
 );
 
 CREATE TABLE foundation_snapshots (

@@ -2,6 +2,7 @@
 -- Regenerate with: npx tsx scripts/dump-schema.ts
 -- events: 2
 -- subscriptions: 1
+-- projections: 1
 
 CREATE TABLE foundation_events (
   position INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -33,6 +34,26 @@ CREATE TABLE foundation_migrations (
   checksum TEXT NOT NULL,
   applied_at BIGINT NOT NULL,
   PRIMARY KEY (capability, version)
+);
+
+CREATE TABLE foundation_projection_states (
+  projection TEXT NOT NULL,
+  key TEXT NOT NULL,
+  state TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  updated INTEGER NOT NULL,
+  PRIMARY KEY (projection, key)
+);
+
+CREATE TABLE foundation_projections (
+  projection TEXT PRIMARY KEY,
+  mode TEXT NOT NULL,
+  checkpoint TEXT NULL,
+  position INTEGER NOT NULL DEFAULT 0,
+  status TEXT NOT NULL,
+  target INTEGER NULL,
+  error TEXT NULL,
+  updated INTEGER NOT NULL
 );
 
 CREATE TABLE foundation_snapshots (

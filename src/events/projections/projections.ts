@@ -1,0 +1,338 @@
+/**
+ * The projections service: registers projection definitions, runs async ones (one runner each), installs
+ * inline ones into the event store's append path, and answers reads (`get`, `list`) and `status`.
+ *
+ * @module
+ */
+import { FoundationError } from '../../errors/index.js';
+import type { Clock } from '../../kernel/clock.js';
+import { systemClock } from '../../kernel/clock.js';
+import { telemetryEvent } from '../../kernel/telemetry.js';
+import type { JsonValue } from '../model/types.js';
+import type { ProjectionSource } from './async-runner.js';
+import { AsyncProjectionRunner } from './async-runner.js';
+import type { InlineProjector } from './inline-hook.js';
+import { InlineProjections, type PgRows } from './inline-projections.js';
+import type { MemoryProjectionStore } from './memory-projection-store.js';
+import type { ProjectionRecord, ProjectionStore } from './projection-store.js';
+import type { SqliteProjectionStore } from './sqlite-projection-store.js';
+import type {
+  ListProjectionOptions,
+  ProjectionDefinition,
+  ProjectionRow,
+  ProjectionStatus,
+} from './types.js';
+import type { ValidDefinition } from './validate-definition.js';
+import {
+  checkKeyArgument,
+  checkProjectionName,
+  validateDefinition,
+  validateListOptions,
+} from './validate-definition.js';
+
+/** Default most events committed per async batch. */
+export const DEFAULT_PROJECTION_BATCH = 500;
+
+/** Where inline projections are installed: `EventStore.setInlineProjector`. */
+export interface InlineProjectorTarget {
+  setInlineProjector(projector: InlineProjector | undefined): void;
+}
+
+/** Options of {@link Projections}. */
+export interface ProjectionsOptions {
+  readonly clock?: Clock;
+  /** Most events per async batch (1–10 000). Default {@link DEFAULT_PROJECTION_BATCH}. */
+  readonly batchSize?: number;
+  /** First delay before an async runner retries after a store failure, ms. Default 1000. */
+  readonly retryMs?: number;
+}
+
+const rebuildStarted = telemetryEvent('events:projection_rebuild_started');
+
+type State = 'new' | 'running' | 'stopped';
+
+/**
+ * Projections over an event store.
+ *
+ * Async projections follow the log through a subscription and commit each batch's row changes with its
+ * checkpoint in one transaction (exactly-once per event). Inline projections are updated inside the append's
+ * transaction: never behind, and a throwing `evolve` fails that append only. Definitions are validated
+ * (`FND_EVENTS_INVALID_POLICY`).
+ *
+ * Telemetry: `events:projection_batch` `{ events, rows, position, duration }`,
+ * `events:projection_rebuild_started` `{ target }`, `events:projection_rebuild_progress`
+ * `{ position, target, ratio }`, `events:projection_rebuilt` `{ position, target }`,
+ * `events:projection_failed` `{ position }` (metadata: projection, code), `events:projection_retry`
+ * `{ delay }` (metadata: projection, code).
+ *
+ * @example
+ * ```ts
+ * const projections = new Projections(events, await createProjectionStore(storage));
+ * await projections.register({ name: 'orders', filter: { types: ['order.*'] }, key: (e) => e.stream ?? undefined,
+ *   initial: () => ({ count: 0 }), evolve: (s, e) => ({ count: (s as { count: number }).count + 1 }) });
+ * await projections.start();
+ * ```
+ */
+export class Projections {
+  readonly #source: ProjectionSource;
+  readonly #store: ProjectionStore;
+  readonly #clock: Clock;
+  readonly #batchSize: number;
+  readonly #retryMs: number;
+  readonly #definitions = new Map<string, ValidDefinition>();
+  readonly #runners = new Map<string, AsyncProjectionRunner>();
+  #inline: InlineProjections | undefined;
+  #state: State = 'new';
+
+  /**
+   * @param source the event store (subscriptions and queries; `setInlineProjector` for inline projections)
+   * @param store where projection records and rows live (see `createProjectionStore`)
+   */
+  constructor(
+    source: ProjectionSource & Partial<InlineProjectorTarget>,
+    store: ProjectionStore,
+    options: ProjectionsOptions = {},
+  ) {
+    this.#source = source;
+    this.#store = store;
+    this.#clock = options.clock ?? systemClock;
+    const batch = options.batchSize ?? DEFAULT_PROJECTION_BATCH;
+    if (!Number.isInteger(batch) || batch < 1 || batch > 10_000) {
+      throw new FoundationError('FND_DATA_INVALID_INPUT', {
+        message: 'batchSize must be an integer from 1 to 10000',
+        context: { option: 'batchSize', value: batch },
+      });
+    }
+    this.#batchSize = batch;
+    this.#retryMs = options.retryMs ?? 1000;
+  }
+
+  /** Opens the store, installs inline projections and starts the async runners. Idempotent. */
+  async start(): Promise<void> {
+    if (this.#state === 'running') return;
+    await this.#store.open();
+    this.#inline = await this.#makeInline();
+    this.#state = 'running';
+    for (const def of this.#definitions.values()) await this.#activate(def);
+    this.#installInline();
+  }
+
+  /** Stops the async runners (after their batch in flight) and uninstalls inline projections. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.#state !== 'running') return;
+    this.#state = 'stopped';
+    this.#target()?.setInlineProjector(undefined);
+    const runners = [...this.#runners.values()];
+    this.#runners.clear();
+    await Promise.all(runners.map((runner) => runner.stop()));
+  }
+
+  /**
+   * Registers a projection (started right away when the service runs). Throws `FND_EVENTS_INVALID_POLICY`
+   * for a bad definition, a name already registered here, or an inline projection on an event store without
+   * the inline hook; nothing is registered then and stored rows are untouched.
+   */
+  async register<S extends JsonValue>(definition: ProjectionDefinition<S>): Promise<void> {
+    const def = validateDefinition(definition);
+    if (this.#definitions.has(def.name)) {
+      throw new FoundationError('FND_EVENTS_INVALID_POLICY', {
+        message: `Projection ${def.name} is already registered`,
+        context: { field: 'name', reason: 'already registered', projection: def.name },
+      });
+    }
+    if (def.mode === 'inline' && this.#target() === undefined) {
+      throw new FoundationError('FND_EVENTS_INVALID_POLICY', {
+        message: 'Inline projections need an event store with setInlineProjector',
+        context: { field: 'mode', reason: 'no inline hook' },
+      });
+    }
+    this.#definitions.set(def.name, def);
+    if (this.#state !== 'running') return;
+    try {
+      await this.#activate(def);
+      this.#installInline();
+    } catch (error) {
+      this.#definitions.delete(def.name);
+      throw error;
+    }
+  }
+
+  /** Stops and forgets a projection in this process; its stored record and rows stay. */
+  async unregister(name: string): Promise<void> {
+    this.#definitions.delete(name);
+    this.#inline?.remove(name);
+    const runner = this.#runners.get(name);
+    this.#runners.delete(name);
+    await runner?.stop();
+  }
+
+  /** The row `key` of projection `name`, or `undefined`. */
+  async get<S extends JsonValue = JsonValue>(
+    name: string,
+    key: string,
+  ): Promise<ProjectionRow<S> | undefined> {
+    return (await this.#store.get(checkProjectionName(name), checkKeyArgument(key))) as
+      ProjectionRow<S> | undefined;
+  }
+
+  /** Rows of projection `name` by key (code-point order), after `after`, at most `limit` (≤ 1000). */
+  async list<S extends JsonValue = JsonValue>(
+    name: string,
+    options?: ListProjectionOptions,
+  ): Promise<ProjectionRow<S>[]> {
+    const { after, limit } = validateListOptions(options);
+    return (await this.#store.list(checkProjectionName(name), after, limit)) as ProjectionRow<S>[];
+  }
+
+  /** The status of one projection, or `undefined` when it has no record. */
+  async status(name: string): Promise<ProjectionStatus | undefined> {
+    const record = await this.#store.record(checkProjectionName(name));
+    return record === undefined ? undefined : this.#statusOf(record);
+  }
+
+  /** The status of every stored projection, by name. */
+  async statuses(): Promise<ProjectionStatus[]> {
+    return (await this.#store.records()).map((record) => this.#statusOf(record));
+  }
+
+  /**
+   * Rebuilds an async projection from position 0: in one transaction deletes its rows and clears its
+   * checkpoint, marks it `rebuilding` towards the last matching event's position, then replays the log.
+   * Progress is in `status().rebuild` and `events:projection_rebuild_progress`; the projection is `running`
+   * again once it passed the target. Also clears a failure. Returns the status right after the reset.
+   *
+   * @throws `FND_EVENTS_INVALID_POLICY` for an inline or unregistered projection.
+   */
+  async rebuild(name: string): Promise<ProjectionStatus> {
+    this.#assertRunning();
+    const def = this.#definitions.get(checkProjectionName(name));
+    if (def === undefined || def.mode !== 'async') {
+      throw new FoundationError('FND_EVENTS_INVALID_POLICY', {
+        message: `Projection ${name} is not a registered async projection`,
+        context: { field: 'name', reason: def === undefined ? 'not registered' : 'inline', projection: name },
+      });
+    }
+    const runner = this.#runners.get(def.name);
+    this.#runners.delete(def.name);
+    await runner?.stop();
+    const target = await this.#headOf(def);
+    const record = await this.#store.reset(def.name, target, this.#clock.now());
+    rebuildStarted.emit({ target }, { projection: def.name });
+    await this.#activate(def);
+    return this.#statusOf(record);
+  }
+
+  /** Restarts a failed (or stopped) async projection from its last committed batch. */
+  async restart(name: string): Promise<void> {
+    this.#assertRunning();
+    const def = this.#definitions.get(checkProjectionName(name));
+    if (def === undefined) {
+      throw new FoundationError('FND_EVENTS_INVALID_POLICY', {
+        message: `Projection ${name} is not registered`,
+        context: { field: 'name', reason: 'not registered', projection: name },
+      });
+    }
+    const runner = this.#runners.get(def.name);
+    this.#runners.delete(def.name);
+    await runner?.stop();
+    await this.#store.resume(def.name, this.#clock.now());
+    await this.#activate(def);
+  }
+
+  /**
+   * Resolves once projection `name` has folded the event at `position` (an event it sees) or a later one.
+   * Inline projections resolve at once. Rejects with the failure when the projection fails first.
+   */
+  async waitFor(name: string, position: number): Promise<void> {
+    const runner = this.#runners.get(name);
+    if (runner === undefined) {
+      if (this.#definitions.get(name)?.mode === 'inline') return;
+      throw new FoundationError('FND_EVENTS_INVALID_POLICY', {
+        message: `Projection ${name} is not running here`,
+        context: { field: 'name', reason: 'not running', projection: name },
+      });
+    }
+    await runner.waitFor(position);
+  }
+
+  async #activate(def: ValidDefinition): Promise<void> {
+    await this.#store.ensure(def.name, def.mode, this.#clock.now());
+    if (def.mode === 'inline') {
+      this.#inline?.add(def);
+      return;
+    }
+    const runner = new AsyncProjectionRunner(def, this.#source, this.#store, {
+      batchSize: this.#batchSize,
+      clock: this.#clock,
+      retryMs: this.#retryMs,
+    });
+    this.#runners.set(def.name, runner);
+    await runner.start();
+  }
+
+  #installInline(): void {
+    const inline = this.#inline;
+    if (inline !== undefined && inline.active) this.#target()?.setInlineProjector(inline);
+  }
+
+  #target(): InlineProjectorTarget | undefined {
+    const source = this.#source as Partial<InlineProjectorTarget>;
+    return typeof source.setInlineProjector === 'function' ? (source as InlineProjectorTarget) : undefined;
+  }
+
+  async #makeInline(): Promise<InlineProjections> {
+    if (this.#store.kind === 'postgres') {
+      const module = await import('./postgres-projection-store.js');
+      const pg: PgRows = { lockLoadInline: module.lockLoadInline, writeChanges: module.writeChanges };
+      return new InlineProjections(this.#clock, { pg });
+    }
+    const sync = this.#store as MemoryProjectionStore | SqliteProjectionStore;
+    return new InlineProjections(this.#clock, { sync });
+  }
+
+  /** Position of the last event the projection's filter matches (0 when none). */
+  async #headOf(def: ValidDefinition): Promise<number> {
+    const page = await this.#source.query({ ...def.filter, order: 'desc', limit: 1 });
+    return page.events[0]?.position ?? 0;
+  }
+
+  #statusOf(record: ProjectionRecord): ProjectionStatus {
+    const runner = this.#runners.get(record.name);
+    const registered = this.#definitions.has(record.name) && this.#state === 'running';
+    const state =
+      record.status === 'failed'
+        ? 'failed'
+        : record.mode === 'async' && (runner === undefined || runner.state !== 'running')
+          ? 'stopped'
+          : !registered
+            ? 'stopped'
+            : record.status;
+    const target = record.target;
+    return {
+      name: record.name,
+      mode: record.mode,
+      state,
+      position: record.position,
+      checkpoint: record.checkpoint ?? undefined,
+      rebuild:
+        record.status === 'rebuilding' && target !== null
+          ? {
+              position: record.position,
+              target,
+              ratio: target === 0 ? 1 : Math.min(1, record.position / target),
+            }
+          : undefined,
+      error: record.error ?? undefined,
+      updated: record.updated,
+    };
+  }
+
+  #assertRunning(): void {
+    if (this.#state !== 'running') {
+      throw new FoundationError('FND_SYSTEM_SERVICE_UNAVAILABLE', {
+        message: `The projections service is ${this.#state === 'new' ? 'not started' : this.#state}`,
+        context: { service: 'projections', state: this.#state },
+      });
+    }
+  }
+}
