@@ -271,6 +271,7 @@ export class AsyncProjectionRunner {
     }
     if (!this.#running() || record === undefined) return;
     this.#record = record;
+    this.#resolveWaiters(record.position);
     if (record.status === 'failed') {
       this.#state = 'failed';
       return;
