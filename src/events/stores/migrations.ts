@@ -83,14 +83,31 @@ CREATE TABLE foundation_snapshots (
 );
 `;
 
+// Version 3: commit order for live subscriptions. PostgreSQL records each event's transaction id (positions
+// come from a sequence at insert, not at commit); subscriptions read by (tx, position) below the snapshot's
+// xmin. Existing rows get the migration's transaction id (one transaction: their order stays by position).
+// SQLite commits one writer at a time: position order is commit order, nothing to add.
+const SQLITE_V3 = `
+-- Live subscriptions: SQLite's commit order is position order (one writer at a time); no change.
+SELECT 1;
+`;
+
+const POSTGRES_V3 = `
+-- Live subscriptions: the transaction that wrote each event, for delivery in commit order.
+ALTER TABLE foundation_events ADD COLUMN tx xid8 NOT NULL DEFAULT pg_current_xact_id();
+CREATE INDEX foundation_events_tx_position ON foundation_events (tx, position);
+`;
+
 /**
  * The `events` capability's migrations: version 1 creates `foundation_events` (the global log: position,
  * id, type, stream and stream version, wall and monotonic time, correlation / causation / parent ids, JSON
  * data and metadata, node) with its indexes, and `foundation_streams` (each stream's current version);
  * version 2 creates `foundation_snapshots` (an aggregate's state per stream and snapshot kind, at a stream
- * version, with the wall time it was saved).
+ * version, with the wall time it was saved); version 3 adds `tx` (PostgreSQL: the writing transaction's id,
+ * `xid8`, with an index on `(tx, position)`) for live subscriptions in commit order (nothing on SQLite).
  */
 export const EVENTS_MIGRATIONS: readonly Migration[] = Object.freeze([
   Object.freeze({ version: 1, name: 'create events', sqlite: SQLITE_V1, postgres: POSTGRES_V1 }),
   Object.freeze({ version: 2, name: 'create snapshots', sqlite: SQLITE_V2, postgres: POSTGRES_V2 }),
+  Object.freeze({ version: 3, name: 'commit order', sqlite: SQLITE_V3, postgres: POSTGRES_V3 }),
 ]);

@@ -54,7 +54,8 @@ WITH locked AS (
       SELECT 1 FROM unnest($4::text[], $5::bigint[], $6::bigint[], $7::bigint[]) AS c(stream, before, lo, hi)
       LEFT JOIN base b ON b.stream = c.stream
       WHERE COALESCE(b.version, 0) + c.before NOT BETWEEN c.lo AND c.hi
-    ) AS ok
+    ) AS ok,
+    pg_notify($19::text, '') AS notified
 ), appended AS (
   INSERT INTO foundation_events
     (id, type, stream, stream_version, time, monotonic, correlation_id, causation_id, parent_id, data, metadata, node)
@@ -80,7 +81,9 @@ SELECT position, id, stream_version FROM appended`;
  * range (null when unchecked), and a closed gate makes `type` NULL.
  */
 export const FAST_APPEND_ONE_SQL = `
-WITH locked AS (
+WITH notified AS (
+  SELECT pg_notify($14::text, '')
+), locked AS (
   INSERT INTO foundation_streams AS s (stream, version)
   SELECT $3::text, 1 WHERE $3::text IS NOT NULL
   ON CONFLICT (stream) DO UPDATE SET version = s.version + 1
@@ -92,7 +95,7 @@ SELECT $1::text,
   CASE WHEN NOT EXISTS (SELECT 1 FROM foundation_events WHERE id = $1::text)
     AND ($12::bigint IS NULL OR COALESCE(l.version - 1, 0) BETWEEN $12::bigint AND $13::bigint) THEN $2::text END,
   $3::text, l.version, $4::bigint, $5::float8, $6::text, $7::text, $8::text, $9::jsonb, $10::jsonb, $11::text
-FROM (SELECT 1) AS one LEFT JOIN locked l ON true
+FROM notified LEFT JOIN locked l ON true
 RETURNING position, id, stream_version`;
 
 /** Largest version an expected-version range can name (`stream_exists` is 1 … this). */
@@ -106,10 +109,14 @@ export interface FastAppend {
 
 /**
  * The fast statement of a group ({@link FAST_APPEND_ONE_SQL} for one single-event request, else
- * {@link FAST_APPEND_SQL}) with its values, or `undefined` when the group cannot take the fast path (the same
+ * {@link FAST_APPEND_SQL}) with its values (the last one: the notification `channel` of live
+ * subscriptions, see `postgres-listener.ts`), or `undefined` when the group cannot take the fast path (the same
  * id twice in the group: the transactional path answers the repeat idempotently).
  */
-export function fastAppendStatement(requests: readonly AppendRequest[]): FastAppend | undefined {
+export function fastAppendStatement(
+  requests: readonly AppendRequest[],
+  channel: string,
+): FastAppend | undefined {
   const only = requests.length === 1 ? requests[0] : undefined;
   const event = only?.events.length === 1 ? only.events[0] : undefined;
   if (only !== undefined && event !== undefined && (only.stream === null || only.stream === event.stream)) {
@@ -131,11 +138,14 @@ export function fastAppendStatement(requests: readonly AppendRequest[]): FastApp
         event.node,
         checked ? lowVersion(expected) : null,
         checked ? highVersion(expected) : null,
+        channel,
       ],
     };
   }
   const values = fastAppendParams(requests);
-  return values === undefined ? undefined : { statement: MANY, values };
+  if (values === undefined) return undefined;
+  values.push(channel);
+  return { statement: MANY, values };
 }
 
 const ONE = { name: 'fnd_events_fast_append_one', text: FAST_APPEND_ONE_SQL } as const;

@@ -10,7 +10,8 @@ import type { PreparedEvent } from '../model/port.js';
 /**
  * One INSERT of the whole group from parallel arrays (`unnest … WITH ORDINALITY`, inserted in request order so
  * positions follow it), the stream versions updated from two more arrays, and stream rows created by the lock
- * but left unused (version 0) deleted. Returns each new event's position.
+ * but left unused (version 0) deleted, and the live subscriptions' channel notified (`$16`, delivered at
+ * commit). Returns each new event's position.
  */
 export const INSERT_EVENTS_SQL = `
 WITH appended AS (
@@ -30,8 +31,10 @@ WITH appended AS (
   WHERE s.stream = v.stream
 ), unused AS (
   DELETE FROM foundation_streams WHERE stream = ANY($15::text[]) AND version = 0
+), notified AS (
+  SELECT pg_notify($16::text, '')
 )
-SELECT position, id FROM appended`;
+SELECT a.position, a.id FROM appended a CROSS JOIN notified`;
 
 /** An event accepted for insertion, with its stream version (null without a stream). */
 export interface PlannedRow {
@@ -40,14 +43,15 @@ export interface PlannedRow {
 }
 
 /**
- * Inserts `rows`, sets the versions of `streamVersions` and deletes the `unusedStreams` rows still at version
- * 0. Returns the position of each inserted event by id.
+ * Inserts `rows`, sets the versions of `streamVersions`, deletes the `unusedStreams` rows still at version
+ * 0 and notifies `channel` (at commit). Returns the position of each inserted event by id.
  */
 export async function insertEvents(
   client: pg.PoolClient,
   rows: readonly PlannedRow[],
   streamVersions: ReadonlyMap<string, number>,
   unusedStreams: readonly string[],
+  channel: string,
 ): Promise<Map<string, number>> {
   const n = rows.length;
   const id = new Array<string>(n);
@@ -97,6 +101,7 @@ export async function insertEvents(
       [...streamVersions.keys()],
       [...streamVersions.values()],
       unusedStreams,
+      channel,
     ],
   });
   const positions = new Map<string, number>();

@@ -14,7 +14,7 @@ import { FoundationError } from '../../errors/index.js';
 import { classifyPgError, type Storage } from '../../storage/index.js';
 import { compileAggregate, compileQuery } from '../model/query-sql.js';
 import { nextPage } from '../model/query-page.js';
-import type { AppendOutcome, AppendRequest, EventStorePort } from '../model/port.js';
+import type { AppendOutcome, AppendRequest, CommittedPage, EventStorePort } from '../model/port.js';
 import type {
   AggregateGroup,
   AggregateQuery,
@@ -24,7 +24,17 @@ import type {
   ReadStreamOptions,
   StoredEvent,
 } from '../model/types.js';
+import type { SubscriptionFilter } from '../subscriptions/types.js';
 import { EVENTS_MIGRATIONS } from './migrations.js';
+import {
+  parseTxCheckpoint,
+  readCommittedStatement,
+  RESOLVE_END,
+  RESOLVE_POSITION,
+  txCheckpoint,
+  type CommittedRow,
+} from './postgres-committed.js';
+import { eventsChannel, PgEventsListener } from './postgres-listener.js';
 import { isRetryableLoss, pgRows, pgTransaction, sqlState, type PgStatement } from './postgres-client.js';
 import { fastAppend, fastAppendStatement, isClosedGate } from './postgres-fast-append.js';
 import { insertEvents } from './postgres-insert-events.js';
@@ -90,6 +100,9 @@ export class PostgresEventStore implements EventStorePort {
    */
   readonly maxConcurrentGroups = 2;
   readonly #storage: Storage;
+  /** The live subscriptions' notification channel (per schema); set at open. */
+  #channel = '';
+  #listener: PgEventsListener | undefined;
 
   /** Keeps `storage`; connects nothing. */
   constructor(storage: Storage) {
@@ -100,10 +113,14 @@ export class PostgresEventStore implements EventStorePort {
   async open(): Promise<void> {
     this.#pool();
     await this.#storage.migrate('events', EVENTS_MIGRATIONS);
+    const handle = this.#storage.handle();
+    this.#channel = handle.kind === 'postgres' ? eventsChannel(handle.schema) : '';
   }
 
-  /** Nothing to release: the pool belongs to the storage. */
+  /** Closes the LISTEN connection of live subscriptions, if any; the pool belongs to the storage. */
   close(): Promise<void> {
+    this.#listener?.close();
+    this.#listener = undefined;
     return Promise.resolve();
   }
 
@@ -120,7 +137,7 @@ export class PostgresEventStore implements EventStorePort {
   async append(requests: readonly AppendRequest[]): Promise<AppendOutcome[]> {
     if (requests.length === 0) return [];
     const pool = this.#pool();
-    const fast = fastAppendStatement(requests);
+    const fast = fastAppendStatement(requests, this.#channel);
     if (fast !== undefined) {
       try {
         return await fastAppend(pool, requests, fast);
@@ -146,7 +163,13 @@ export class PostgresEventStore implements EventStorePort {
       const locked = await lockStreams(client, groupStreams(requests), groupIds(requests));
       const plan = planGroup(requests, locked.versions, locked.stored);
       if (plan.rows.length === 0) return { value: resolvePlan(plan, new Map()), commit: false };
-      const positions = await insertEvents(client, plan.rows, plan.streamVersions, plan.unusedStreams);
+      const positions = await insertEvents(
+        client,
+        plan.rows,
+        plan.streamVersions,
+        plan.unusedStreams,
+        this.#channel,
+      );
       return { value: resolvePlan(plan, positions), commit: true };
     });
   }
@@ -206,6 +229,47 @@ export class PostgresEventStore implements EventStorePort {
   async byCorrelation(correlationId: string, limit: number): Promise<StoredEvent[]> {
     const rows = await pgRows<PgEventRow>(this.#pool(), BY_CORRELATION, [correlationId, limit]);
     return rows.map(pgRowToEvent);
+  }
+
+  /**
+   * Matching events after the checkpoint in commit order, `(tx, position)`, below the snapshot's xmin (every
+   * transaction that could still add an earlier event has ended), with the head and `held`, in one
+   * statement (one snapshot). See `postgres-committed.ts`.
+   */
+  async readCommitted(filter: SubscriptionFilter, after: string, limit: number): Promise<CommittedPage> {
+    const [tx, position] = parseTxCheckpoint(after) ?? ['0', 0];
+    const statement = readCommittedStatement(filter, limit);
+    const rows = await pgRows<CommittedRow>(this.#pool(), statement.text, [
+      tx,
+      position,
+      ...statement.params,
+    ]);
+    return statement.page(rows, after);
+  }
+
+  /** The position of a checkpoint of this store (`<tx>.<position>`), or `undefined`. */
+  checkpointPosition(checkpoint: string): number | undefined {
+    return parseTxCheckpoint(checkpoint)?.[1];
+  }
+
+  /**
+   * `start` → before everything; `end` → the snapshot's xmin (every event of a transaction still running or
+   * committed later comes after); `n` → the event at position `n` (or the closest before it).
+   */
+  async resolveFrom(from: 'start' | 'end' | number): Promise<string> {
+    if (from === 'start' || from === 0) return txCheckpoint('0', 0);
+    if (from === 'end') {
+      const rows = await pgRows<{ xmin: string }>(this.#pool(), RESOLVE_END, []);
+      return txCheckpoint(rows[0]?.xmin ?? '0', 0);
+    }
+    const rows = await pgRows<{ tx: string }>(this.#pool(), RESOLVE_POSITION, [from]);
+    return txCheckpoint(rows[0]?.tx ?? '0', from);
+  }
+
+  /** Calls `listener` on every commit of another process (LISTEN/NOTIFY) and after reconnections. */
+  watch(listener: () => void): () => void {
+    this.#listener ??= new PgEventsListener(this.#pool(), this.#channel);
+    return this.#listener.add(listener);
   }
 
   #pool(): pg.Pool {
