@@ -22,6 +22,8 @@ const PARSED_TYPES = [pg.types.builtins.INT8, pg.types.builtins.JSONB, pg.types.
 /** An emmett event store in its own database. */
 export interface EmmettPg {
   readonly store: PostgresEventStore;
+  /** Connection string of its database. */
+  readonly url: string;
   /** Appends `count` `order.created` events (data from `data(k)`) to `stream`; returns the next version. */
   append(stream: string, count: number, data: (k: number) => OrderData): Promise<bigint>;
   close(): Promise<void>;
@@ -52,6 +54,7 @@ export async function openEmmettPg(poolSize: number): Promise<EmmettPg> {
   }
   return {
     store,
+    url: database.url,
     async append(stream, count, data) {
       const events = new Array<{ type: string; data: OrderData }>(count);
       for (let k = 0; k < count; k++) events[k] = { type: ORDER_CREATED, data: data(k) };
