@@ -151,7 +151,7 @@ function asyncSuite(kind: Kind): void {
     // Rows hold every event before the bad one, nothing after.
     const rows = await allRows(projections, 'fails');
     expect(rows.has('acc-bad')).toBe(false);
-    const folded = [...rows.values()].reduce((sum, s) => sum + (s as { count: number }).count, 0);
+    const folded = [...rows.values()].reduce<number>((sum, s) => sum + (s as { count: number }).count, 0);
     expect(folded).toBeGreaterThan(0);
     // Retry by restart once the cause is gone: it continues from the last good batch.
     broken.id = 'fixed';

@@ -91,7 +91,7 @@ export function accounts(
     evolve: (state, event) => {
       evolveHook?.(event);
       if (event.type === 'account.closed') return null;
-      const amount = Number((event.data as { amount?: number }).amount ?? 0);
+      const amount = (event.data as { amount?: number }).amount ?? 0;
       const sign = event.type === 'account.withdrawn' ? -1 : 1;
       return { count: state.count + 1, balance: state.balance + sign * amount, last: event.position };
     },
