@@ -1,0 +1,18 @@
+/**
+ * What durable subscriptions need of the event store: the callback form of `subscribe` and a query (to
+ * find the end of the log). `EventStore` provides both.
+ *
+ * @module
+ */
+import type { QueryPage } from '../../model/types.js';
+import type { SubscribeOptions, Subscription, SubscriptionFilter, SubscriptionHandler } from '../types.js';
+
+/** The part of `EventStore` a durable subscription uses. */
+export interface SubscribableEvents {
+  subscribe(
+    filter: SubscriptionFilter,
+    options: SubscribeOptions | undefined,
+    handler: SubscriptionHandler,
+  ): Subscription;
+  query(query: unknown): Promise<QueryPage>;
+}
