@@ -17,16 +17,14 @@
  *
  * @module
  */
-import { mkdir, rm } from 'node:fs/promises';
 import type BetterSqlite3 from 'better-sqlite3';
-import { fileURLToPath } from 'node:url';
-import { isFoundationError } from '../../src/errors/index.js';
 import { compileQuery, validateQuery, type EventQuery } from '../../src/events/index.js';
 import { PG_EVENT_COLUMNS } from '../../src/events/stores/postgres-rows.js';
 import { EVENT_COLUMNS } from '../../src/events/stores/sqlite-rows.js';
-import { openOursPgSchema, openOursSqlite, dropSchema, type Ours } from '../events/ours.js';
+import { openKeptStore } from '../events/kept-store.js';
+import type { Ours } from '../events/ours.js';
 import { pgUnavailable } from '../events/pg-env.js';
-import { correlationOf, countEvents, FLOW_LENGTH, loadEvents } from '../events/query-data.js';
+import { correlationOf, FLOW_LENGTH } from '../events/query-data.js';
 import { asyncCase, asyncImpl, defineSuite, type AsyncBenchCase } from '../suite.js';
 
 type Kind = 'sqlite' | 'postgres';
@@ -39,47 +37,11 @@ interface Loaded {
   readonly statements: Map<string, BetterSqlite3.Statement>;
 }
 
-const RESULTS_DIR = new URL('../results/', import.meta.url);
-
 /**
- * Opens the kept store for `n` events, (re)loading it when it does not hold exactly `n`, or when its
- * schema was made by other migrations than the code's (an edited, unreleased migration: the store refuses
- * to open).
+ * Opens the kept store for `n` events (see `openKeptStore`), with a statement cache for the raw side.
  */
 async function openLoaded(kind: Kind, n: number): Promise<Loaded> {
-  const file = fileURLToPath(new URL(`events-query-${n}.db`, RESULTS_DIR));
-  const schema = `bench_events_query_${n}`;
-  const open = (): Promise<Ours> => (kind === 'sqlite' ? openOursSqlite(file) : openOursPgSchema(schema));
-  const wipe = async (): Promise<void> => {
-    if (kind === 'sqlite') {
-      for (const suffix of ['', '-wal', '-shm']) await rm(`${file}${suffix}`, { force: true });
-    } else await dropSchema(schema);
-  };
-  await mkdir(RESULTS_DIR, { recursive: true });
-  let ours: Ours;
-  try {
-    ours = await open();
-  } catch (error) {
-    if (!isFoundationError(error) || !error.code.startsWith('FND_STORAGE_MIGRATION')) throw error;
-    process.stderr.write(
-      `events-query: ${kind} store made by other migrations (${error.code}), recreating it\n`,
-    );
-    await wipe();
-    ours = await open();
-  }
-  const count = await countEvents(ours.storage);
-  if (count !== n) {
-    process.stderr.write(`events-query: ${kind} store holds ${count} events, loading ${n}…\n`);
-    if (count > 0) {
-      await ours.close();
-      await wipe();
-      ours = await open();
-    }
-    const started = performance.now();
-    await loadEvents(ours.storage, n);
-    process.stderr.write(`events-query: loaded in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
-  }
-  return { kind, ours, statements: new Map() };
+  return { kind, ours: await openKeptStore(kind, n, 'events-query'), statements: new Map() };
 }
 
 /** The SQL our adapter runs for `query`, and its parameters (the same text as the adapters build). */
