@@ -17,6 +17,8 @@ import type {
   ReadStreamOptions,
   StoredEvent,
 } from './model/types.js';
+import type { EventSpoolOptions } from './spool/spool-options.js';
+import { SpoolingEventStorePort } from './spool/spooling-port.js';
 import { MemoryEventStore } from './stores/memory-store.js';
 import { SqliteEventStore } from './stores/sqlite-store.js';
 import type { SubscriptionFilter } from './subscriptions/types.js';
@@ -34,8 +36,27 @@ import type { SubscriptionFilter } from './subscriptions/types.js';
  * await events.start();
  * ```
  */
-export function createEventStore(storage: Storage, options: EventStoreOptions = {}): EventStore {
-  return new EventStore(createEventStorePort(storage), options);
+export function createEventStore(storage: Storage, options: CreateEventStoreOptions = {}): EventStore {
+  const { spool, ...serviceOptions } = options;
+  const port = createEventStorePort(storage);
+  if (spool === undefined) return new EventStore(port, serviceOptions);
+  if (storage.kind !== 'postgres') {
+    throw new FoundationError('FND_DATA_INVALID_INPUT', {
+      message: `The event spool is for PostgreSQL stores (this storage is ${storage.kind})`,
+      context: { option: 'spool', kind: storage.kind },
+    });
+  }
+  return new EventStore(new SpoolingEventStorePort(port, spool, serviceOptions.clock), serviceOptions);
+}
+
+/** Options of {@link createEventStore}: the service's, and an optional spool for PostgreSQL stores. */
+export interface CreateEventStoreOptions extends EventStoreOptions {
+  /**
+   * PostgreSQL only: keep appends (`expectedVersion: 'any'`) in a local spool file while the server is
+   * unreachable and replay them in order when it returns (see `docs/event-spool.md`). For the spool's status
+   * and health, build the {@link SpoolingEventStorePort} yourself and keep it.
+   */
+  readonly spool?: EventSpoolOptions;
 }
 
 /** The adapter for `storage`'s kind, without the service around it. */
