@@ -109,9 +109,9 @@ describePg('PostgreSQL time partitioning', () => {
     const retry = await t.events.append({
       id: old.id,
       type: old.type,
-      stream: old.stream ?? undefined,
+      stream: old.stream as string,
       data: old.data,
-      correlationId: old.correlationId ?? undefined,
+      correlationId: old.correlationId as string,
     });
     expect(retry.idempotent).toBe(true);
     expect(retry.position).toBe(old.position);
