@@ -88,6 +88,8 @@ export class LiveSubscription implements Subscription {
   #dirty = false;
   #sleeping: (() => void) | undefined;
   #sleepIgnoresWake = false;
+  /** The read loop sleeps because the buffer has no room for a page (backpressure). */
+  #waitingForRoom = false;
   #timer: TimerHandle | undefined;
   #waiters: { resolve: Waiter; reject: (error: FoundationError) => void }[] = [];
   #iterating = false;
@@ -242,7 +244,13 @@ export class LiveSubscription implements Subscription {
       this.#head = 0;
     }
     // Room for a whole page again: let the read loop continue.
-    if (this.#o.bufferSize - (this.#buffer.length - this.#head) >= this.#o.batchSize) this.#wakePump();
+    // Only a read loop paused by a full buffer: one parked for new commits has nothing new to read.
+    if (
+      this.#waitingForRoom &&
+      this.#o.bufferSize - (this.#buffer.length - this.#head) >= this.#o.batchSize
+    ) {
+      this.#wakePump();
+    }
     return entry;
   }
 
@@ -261,19 +269,22 @@ export class LiveSubscription implements Subscription {
       let failures = 0;
       let heldRounds = 0;
       while (!this.#ended()) {
-        const room = this.#o.bufferSize - (this.#buffer.length - this.#head);
-        if (room <= 0) {
+        const buffered = this.#buffer.length - this.#head;
+        const room = this.#o.bufferSize - buffered;
+        // Read only when a whole page fits (or nothing is buffered): reading whatever room one take freed
+        // would turn a catch-up into one tiny read per event (7 500 reads for 10 000 events, measured).
+        if (room <= 0 || (room < this.#o.batchSize && buffered > 0)) {
+          this.#waitingForRoom = true;
           await this.#sleep(undefined);
+          this.#waitingForRoom = false;
           continue;
         }
         this.#dirty = false;
         let page: CommittedPage;
+        let limit: number;
         try {
-          page = await this.#o.reader.readCommitted(
-            this.#o.filter,
-            this.#after,
-            Math.min(this.#o.batchSize, room),
-          );
+          limit = Math.min(this.#o.batchSize, room);
+          page = await this.#o.reader.readCommitted(this.#o.filter, this.#after, limit);
         } catch (error) {
           if (this.#ended()) break;
           const failure = asFoundationError(error);
@@ -289,7 +300,9 @@ export class LiveSubscription implements Subscription {
         failures = 0;
         if (this.#ended()) break;
         this.#accept(page);
-        if (page.more) continue;
+        // A full page may have stopped short of the head even when the store says nothing more is there
+        // yet: read again (or wait for room) rather than park until the next commit.
+        if (page.more || page.events.length >= limit) continue;
         if (page.held) {
           heldRounds++;
           const delay = backoff(HELD_BACKOFF_MS, heldRounds);
