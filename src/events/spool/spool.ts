@@ -154,17 +154,15 @@ export class Spool {
       this.#bytes += addedBytes;
       this.#oldest ??= now;
       this.#spooledTotal += addedEvents;
-      spooled.emit({
-        events: addedEvents,
-        bytes: addedBytes,
-        depthEvents: this.#events,
-        depthBytes: this.#bytes,
-      });
+      spooled.emit(
+        { events: addedEvents, bytes: addedBytes, depthEvents: this.#events, depthBytes: this.#bytes },
+        { path },
+      );
       this.#emitDepth();
     }
     if (refusedRequests > 0) {
       this.#refusedTotal += refusedRequests;
-      spoolFull.emit({ events: refusedEvents, requests: refusedRequests });
+      spoolFull.emit({ events: refusedEvents, requests: refusedRequests }, { path });
     }
     return outcomes;
   }
@@ -216,20 +214,15 @@ export class Spool {
       this.#rejectedBytes += entry.bytes;
     }
     this.#replayedTotal += events;
-    if (this.#requests === 0) this.#oldest = undefined;
-    else {
-      const next = this.#file.head(1, 1)[0];
-      this.#oldest = next?.spooledAt;
+    this.#oldest = this.#requests === 0 ? undefined : this.#file.head(1, 1)[0]?.spooledAt;
+    const path = this.#options.path;
+    for (const r of rejected) {
+      spoolRejected.emit({ events: r.events }, { code: r.code, seq: r.seq, message: r.message, path });
     }
-    for (const r of rejected)
-      spoolRejected.emit({ events: r.events }, { code: r.code, seq: r.seq, message: r.message });
-    spoolReplayed.emit({
-      events,
-      requests: done.length,
-      duration,
-      depthEvents: this.#events,
-      depthBytes: this.#bytes,
-    });
+    spoolReplayed.emit(
+      { events, requests: done.length, duration, depthEvents: this.#events, depthBytes: this.#bytes },
+      { path },
+    );
     this.#emitDepth();
     return events;
   }

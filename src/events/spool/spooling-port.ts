@@ -277,7 +277,7 @@ export class SpoolingEventStorePort implements EventStorePort {
       if (batch.length === 0) {
         this.#failedAttempts = 0;
         this.#lastError = undefined;
-        spoolDrained.emit({ replayed });
+        spoolDrained.emit({ replayed }, { path: this.#options.path });
         this.#wakeDrained();
         return;
       }
@@ -297,7 +297,7 @@ export class SpoolingEventStorePort implements EventStorePort {
         const delay = replayDelay(this.#failedAttempts, retryInitialMs, retryMaxMs);
         spoolReplayFailed.emit(
           { failedAttempts: this.#failedAttempts, delay },
-          { code: failure.code, message: failure.message },
+          { code: failure.code, message: failure.message, path: this.#options.path },
         );
         // #pass is still set here; clear it first so the retry can be scheduled.
         this.#pass = undefined;
