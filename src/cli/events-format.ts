@@ -1,5 +1,6 @@
 /**
- * Terminal rendering of events for `foundation events query`: an aligned table, one row per event.
+ * Terminal rendering of events for `foundation events query` (an aligned table, one row per event) and
+ * `foundation events tail` (one line per event).
  *
  * @module
  */
@@ -29,6 +30,14 @@ export function formatEvents(events: readonly StoredEvent[]): string[] {
       .join('  ')
       .trimEnd(),
   );
+}
+
+/**
+ * One event as a single line for `foundation events tail`: position, ISO time, type, `stream@version` (or
+ * `-`) and correlation id (or `-`), separated by two spaces.
+ */
+export function formatEventLine(event: StoredEvent): string {
+  return row(event).join('  ');
 }
 
 /** Whether `body` looks like a page of `GET /api/events`. */

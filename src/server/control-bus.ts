@@ -9,6 +9,7 @@ import type { Foundation } from '../app/foundation.js';
 import { FoundationError } from '../errors/index.js';
 import type { HealthReport, Service } from '../kernel/service.js';
 import { telemetryEvent } from '../kernel/telemetry.js';
+import { EventStreamHub, type EventStreamClientStatus } from './events-stream.js';
 import { buildControlBusApp } from './http-app.js';
 import { loadStaticFiles, publicDirectory } from './static-files.js';
 import { StatusStream } from './status-stream.js';
@@ -35,6 +36,13 @@ export interface ControlBusOptions {
   heartbeatMs?: number;
   /** Most clients of `/api/status/stream` at once; more get 503 `FND_SYSTEM_RESOURCE_EXHAUSTED`. Default 64. */
   maxStreamClients?: number;
+  /** Most clients of `/api/events/stream` at once; more get 503 `FND_SYSTEM_RESOURCE_EXHAUSTED`. Default 64. */
+  maxEventStreamClients?: number;
+  /**
+   * Most events each `/api/events/stream` client's subscription holds ahead of a slow socket (its
+   * `bufferSize`). Default 256.
+   */
+  eventStreamBufferSize?: number;
   /** Folder of the dashboard files. Default: `public/` next to this module. */
   publicDir?: string;
   /** On stop, connections still open after this many ms are cut. Default 1000. */
@@ -51,6 +59,8 @@ export interface ControlBus {
   readonly port: number;
   /** The interface listened on. */
   readonly host: string;
+  /** The clients of `GET /api/events/stream` now connected: their subscriptions and socket buffers. */
+  eventStreams(): EventStreamClientStatus[];
   /** Closes open event streams and the server. Idempotent. */
   close(): Promise<void>;
 }
@@ -92,6 +102,8 @@ interface ResolvedOptions {
   readonly streamRefreshMs: number;
   readonly heartbeatMs: number;
   readonly maxStreamClients: number;
+  readonly maxEventStreamClients: number;
+  readonly eventStreamBufferSize: number;
   readonly publicDir: string;
   readonly closeGraceMs: number;
   readonly logger: boolean;
@@ -119,6 +131,8 @@ function resolveOptions(options: ControlBusOptions): ResolvedOptions {
     streamRefreshMs: positiveInteger('streamRefreshMs', options.streamRefreshMs, 5000),
     heartbeatMs: positiveInteger('heartbeatMs', options.heartbeatMs, 15_000),
     maxStreamClients: positiveInteger('maxStreamClients', options.maxStreamClients, 64),
+    maxEventStreamClients: positiveInteger('maxEventStreamClients', options.maxEventStreamClients, 64),
+    eventStreamBufferSize: positiveInteger('eventStreamBufferSize', options.eventStreamBufferSize, 256),
     publicDir: options.publicDir ?? publicDirectory(),
     closeGraceMs: positiveInteger('closeGraceMs', options.closeGraceMs, 1000),
     logger: options.logger ?? false,
@@ -142,7 +156,7 @@ export function controlBusService(
   options: ControlBusOptions = {},
 ): Service<ControlBus> {
   const settings = resolveOptions(options);
-  const streams = new WeakMap<ControlBus, StatusStream>();
+  const streams = new WeakMap<ControlBus, { status: StatusStream; events: EventStreamHub }>();
   return {
     name: CONTROL_BUS_SERVICE,
     async start(): Promise<ControlBus> {
@@ -154,11 +168,19 @@ export function controlBusService(
         healthTimeoutMs: settings.healthTimeoutMs,
         maxClients: settings.maxStreamClients,
       });
-      const app = buildControlBusApp(foundation, settings, files, stream);
+      const eventStreams = new EventStreamHub({
+        clock: foundation.clock,
+        subscribe: (filter, subscribeOptions) => foundation.events.subscribe(filter, subscribeOptions),
+        heartbeatMs: settings.heartbeatMs,
+        maxClients: settings.maxEventStreamClients,
+        bufferSize: settings.eventStreamBufferSize,
+      });
+      const app = buildControlBusApp(foundation, settings, files, stream, eventStreams);
       try {
         await app.listen({ host: settings.host, port: settings.port });
       } catch (error) {
         stream.close();
+        await eventStreams.close();
         await app.close().catch(() => undefined);
         const reason = (error as { code?: unknown }).code;
         throw new FoundationError('FND_SERVER_LISTEN_FAILED', {
@@ -179,9 +201,11 @@ export function controlBusService(
         url: `http://${urlHost(settings.host)}:${port}`,
         port,
         host: settings.host,
+        eventStreams: () => eventStreams.clients(),
         close() {
           closing ??= (async () => {
             stream.close();
+            await eventStreams.close();
             // Connections that do not finish within the grace period (a client that stopped reading)
             // are cut so that stopping never hangs.
             const force = foundation.clock.setTimeout(() => {
@@ -197,7 +221,7 @@ export function controlBusService(
           return closing;
         },
       };
-      streams.set(bus, stream);
+      streams.set(bus, { status: stream, events: eventStreams });
       busStarted.emit({ port }, { foundation: foundation.name, host: settings.host });
       return bus;
     },
@@ -208,7 +232,11 @@ export function controlBusService(
       return {
         status: 'healthy',
         message: `listening on ${bus.url}`,
-        details: { url: bus.url, streamClients: streams.get(bus)?.clientCount ?? 0 },
+        details: {
+          url: bus.url,
+          streamClients: streams.get(bus)?.status.clientCount ?? 0,
+          eventStreamClients: streams.get(bus)?.events.clientCount ?? 0,
+        },
       };
     },
   };

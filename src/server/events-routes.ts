@@ -7,6 +7,8 @@
  * - `GET /api/events/correlation/:correlationId` → `{ correlationId, roots }` (the causation tree).
  * - `GET /api/events/:id` → the event, or 404 `FND_EVENTS_NOT_FOUND`.
  * - `GET /api/streams/:stream?from&direction&limit` → `{ stream, version, events }`.
+ * - `GET /api/events/stream?types&stream&correlationId&where&from` — server-sent events, live (see
+ *   `events-stream.ts`); the `Last-Event-ID` header resumes after the event it names.
  * - `POST /api/events` (bearer token) — body: one event, an array of events, or
  *   `{ "events": [...], "expectedVersion": … }` → 201 with the append result (200 when the append was an
  *   idempotent retry that wrote nothing); 409 on a version or id conflict.
@@ -17,7 +19,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Foundation } from '../app/foundation.js';
-import { FoundationError } from '../errors/index.js';
+import { CORRELATION_ID_HEADER, FoundationError } from '../errors/index.js';
 import type { AppendOptions, EventInput } from '../events/model/types.js';
 import {
   aggregateFromParams,
@@ -25,7 +27,11 @@ import {
   singleParams,
   streamReadFromParams,
 } from './events-params.js';
+import { eventStreamFromParams } from './events-stream-params.js';
+import type { EventStreamHub } from './events-stream.js';
+import { sendProblem } from './problem.js';
 import type { RequestContexts } from './request-contexts.js';
+import { SECURITY_HEADERS } from './security-headers.js';
 
 /** What {@link registerEventRoutes} needs. */
 export interface EventRouteDependencies {
@@ -33,6 +39,8 @@ export interface EventRouteDependencies {
   readonly requests: RequestContexts;
   /** Largest accepted body of `POST /api/events`, in bytes. */
   readonly appendBodyLimitBytes: number;
+  /** The hub of `GET /api/events/stream`. */
+  readonly eventStreams: EventStreamHub;
 }
 
 /** Keys of the envelope form of an append body. */
@@ -92,6 +100,36 @@ export function registerEventRoutes(app: FastifyInstance, deps: EventRouteDepend
   app.get('/api/events', async (request) => {
     const page = await foundation.events.query(eventQueryFromParams(request.query, correlationOf(request)));
     return { events: page.events, nextCursor: page.nextCursor ?? null };
+  });
+
+  app.get('/api/events/stream', { exposeHeadRoute: false }, (request, reply) => {
+    // Everything that can be refused is refused here, as problem+json, before the stream opens: bad input
+    // (400), then a full or stopping bus (503), then whatever the store refuses.
+    const correlationId = correlationOf(request);
+    const lastEventId = request.headers['last-event-id'];
+    if (Array.isArray(lastEventId)) {
+      throw new FoundationError('FND_EVENTS_INVALID_SUBSCRIPTION', {
+        message: 'Last-Event-ID may be given only once',
+        context: { parameter: 'Last-Event-ID' },
+        correlationId,
+      });
+    }
+    const wanted = eventStreamFromParams(request.query, lastEventId, correlationId);
+    const refused = deps.eventStreams.refusal(correlationId);
+    if (refused !== undefined) {
+      if (refused.code === 'FND_SYSTEM_RESOURCE_EXHAUSTED') reply.header('retry-after', '5');
+      return sendProblem(reply, refused, correlationId);
+    }
+    const subscription = deps.eventStreams.subscribe(wanted, correlationId);
+    void reply.hijack();
+    deps.eventStreams.attach(
+      request.raw,
+      reply.raw,
+      { ...SECURITY_HEADERS, [CORRELATION_ID_HEADER]: correlationId },
+      subscription,
+      correlationId,
+    );
+    return reply;
   });
 
   app.get('/api/events/aggregate', async (request) => {

@@ -14,6 +14,7 @@ import { checkBearer, SAFE_METHODS } from './bearer-auth.js';
 import { PROBLEM_CONTENT_TYPE, problemBody, sendProblem, toHttpError } from './problem.js';
 import { createRequestContexts } from './request-contexts.js';
 import { registerEventRoutes } from './events-routes.js';
+import type { EventStreamHub } from './events-stream.js';
 import { registerRoutes } from './routes.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 import type { StaticFile } from './static-files.js';
@@ -101,14 +102,15 @@ function rejectRequest(
 }
 
 /**
- * Builds (does not start) the fastify instance of a control bus for `foundation`, serving `files` and
- * streaming through `stream`.
+ * Builds (does not start) the fastify instance of a control bus for `foundation`, serving `files`,
+ * streaming status through `stream` and events through `eventStreams`.
  */
 export function buildControlBusApp(
   foundation: Foundation,
   settings: ControlBusAppSettings,
   files: readonly StaticFile[],
   stream: StatusStream,
+  eventStreams: EventStreamHub,
 ): FastifyInstance {
   const app = Fastify({
     logger: settings.logger,
@@ -193,6 +195,11 @@ export function buildControlBusApp(
   });
 
   registerRoutes(app, { foundation, files, stream, requests, healthTimeoutMs: settings.healthTimeoutMs });
-  registerEventRoutes(app, { foundation, requests, appendBodyLimitBytes: settings.appendBodyLimitBytes });
+  registerEventRoutes(app, {
+    foundation,
+    requests,
+    appendBodyLimitBytes: settings.appendBodyLimitBytes,
+    eventStreams,
+  });
   return app;
 }

@@ -1,6 +1,6 @@
 /**
- * The control bus: an HTTP admin API (health, status, registry, a live status stream) and the dashboard,
- * served as a supervised service.
+ * The control bus: an HTTP admin API (health, status, registry, events, live status and event streams) and
+ * the dashboard, served as a supervised service.
  *
  * @module @elixirscope/foundation/server
  */
@@ -11,5 +11,6 @@ export {
   type ControlBus,
   type ControlBusOptions,
 } from './control-bus.js';
+export { EVENT_STREAM_RETRY_MS, type EventStreamClientStatus } from './events-stream.js';
 export { PROBLEM_CONTENT_TYPE, type ProblemBody } from './problem.js';
 export type { StatusSnapshot } from './status-stream.js';

@@ -13,10 +13,12 @@ import {
   pick,
   type ParsedFlags,
 } from '../arguments.js';
+import { jsonFlag, stringFlag } from '../flag-values.js';
 import { EXIT, type CliIo, type ExitCode } from '../cli-io.js';
 import type { Command } from '../command.js';
 import { DEFAULT_URL, problemError, requestJson } from '../control-bus-client.js';
 import { formatEvents, isEventPage } from '../events-format.js';
+import { runTail, TAIL_HELP } from './events-tail.js';
 
 const COMMON_FLAGS = {
   url: { type: 'string' },
@@ -54,6 +56,8 @@ const HELP = [
   '                               [--order asc|desc] [--limit N] [--cursor C] [--where JSON] [--json] [--url U]',
   '       foundation events append --type T [--stream S] [--data JSON] [--metadata JSON] [--id ID]',
   '                                [--correlation-id C] [--expected-version V] [--json] [--url U] [--token T]',
+  '       foundation events tail [--types a.*,b] [--stream S] [--correlation-id C] [--where JSON]',
+  '                              [--from start|end|N|C] [--retry-for D] [--idle-timeout D] [--json] [--url U]',
   '',
   'query   prints the events matching a query of the event store (GET /api/events) as a table, or one',
   '        JSON object per line with --json. When more events match, the next cursor goes to stderr.',
@@ -76,12 +80,15 @@ const HELP = [
   "  --expected-version V  any, no_stream, stream_exists or the stream's current version",
   '  --token T             bearer token (FOUNDATION_TOKEN; prefer the variable)',
   '',
+  ...TAIL_HELP,
+  '',
   'Common options:',
   `  --url URL             control bus URL (FOUNDATION_URL; default ${DEFAULT_URL})`,
   '  --json                print JSON',
-  '  --timeout DURATION    give up after this long (default 10s)',
+  '  --timeout DURATION    give up after this long (default 10s; query and append)',
   '',
-  'Exit codes: 0 done, 1 refused by the server or unreachable (the error code on stderr), 2 bad arguments.',
+  'Exit codes: 0 done (tail: stopped by Ctrl-C / SIGTERM), 1 refused by the server or unreachable (the error',
+  'code on stderr; tail: the bus went away for longer than --retry-for), 2 bad arguments.',
 ].join('\n');
 
 interface Common {
@@ -96,27 +103,6 @@ function common(flags: ParsedFlags, io: CliIo): Common {
     timeoutMs: typeof flags.timeout === 'string' ? parseDuration(flags.timeout, '--timeout') : 10_000,
     json: flags.json === true,
   };
-}
-
-/** Parses a JSON flag; `kind` restricts it to an object or an array. */
-function jsonFlag(value: string, flag: string, kind: 'any' | 'object' | 'array'): unknown {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value) as unknown;
-  } catch {
-    throw invalidArgument(`${flag} must be JSON, got ${JSON.stringify(value.slice(0, 60))}`, { flag });
-  }
-  if (kind === 'array' && !Array.isArray(parsed))
-    throw invalidArgument(`${flag} must be a JSON array`, { flag });
-  if (kind === 'object' && (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))) {
-    throw invalidArgument(`${flag} must be a JSON object`, { flag });
-  }
-  return parsed;
-}
-
-function stringFlag(flags: ParsedFlags, name: string): string | undefined {
-  const value = flags[name];
-  return typeof value === 'string' ? parseNonEmpty(value, `--${name}`) : undefined;
 }
 
 /** The query string of `GET /api/events` for the query flags, validating what the CLI can check itself. */
@@ -223,16 +209,17 @@ async function runAppend(args: readonly string[], io: CliIo): Promise<ExitCode> 
 /** The `events` command. */
 export const eventsCommand: Command = {
   name: 'events',
-  summary: 'Query or append events of a running foundation',
+  summary: 'Query, append or tail events of a running foundation',
   help: HELP,
   async run(args, io) {
     const [sub, ...rest] = args;
     if (sub === 'query') return runQuery(rest, io);
     if (sub === 'append') return runAppend(rest, io);
+    if (sub === 'tail') return runTail(rest, io);
     throw invalidArgument(
       sub === undefined
-        ? 'foundation events needs a subcommand: query or append'
-        : `Unknown subcommand ${JSON.stringify(sub.slice(0, 40))} of foundation events; expected query or append`,
+        ? 'foundation events needs a subcommand: query, append or tail'
+        : `Unknown subcommand ${JSON.stringify(sub.slice(0, 40))} of foundation events; expected query, append or tail`,
       { command: 'events' },
     );
   },

@@ -1,10 +1,14 @@
-// Foundation dashboard: renders the status snapshots streamed by /api/status/stream.
+// Foundation dashboard: renders the status snapshots streamed by /api/status/stream, and a live tail of the
+// event log from /api/events/stream.
 // Plain browser JavaScript, no build step. Every value is written with textContent (never innerHTML).
 'use strict';
 
 (() => {
   const STREAM_URL = '/api/status/stream';
-  const EVENTS_URL = '/api/events?order=desc&limit=50';
+  const EVENTS_URL = '/api/events';
+  const EVENT_STREAM_URL = '/api/events/stream';
+  /** Most rows of the live tail (the latest events). */
+  const TAIL_ROWS = 50;
   const RECONNECT_MIN_MS = 1000;
   const RECONNECT_MAX_MS = 10000;
 
@@ -16,10 +20,21 @@
   let source = null;
   let reconnectDelay = RECONNECT_MIN_MS;
   let reconnectTimer = null;
-  /** Log position the events panel shows (undefined: never loaded), and whether a fetch runs. */
-  let shownPosition;
-  let eventsLoading = false;
-  let eventsWanted;
+  /** The live tail: rows shown (latest first), its stream, and its controls' state. */
+  const tail = {
+    events: [],
+    source: null,
+    /** Checkpoint (`id`) of the last event received: where a reopened stream resumes. */
+    checkpoint: null,
+    paused: false,
+    types: '',
+    /** Bumped whenever the tail restarts, so answers of an older start are ignored. */
+    generation: 0,
+    retryDelay: RECONNECT_MIN_MS,
+    retryTimer: null,
+    renderPending: false,
+    storeRunning: true,
+  };
 
   function formatDuration(ms) {
     if (!Number.isFinite(ms) || ms <= 0) return '—';
@@ -168,64 +183,217 @@
     $('events-body').replaceChildren(row);
   }
 
-  function renderEvents(events) {
-    if (events.length === 0) {
-      eventsMessage('No events yet.');
-      return;
-    }
-    const rows = events.map((event) => {
-      const row = el('tr', { 'data-testid': 'event-row', 'data-event-id': event.id });
-      const stream =
-        event.stream === null
-          ? el('span', { class: 'muted' }, '—')
-          : el('span', {}, `${event.stream}@${event.streamVersion}`);
-      const streamCell = el('td', { 'data-testid': 'event-stream' });
-      streamCell.append(stream);
-      const time = el('td', { 'data-testid': 'event-time', class: 'num' }, formatTime(event.time));
-      time.title = new Date(event.time).toISOString();
-      row.append(
-        el('td', { 'data-testid': 'event-position', class: 'num' }, String(event.position)),
-        time,
-        el('td', { 'data-testid': 'event-type', class: 'name' }, event.type),
-        streamCell,
-        el('td', { 'data-testid': 'event-correlation' }, event.correlationId || '—'),
-      );
-      return row;
-    });
-    $('events-body').replaceChildren(...rows);
+  function eventRow(event) {
+    const row = el('tr', { 'data-testid': 'event-row', 'data-event-id': event.id });
+    const stream =
+      event.stream === null
+        ? el('span', { class: 'muted' }, '—')
+        : el('span', {}, `${event.stream}@${event.streamVersion}`);
+    const streamCell = el('td', { 'data-testid': 'event-stream' });
+    streamCell.append(stream);
+    const time = el('td', { 'data-testid': 'event-time', class: 'num' }, formatTime(event.time));
+    time.title = new Date(event.time).toISOString();
+    row.append(
+      el('td', { 'data-testid': 'event-position', class: 'num' }, String(event.position)),
+      time,
+      el('td', { 'data-testid': 'event-type', class: 'name' }, event.type),
+      streamCell,
+      el('td', { 'data-testid': 'event-correlation' }, event.correlationId || '—'),
+    );
+    return row;
   }
 
-  /** Fetches the latest events when the log moved past what the panel shows (one fetch at a time). */
-  function refreshEvents(position) {
-    if (position === null || position === undefined) {
-      $('events-summary').textContent = 'event store not running';
-      if (shownPosition === undefined) eventsMessage('The event store is not running.');
+  function renderEvents() {
+    tail.renderPending = false;
+    if (!tail.storeRunning && tail.events.length === 0) {
+      eventsMessage('The event store is not running.');
       return;
     }
-    if (position === shownPosition) return;
-    eventsWanted = position;
-    if (eventsLoading) return;
-    eventsLoading = true;
-    const target = position;
-    let failed = false;
-    fetch(EVENTS_URL, { headers: { accept: 'application/json' } })
+    if (tail.events.length === 0) {
+      eventsMessage(tail.types ? 'No events of these types yet.' : 'No events yet.');
+      return;
+    }
+    $('events-body').replaceChildren(...tail.events.map(eventRow));
+  }
+
+  /** Renders at most once per frame, however many events a burst brings. */
+  function scheduleEventsRender() {
+    if (tail.renderPending) return;
+    tail.renderPending = true;
+    setTimeout(renderEvents, 16);
+  }
+
+  function setTailState(state, summary) {
+    $('events-tail').dataset.state = state;
+    $('events-summary').textContent = summary;
+  }
+
+  function tailSummary() {
+    const latest = tail.events[0];
+    const filter = tail.types ? ` · types ${tail.types}` : '';
+    return `live${filter} · latest position ${latest ? latest.position : 0}`;
+  }
+
+  function stopTailStream() {
+    if (tail.source) tail.source.close();
+    tail.source = null;
+    if (tail.retryTimer !== null) clearTimeout(tail.retryTimer);
+    tail.retryTimer = null;
+  }
+
+  function scheduleTailRestart() {
+    if (tail.retryTimer !== null || tail.paused) return;
+    tail.retryTimer = setTimeout(() => {
+      tail.retryTimer = null;
+      startTail();
+    }, tail.retryDelay);
+    tail.retryDelay = Math.min(tail.retryDelay * 2, RECONNECT_MAX_MS);
+  }
+
+  function tailQuery(extra) {
+    const params = new URLSearchParams(extra);
+    if (tail.types) params.set('types', tail.types);
+    return params.toString();
+  }
+
+  /** Opens the live stream right after `from` (a position or checkpoint). */
+  function openTailStream(from, generation) {
+    const source = new EventSource(`${EVENT_STREAM_URL}?${tailQuery({ from: String(from) })}`);
+    tail.source = source;
+    source.addEventListener('open', () => {
+      if (generation !== tail.generation) return;
+      tail.retryDelay = RECONNECT_MIN_MS;
+      setTailState('live', tailSummary());
+    });
+    source.addEventListener('event', (message) => {
+      if (generation !== tail.generation) return;
+      let event;
+      try {
+        event = JSON.parse(message.data);
+      } catch {
+        return;
+      }
+      if (message.lastEventId) tail.checkpoint = message.lastEventId;
+      tail.events.unshift(event);
+      if (tail.events.length > TAIL_ROWS) tail.events.length = TAIL_ROWS;
+      setTailState('live', tailSummary());
+      scheduleEventsRender();
+    });
+    source.addEventListener('problem', (message) => {
+      if (generation !== tail.generation) return;
+      let detail = 'stream ended';
+      try {
+        detail = JSON.parse(message.data).detail || detail;
+      } catch {
+        // keep the generic text
+      }
+      setTailState('connecting', `reconnecting… (${detail})`);
+    });
+    source.addEventListener('error', () => {
+      if (generation !== tail.generation) return;
+      if (source.readyState === EventSource.CLOSED) {
+        // Refused (503 while the bus stops, or a full bus): reopen after the last event received.
+        setTailState('connecting', 'reconnecting…');
+        tail.source = null;
+        if (tail.retryTimer !== null || tail.paused) return;
+        tail.retryTimer = setTimeout(() => {
+          tail.retryTimer = null;
+          if (generation !== tail.generation || tail.paused) return;
+          openTailStream(tail.checkpoint !== null ? tail.checkpoint : from, generation);
+        }, tail.retryDelay);
+        tail.retryDelay = Math.min(tail.retryDelay * 2, RECONNECT_MAX_MS);
+      } else {
+        // The browser reconnects by itself, sending Last-Event-ID: nothing is missed or repeated.
+        setTailState('connecting', 'reconnecting…');
+      }
+    });
+  }
+
+  /**
+   * (Re)starts the tail: loads the latest events matching the filter, then streams from the newest of them,
+   * so nothing appended in between is missed.
+   */
+  function startTail() {
+    stopTailStream();
+    tail.generation += 1;
+    const generation = tail.generation;
+    tail.checkpoint = null;
+    setTailState('connecting', 'loading…');
+    fetch(`${EVENTS_URL}?${tailQuery({ order: 'desc', limit: String(TAIL_ROWS) })}`, {
+      headers: { accept: 'application/json' },
+    })
       .then((response) =>
-        response.ok ? response.json() : Promise.reject(new Error(String(response.status))),
+        response.json().then((body) => {
+          if (response.ok) return body;
+          const error = new Error(body && body.detail ? body.detail : `HTTP ${response.status}`);
+          error.status = response.status;
+          return Promise.reject(error);
+        }),
       )
       .then((page) => {
-        renderEvents(page.events);
-        shownPosition = target;
-        $('events-summary').textContent = `latest position ${page.events[0] ? page.events[0].position : 0}`;
+        if (generation !== tail.generation) return;
+        $('events-filter').removeAttribute('aria-invalid');
+        tail.events = page.events.slice(0, TAIL_ROWS);
+        renderEvents();
+        if (tail.paused) {
+          setTailState('paused', 'paused');
+          return;
+        }
+        openTailStream(tail.events[0] ? tail.events[0].position : 'start', generation);
+        setTailState('connecting', 'connecting…');
       })
-      .catch(() => {
-        // The next status update retries.
-        failed = true;
-        $('events-summary').textContent = 'could not load events';
-      })
-      .finally(() => {
-        eventsLoading = false;
-        if (!failed && eventsWanted !== shownPosition) refreshEvents(eventsWanted);
+      .catch((error) => {
+        if (generation !== tail.generation) return;
+        if (error.status === 400) {
+          // A bad filter: say so and wait for a new one.
+          $('events-filter').setAttribute('aria-invalid', 'true');
+          setTailState('error', `invalid filter: ${error.message}`);
+          return;
+        }
+        setTailState('connecting', 'could not load events; retrying…');
+        scheduleTailRestart();
       });
+  }
+
+  function setPaused(paused) {
+    tail.paused = paused;
+    const button = $('events-pause');
+    button.textContent = paused ? 'Resume' : 'Pause';
+    button.setAttribute('aria-pressed', String(paused));
+    if (paused) {
+      tail.generation += 1;
+      stopTailStream();
+      setTailState('paused', `paused · ${tail.events.length} events shown`);
+    } else {
+      startTail();
+    }
+  }
+
+  function applyFilter() {
+    const types = $('events-filter')
+      .value.split(',')
+      .map((t) => t.trim())
+      .filter((t) => t !== '')
+      .join(',');
+    if (types === tail.types) return;
+    tail.types = types;
+    tail.events = [];
+    if (tail.paused) setPaused(false);
+    else startTail();
+  }
+
+  /** Status snapshots tell whether the store runs, and whether its log went backwards (a new store). */
+  function refreshEvents(position) {
+    if (position === null || position === undefined) {
+      tail.storeRunning = false;
+      setTailState('connecting', 'event store not running');
+      if (tail.events.length === 0) eventsMessage('The event store is not running.');
+      return;
+    }
+    const wasRunning = tail.storeRunning;
+    tail.storeRunning = true;
+    const newest = tail.events[0];
+    if (!tail.paused && (!wasRunning || (newest && position < newest.position))) startTail();
   }
 
   function render() {
@@ -281,6 +449,14 @@
     });
   }
 
+  $('events-pause').addEventListener('click', () => setPaused(!tail.paused));
+  $('events-filter-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    applyFilter();
+  });
+  $('events-filter').addEventListener('change', applyFilter);
+
   connect();
+  startTail();
   setInterval(tickUptimes, 1000);
 })();
