@@ -7,6 +7,7 @@ import { FoundationError } from '../errors/index.js';
 import type { Storage } from '../storage/index.js';
 import type { EventStoreOptions } from './event-store.js';
 import { EventStore } from './event-store.js';
+import type { InlineProjector } from './projections/inline-hook.js';
 import type { AppendOutcome, AppendRequest, CommittedPage, EventStorePort } from './model/port.js';
 import type {
   AggregateGroup,
@@ -79,6 +80,7 @@ class LazyEventStorePort implements EventStorePort {
   readonly kind: string;
   readonly #load: () => Promise<EventStorePort>;
   #port: EventStorePort | undefined;
+  #inline: InlineProjector | undefined;
 
   constructor(kind: string, load: () => Promise<EventStorePort>) {
     this.kind = kind;
@@ -87,7 +89,14 @@ class LazyEventStorePort implements EventStorePort {
 
   async open(): Promise<void> {
     this.#port ??= await this.#load();
+    if (this.#inline !== undefined) this.#port.setInlineProjector?.(this.#inline);
     await this.#port.open();
+  }
+
+  /** Kept until the adapter is loaded, then handed to it. */
+  setInlineProjector(projector: InlineProjector | undefined): void {
+    this.#inline = projector;
+    this.#port?.setInlineProjector?.(projector);
   }
 
   async close(): Promise<void> {

@@ -29,6 +29,7 @@ import type {
   StoredEvent,
 } from './model/types.js';
 import { prepareEvents } from './model/validate-event.js';
+import type { InlineProjector } from './projections/inline-hook.js';
 import { validateName, validateReadAllOptions, validateReadStreamOptions } from './read-options.js';
 import { SubscriptionHub } from './subscriptions/subscription-hub.js';
 import type {
@@ -317,6 +318,23 @@ export class EventStore {
   ): Subscription {
     this.#assertRunning();
     return this.#hub.subscribe(filter, options, handler);
+  }
+
+  /**
+   * Installs (or removes, with `undefined`) the projector of inline projections in the adapter's append
+   * transaction. Used by `Projections`; not for direct use.
+   *
+   * @throws `FND_EVENTS_INVALID_POLICY` when the adapter cannot run inline projections.
+   */
+  setInlineProjector(projector: InlineProjector | undefined): void {
+    if (this.#port.setInlineProjector === undefined) {
+      if (projector === undefined) return;
+      throw new FoundationError('FND_EVENTS_INVALID_POLICY', {
+        message: `The ${this.kind} event store adapter cannot run inline projections`,
+        context: { field: 'mode', reason: 'no inline hook', kind: this.kind },
+      });
+    }
+    this.#port.setInlineProjector(projector);
   }
 
   /** The status of every running subscription (lag, buffered, delivered…), for health and the control bus. */

@@ -20,6 +20,7 @@ import type {
   StoredEvent,
 } from './types.js';
 import type { SubscriptionFilter } from '../subscriptions/types.js';
+import type { InlineProjector } from '../projections/inline-hook.js';
 
 /** An event validated and completed by the service, ready to persist. */
 export interface PreparedEvent {
@@ -161,4 +162,13 @@ export interface EventStorePort {
    * function that stops it. Stores without cross-process notifications leave it out.
    */
   watch?(listener: () => void): () => void;
+
+  // ── inline projections (optional) ──
+
+  /**
+   * Installs (or, with `undefined`, removes) the projector of inline projections, called inside each append
+   * transaction; see {@link InlineProjector} for when and how. Stores without it cannot run inline
+   * projections.
+   */
+  setInlineProjector?(projector: InlineProjector | undefined): void;
 }

@@ -23,7 +23,9 @@ import type {
   ReadStreamOptions,
   StoredEvent,
 } from '../model/types.js';
+import type { InlineProjector } from '../projections/inline-hook.js';
 import type { SubscriptionFilter } from '../subscriptions/types.js';
+import { FoundationError } from '../../errors/index.js';
 import { checkExisting } from './existing-events.js';
 import { parsePositionCheckpoint, positionCheckpoint } from './position-checkpoint.js';
 
@@ -43,6 +45,12 @@ export class MemoryEventStore implements EventStorePort {
   readonly #versions = new Map<string, number>();
   #lastPosition = 0;
   readonly #lookup = (id: string): StoredEvent | undefined => this.#byId.get(id);
+  #inline: InlineProjector | undefined;
+
+  /** Runs inline projections in each append: a request whose projection throws is undone and refused. */
+  setInlineProjector(projector: InlineProjector | undefined): void {
+    this.#inline = projector;
+  }
 
   /** Nothing to connect. */
   open(): Promise<void> {
@@ -75,7 +83,40 @@ export class MemoryEventStore implements EventStorePort {
     }
     const stored: StoredEvent[] = [];
     for (const event of request.events) stored.push(this.#store(event));
+    const inline = this.#inline;
+    if (inline?.active === true) {
+      try {
+        inline.projectSync(stored);
+      } catch (error) {
+        this.#unstore(stored);
+        return { ok: false, error: asProjectionError(error) };
+      }
+    }
     return { ok: true, events: stored, idempotent: false };
+  }
+
+  /** Takes back the events `#store` just added (the last ones of every index), newest first. */
+  #unstore(stored: readonly StoredEvent[]): void {
+    for (let i = stored.length - 1; i >= 0; i--) {
+      const event = stored[i] as StoredEvent;
+      this.#log.pop();
+      this.#byId.delete(event.id);
+      this.#lastPosition--;
+      if (event.stream !== null) {
+        const streamEvents = this.#streams.get(event.stream);
+        streamEvents?.pop();
+        const version = (event.streamVersion ?? 1) - 1;
+        if (version === 0) {
+          this.#versions.delete(event.stream);
+          if (streamEvents?.length === 0) this.#streams.delete(event.stream);
+        } else this.#versions.set(event.stream, version);
+      }
+      if (event.correlationId !== null) {
+        const chain = this.#byCorrelation.get(event.correlationId);
+        chain?.pop();
+        if (chain?.length === 0) this.#byCorrelation.delete(event.correlationId);
+      }
+    }
   }
 
   #store(event: PreparedEvent): StoredEvent {
@@ -272,4 +313,13 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+/** A projection's refusal as the request's error (anything else thrown by a projector is wrapped). */
+function asProjectionError(error: unknown): FoundationError {
+  if (error instanceof FoundationError) return error;
+  return new FoundationError('FND_EVENTS_PROJECTION_FAILED', {
+    message: 'An inline projection failed',
+    cause: error,
+  });
 }

@@ -24,6 +24,7 @@ import type {
   ReadStreamOptions,
   StoredEvent,
 } from '../model/types.js';
+import type { InlineProjector } from '../projections/inline-hook.js';
 import type { SubscriptionFilter } from '../subscriptions/types.js';
 import { EVENTS_MIGRATIONS } from './migrations.js';
 import {
@@ -100,6 +101,7 @@ export class PostgresEventStore implements EventStorePort {
    */
   readonly maxConcurrentGroups = 2;
   readonly #storage: Storage;
+  #inline: InlineProjector | undefined;
   /** The live subscriptions' notification channel (per schema); set at open. */
   #channel = '';
   #listener: PgEventsListener | undefined;
@@ -137,7 +139,9 @@ export class PostgresEventStore implements EventStorePort {
   async append(requests: readonly AppendRequest[]): Promise<AppendOutcome[]> {
     if (requests.length === 0) return [];
     const pool = this.#pool();
-    const fast = fastAppendStatement(requests, this.#channel);
+    // Inline projections run in the transaction before COMMIT: never the autocommitted one-statement path.
+    const inline = this.#inline?.active === true ? this.#inline : undefined;
+    const fast = inline === undefined ? fastAppendStatement(requests, this.#channel) : undefined;
     if (fast !== undefined) {
       try {
         return await fastAppend(pool, requests, fast);
@@ -147,31 +151,81 @@ export class PostgresEventStore implements EventStorePort {
       }
     }
     try {
-      return await this.#appendOnce(pool, requests);
+      return await this.#appendTransactional(pool, requests, inline);
     } catch (error) {
       if (!worthRetry(error)) throw classifyPgError(error);
     }
     try {
-      return await this.#appendOnce(pool, requests);
+      return await this.#appendTransactional(pool, requests, inline);
     } catch (error) {
       throw classifyPgError(error);
     }
   }
 
-  #appendOnce(pool: pg.Pool, requests: readonly AppendRequest[]): Promise<AppendOutcome[]> {
-    return pgTransaction(pool, async (client) => {
-      const locked = await lockStreams(client, groupStreams(requests), groupIds(requests));
-      const plan = planGroup(requests, locked.versions, locked.stored);
-      if (plan.rows.length === 0) return { value: resolvePlan(plan, new Map()), commit: false };
-      const positions = await insertEvents(
-        client,
-        plan.rows,
-        plan.streamVersions,
-        plan.unusedStreams,
-        this.#channel,
-      );
-      return { value: resolvePlan(plan, positions), commit: true };
-    });
+  /** Runs inline projections in each append transaction (see `InlineProjector`). */
+  setInlineProjector(projector: InlineProjector | undefined): void {
+    this.#inline = projector;
+  }
+
+  /**
+   * The transactional path. With inline projections, a request whose projection throws is answered with
+   * that error and the group, rolled back, runs again without it (its events held positions in the insert).
+   */
+  async #appendTransactional(
+    pool: pg.Pool,
+    requests: readonly AppendRequest[],
+    inline: InlineProjector | undefined,
+  ): Promise<AppendOutcome[]> {
+    if (inline === undefined) return (await this.#appendOnce(pool, requests, undefined)) as AppendOutcome[];
+    const outcomes = new Array<AppendOutcome>(requests.length);
+    let pending = requests.map((_, i) => i);
+    while (pending.length > 0) {
+      const subset = pending.map((i) => requests[i] as AppendRequest);
+      const result = await this.#appendOnce(pool, subset, inline);
+      if (Array.isArray(result)) {
+        for (let j = 0; j < pending.length; j++) outcomes[pending[j] as number] = result[j] as AppendOutcome;
+        break;
+      }
+      const next: number[] = [];
+      for (let j = 0; j < pending.length; j++) {
+        const failure = result.failures[j];
+        if (failure === undefined) next.push(pending[j] as number);
+        else outcomes[pending[j] as number] = { ok: false, error: failure };
+      }
+      pending = next;
+    }
+    return outcomes;
+  }
+
+  #appendOnce(
+    pool: pg.Pool,
+    requests: readonly AppendRequest[],
+    inline: InlineProjector | undefined,
+  ): Promise<AppendOutcome[] | { readonly failures: readonly (FoundationError | undefined)[] }> {
+    return pgTransaction<AppendOutcome[] | { readonly failures: readonly (FoundationError | undefined)[] }>(
+      pool,
+      async (client) => {
+        const locked = await lockStreams(client, groupStreams(requests), groupIds(requests));
+        const plan = planGroup(requests, locked.versions, locked.stored);
+        if (plan.rows.length === 0) return { value: resolvePlan(plan, new Map()), commit: false };
+        const positions = await insertEvents(
+          client,
+          plan.rows,
+          plan.streamVersions,
+          plan.unusedStreams,
+          this.#channel,
+        );
+        const outcomes = resolvePlan(plan, positions);
+        if (inline !== undefined) {
+          const failures = await inline.projectGroup(
+            client,
+            outcomes.map((o) => (o.ok && !o.idempotent ? o.events : undefined)),
+          );
+          if (failures.some((f) => f !== undefined)) return { value: { failures }, commit: false };
+        }
+        return { value: outcomes, commit: true };
+      },
+    );
   }
 
   /** The event with this id, or `undefined`. */

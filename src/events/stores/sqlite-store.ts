@@ -9,6 +9,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { FoundationError } from '../../errors/index.js';
 import type { Storage } from '../../storage/index.js';
+import type { InlineProjector } from '../projections/inline-hook.js';
 import { checkExpectedVersion } from '../model/expected-version.js';
 import type {
   AppendOutcome,
@@ -69,6 +70,7 @@ export class SqliteEventStore implements EventStorePort {
   readonly kind = 'sqlite';
   readonly #storage: Storage;
   #open: Open | undefined;
+  #inline: InlineProjector | undefined;
   readonly #lookup = (id: string): StoredEvent | undefined => {
     const row = this.#ready().s.byId.get(id);
     return row === undefined ? undefined : rowToEvent(row);
@@ -93,7 +95,7 @@ export class SqliteEventStore implements EventStorePort {
     const db = handle.db;
     const s = prepareStatements(db);
     const single = db.transaction((request: AppendRequest) => this.#appendOne(request, false));
-    const savepoint = db.transaction((request: AppendRequest) => this.#write(request));
+    const savepoint = db.transaction((request: AppendRequest) => this.#project(this.#write(request)));
     const group = db.transaction((requests: readonly AppendRequest[]) => {
       const outcomes = new Array<AppendOutcome>(requests.length);
       for (let i = 0; i < requests.length; i++)
@@ -134,6 +136,7 @@ export class SqliteEventStore implements EventStorePort {
     try {
       return open.single.immediate(request);
     } catch (error) {
+      if (isProjectionFailure(error)) return { ok: false, error };
       if (!isDuplicateIdError(error)) throw error;
       return this.#resolveDuplicate(request, error);
     }
@@ -152,13 +155,29 @@ export class SqliteEventStore implements EventStorePort {
         return { ok: false, error: existing.kind === 'conflict' ? existing.error : conflict };
       }
     }
-    if (!nested) return { ok: true, events: this.#write(request), idempotent: false };
+    if (!nested) return { ok: true, events: this.#project(this.#write(request)), idempotent: false };
     try {
       return { ok: true, events: open.savepoint(request), idempotent: false };
     } catch (error) {
+      if (isProjectionFailure(error)) return { ok: false, error };
       if (!isDuplicateIdError(error)) throw error;
       return this.#resolveDuplicate(request, error);
     }
+  }
+
+  /**
+   * Runs the inline projections on a request's new events, inside its transaction or savepoint (same
+   * connection): a throw rolls the request back.
+   */
+  #project(events: StoredEvent[]): StoredEvent[] {
+    const inline = this.#inline;
+    if (inline?.active === true) inline.projectSync(events);
+    return events;
+  }
+
+  /** Runs inline projections in each append transaction (see `InlineProjector`). */
+  setInlineProjector(projector: InlineProjector | undefined): void {
+    this.#inline = projector;
   }
 
   /** After a duplicate-id violation (rolled back): an idempotent retry, or an id conflict. */
@@ -344,4 +363,9 @@ function insert(s: SqliteStatements, event: PreparedEvent, version: number | nul
     event.node,
   );
   return insertedEvent(event, version, Number(result.lastInsertRowid));
+}
+
+/** An inline projection refused the request (its writes were rolled back with it). */
+function isProjectionFailure(error: unknown): error is FoundationError {
+  return error instanceof FoundationError && error.code === 'FND_EVENTS_PROJECTION_FAILED';
 }
