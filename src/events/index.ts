@@ -13,3 +13,4 @@ export { SqliteEventStore } from './stores/sqlite-store.js';
 export { EVENTS_MIGRATIONS } from './stores/migrations.js';
 export * from './snapshots/index.js';
 export * from './subscriptions/types.js';
+export * from './spool/index.js';
