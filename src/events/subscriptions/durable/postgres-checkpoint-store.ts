@@ -40,7 +40,7 @@ FROM foundation_subscription_checkpoints WHERE name = $1 ORDER BY partition_id`,
 const UPSERT_MEMBER: PgStatement = {
   name: 'fnd_events_sub_upsert_member',
   text: `INSERT INTO foundation_subscription_members (name, member, heartbeat_at, expires_at)
-VALUES ($1, $2, $3, $3 + $4) ON CONFLICT (name, member) DO UPDATE SET heartbeat_at = excluded.heartbeat_at,
+VALUES ($1, $2, $3::bigint, $3::bigint + $4::bigint) ON CONFLICT (name, member) DO UPDATE SET heartbeat_at = excluded.heartbeat_at,
 expires_at = excluded.expires_at`,
 };
 const FORGET_MEMBERS: PgStatement = {
@@ -59,7 +59,7 @@ WHERE name = $1 AND expires_at > $2 ORDER BY member COLLATE "C"`,
 const ACQUIRE: PgStatement = {
   name: 'fnd_events_sub_acquire',
   text: `UPDATE foundation_subscription_checkpoints
-SET owner = $2, lease_expires_at = ${NOW_MS} + $4, updated_at = ${NOW_MS}
+SET owner = $2, lease_expires_at = ${NOW_MS} + $4::bigint, updated_at = ${NOW_MS}
 WHERE name = $1 AND partition_id = ANY($3::int[])
   AND (owner IS NULL OR owner = $2 OR lease_expires_at <= ${NOW_MS})
 RETURNING partition_id`,
