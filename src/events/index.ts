@@ -14,3 +14,5 @@ export { EVENTS_MIGRATIONS } from './stores/migrations.js';
 export * from './snapshots/index.js';
 export * from './subscriptions/types.js';
 export * from './spool/index.js';
+export * from './projections/index.js';
+export * from './retention/index.js';

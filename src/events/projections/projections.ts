@@ -153,6 +153,10 @@ export class Projections {
       this.#installInline();
     } catch (error) {
       this.#definitions.delete(def.name);
+      this.#inline?.remove(def.name);
+      const runner = this.#runners.get(def.name);
+      this.#runners.delete(def.name);
+      await runner?.stop();
       throw error;
     }
   }
