@@ -7,9 +7,9 @@
 export * from './create-retention-target.js';
 export * from './event-retention.js';
 export * from './memory-retention.js';
-export * from './policy.js';
 export * from './postgres-retention.js';
 export * from './sqlite-retention.js';
+export { MAX_RETENTION_POLICIES, validatePolicies as validateRetentionPolicies } from './policy.js';
 export type * from './types.js';
 export {
   convertToPartitioned,
