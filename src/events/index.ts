@@ -16,4 +16,3 @@ export * from './subscriptions/types.js';
 export * from './spool/index.js';
 export * from './projections/index.js';
 export * from './retention/index.js';
-export * from './retention/index.js';
