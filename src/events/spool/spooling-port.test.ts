@@ -34,8 +34,13 @@ type Mode = 'up' | 'down' | 'commit-then-fail' | 'broken';
 class OutagePort implements EventStorePort {
   readonly kind = 'postgres';
   readonly memory = new MemoryEventStore();
+  readonly maxConcurrentGroups: number;
   mode: Mode = 'up';
   appendCalls = 0;
+
+  constructor(maxConcurrentGroups = 1) {
+    this.maxConcurrentGroups = maxConcurrentGroups;
+  }
 
   open(): Promise<void> {
     return this.memory.open();
@@ -467,6 +472,44 @@ describe('SpoolingEventStorePort', () => {
     expect(
       new SpoolingEventStorePort(new OutagePort(), { path: join(dir, 'b.db') }).readCommitted,
     ).toBeUndefined();
+  });
+
+  it('keeps each stream in append order with concurrent writers and two groups in flight across an outage', async () => {
+    const inner = new OutagePort(2);
+    const { store, spooling } = await start(inner);
+    expect(spooling.maxConcurrentGroups).toBe(2);
+    const accepted = new Map<string, number[]>();
+    let appends = 0;
+    const writer = async (w: number): Promise<void> => {
+      const stream = `w-${w}`;
+      for (let i = 0; i < 12; i++) {
+        const n = w * 100 + i;
+        await store.append([event(stream, n), event('shared', n)]);
+        accepted.set(stream, [...(accepted.get(stream) ?? []), n]);
+        appends++;
+        if (appends === 20) inner.mode = 'down';
+        if (appends === 60) inner.mode = 'up';
+      }
+    };
+    await Promise.all([0, 1, 2, 3, 4, 5].map(writer));
+    expect(spooling.status().events).toBeGreaterThan(0);
+    await spooling.replayNow();
+    await spooling.drained();
+    const stored = await inner.all();
+    expect(stored).toHaveLength(6 * 12 * 2);
+    expect(new Set(stored.map((e) => e.id)).size).toBe(stored.length);
+    for (const [stream, ns] of accepted) {
+      expect(stored.filter((e) => e.stream === stream).map((e) => (e.data as { n: number }).n)).toEqual(ns);
+    }
+    // Each writer's events on the shared stream keep that writer's order too.
+    for (let w = 0; w < 6; w++) {
+      const shared = stored
+        .filter((e) => e.stream === 'shared' && Math.floor((e.data as { n: number }).n / 100) === w)
+        .map((e) => (e.data as { n: number }).n);
+      expect(shared).toEqual(accepted.get(`w-${w}`));
+    }
+    const versions = stored.filter((e) => e.stream === 'shared').map((e) => e.streamVersion);
+    expect(versions).toEqual(versions.map((_, i) => i + 1));
   });
 
   it('property: whatever the outages and restarts, every accepted event is stored exactly once, in append order', async () => {
