@@ -274,6 +274,36 @@ describePg('PostgreSQL time partitioning', () => {
     ).toEqual([]);
   });
 
+  it('the first retention run converts the table and reports the partitions it made', async () => {
+    const clock = new FakeClock({ now: START });
+    const t = await open(clock, false);
+    await t.events.append({ type: 'order.created' });
+    const retention = new EventRetention({
+      events: t.events,
+      target: new PostgresRetentionTarget(t.storage, { partitioning: { interval: 'week', premake: 1 } }),
+      policies: [{ types: '*', maxAgeMs: 365 * DAY }],
+      clock,
+    });
+    const report = await retention.runRetention();
+    expect(await isPartitioned(t.pool)).toBe(true);
+    expect(report.partitions.created).toEqual([
+      {
+        name: 'foundation_events_p20260223',
+        from: Date.UTC(2026, 1, 23),
+        to: Date.UTC(2026, 2, 2),
+        events: 0,
+      },
+      {
+        name: 'foundation_events_p20260302',
+        from: Date.UTC(2026, 2, 2),
+        to: Date.UTC(2026, 2, 9),
+        events: 0,
+      },
+    ]);
+    expect((await retention.runRetention()).partitions.created).toEqual([]);
+    expect(await t.events.readAll()).toHaveLength(3); // the event and two reports
+  });
+
   it('refuses bad partitioning options with FND_EVENTS_INVALID_POLICY, converting nothing', async () => {
     const clock = new FakeClock({ now: START });
     const t = await open(clock, false);

@@ -13,6 +13,7 @@ import { dropPartitionsBefore, premakePartitions } from '../stores/postgres-part
 import {
   convertToPartitioned,
   isPartitioned,
+  listPartitions,
   validatePartitioning,
   type PartitioningOptions,
 } from '../stores/postgres-partitioning.js';
@@ -64,7 +65,8 @@ export class PostgresRetentionTarget implements RetentionTarget {
   }
 
   /**
-   * With partitioning: converts the table when it is not partitioned yet, creates the current and next
+   * With partitioning: converts the table when it is not partitioned yet (its partitions are reported as
+   * created, `from` 0 for the history partition), creates the current and next
    * partitions, and drops whole partitions older than `plan.dropBefore`. Without: drops partitions only if
    * the table was partitioned by other means (never converts).
    */
@@ -75,7 +77,12 @@ export class PostgresRetentionTarget implements RetentionTarget {
       if (this.#partitioning !== undefined) {
         const handle = this.#storage.handle();
         const schema = handle.kind === 'postgres' ? handle.schema : 'public';
-        await convertToPartitioned(pool, schema, this.#partitioning, plan.now);
+        const conversion = await convertToPartitioned(pool, schema, this.#partitioning, plan.now);
+        if (conversion.converted) {
+          for (const p of await listPartitions(pool)) {
+            if (!p.isDefault) created.push({ name: p.name, from: p.from ?? 0, to: p.to ?? 0, events: 0 });
+          }
+        }
         created.push(...(await premakePartitions(pool, this.#partitioning, plan.now)));
       }
       const dropped =
