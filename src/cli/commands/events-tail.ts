@@ -106,9 +106,14 @@ function pause(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Why one connection ended. */
+/**
+ * Why one connection ended. `opened`: the server accepted the tail (200); `failed`: it ended the stream with a
+ * `problem` message (its subscription failed). A failed connection does not restart the `--retry-for`
+ * window, so a failure that persists ends the tail instead of reconnecting forever.
+ */
 type Outcome =
-  { readonly kind: 'lost'; readonly reason: string; readonly opened: boolean } | { readonly kind: 'stopped' };
+  | { readonly kind: 'lost'; readonly reason: string; readonly opened: boolean; readonly failed?: true }
+  | { readonly kind: 'stopped' };
 
 /** Runs `foundation events tail`. */
 export async function runTail(
@@ -187,13 +192,18 @@ export async function runTail(
         io.err(`foundation: reconnected to ${base.origin}${lastId ? ` after ${lastId}` : ''}`);
       const body = response.body;
       if (body === null) return { kind: 'lost', reason: 'empty response', opened: true };
+      let failure: string | undefined;
       const parser = new SseParser();
       const decoder = new TextDecoder();
       const reader = body.getReader();
       try {
         for (;;) {
           const { done, value } = await reader.read();
-          if (done) return { kind: 'lost', reason: 'the server closed the stream', opened: true };
+          if (done) {
+            return failure === undefined
+              ? { kind: 'lost', reason: 'the server closed the stream', opened: true }
+              : { kind: 'lost', reason: failure, opened: true, failed: true };
+          }
           touch();
           for (const message of parser.push(decoder.decode(value, { stream: true }))) {
             if (message.event === 'event') {
@@ -219,7 +229,8 @@ export async function runTail(
               } catch {
                 problem = undefined;
               }
-              io.err(`foundation: the control bus ended the stream: ${problemDetail(problem)}`);
+              failure = problemDetail(problem);
+              io.err(`foundation: the control bus ended the stream: ${failure}`);
             }
           }
         }
@@ -248,10 +259,8 @@ export async function runTail(
     for (;;) {
       const outcome = await follow(connected);
       if (outcome.kind === 'stopped' || stopped()) break;
-      if (outcome.opened) {
-        connected = true;
-        lostAt = undefined;
-      }
+      if (outcome.opened) connected = true;
+      if (outcome.opened && outcome.failed !== true) lostAt = undefined;
       if (!connected) {
         // Never reached: fail at once, like the other commands.
         throw new FoundationError('FND_EXTERNAL_NETWORK_ERROR', {
