@@ -22,27 +22,44 @@ import { pgRowToEvent, type PgEventRow } from './postgres-rows.js';
 const MIN_SCAN = 1000;
 const MAX_SCAN = 10_000;
 
-const CHECKPOINT = /^(0|[1-9][0-9]{0,19})\.(0|[1-9][0-9]{0,15})$/;
+const CHECKPOINT =
+  /^(0|[1-9][0-9]{0,19})\.(0|[1-9][0-9]{0,15})(?:~([0-9]{1,20}:[0-9]{1,20}:[0-9,]{0,100000}))?$/;
 const MAX_XID8 = (1n << 64n) - 1n;
 
-/** The checkpoint `<tx>.<position>`. */
-export function txCheckpoint(tx: string, position: number): string {
-  return `${tx}.${position}`;
+/** A parsed checkpoint: after `(tx, position)`, skipping transactions visible in `snapshot` when given. */
+export interface TxCheckpoint {
+  readonly tx: string;
+  readonly position: number;
+  /**
+   * `pg_snapshot` text of a subscription started at `end`: events of transactions visible in it were
+   * committed before the subscription started and are skipped. Dropped once reads pass its xmax.
+   */
+  readonly snapshot: string | undefined;
 }
 
-/** `[tx, position]` of a checkpoint of this store, or `undefined` when it is not one. */
-export function parseTxCheckpoint(checkpoint: string): [string, number] | undefined {
+/** The checkpoint `<tx>.<position>` (with `~<snapshot>` while one applies). */
+export function txCheckpoint(tx: string, position: number, snapshot?: string): string {
+  return snapshot === undefined ? `${tx}.${position}` : `${tx}.${position}~${snapshot}`;
+}
+
+/** A checkpoint of this store, or `undefined` when `checkpoint` is not one. */
+export function parseTxCheckpoint(checkpoint: string): TxCheckpoint | undefined {
   if (typeof checkpoint !== 'string') return undefined;
   const match = CHECKPOINT.exec(checkpoint);
   if (match === null) return undefined;
   const tx = match[1] as string;
   const position = Number(match[2]);
   if (BigInt(tx) > MAX_XID8 || !Number.isSafeInteger(position)) return undefined;
-  return [tx, position];
+  return { tx, position, snapshot: match[3] };
 }
 
-/** `end`: the current snapshot's xmin. */
-export const RESOLVE_END = 'SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin';
+/** The xmax of a `pg_snapshot` text (`xmin:xmax:xip,…`). */
+function snapshotXmax(snapshot: string): bigint {
+  return BigInt(snapshot.split(':')[1] ?? '0');
+}
+
+/** `end`: the current snapshot (events of the transactions it sees are not delivered). */
+export const RESOLVE_END = 'SELECT pg_current_snapshot()::text AS snapshot';
 
 /** A position: the transaction of the event at that position, or of the closest one before it. */
 export const RESOLVE_POSITION =
@@ -61,11 +78,11 @@ export interface CommittedRow extends Omit<PgEventRow, 'position' | 'data' | 'me
   readonly metadata: PgEventRow['metadata'] | null;
 }
 
-/** A compiled read: SQL (`$1` tx, `$2` position, then `params`) and the mapping of its rows. */
+/** A compiled read: SQL (`$1` tx, `$2` position, `$3` snapshot or null, then `params`) and the mapping of its rows. */
 export interface CommittedStatement {
   readonly text: string;
   readonly params: readonly unknown[];
-  page(rows: readonly CommittedRow[], after: string): CommittedPage;
+  page(rows: readonly CommittedRow[], after: string, snapshot: string | undefined): CommittedPage;
 }
 
 const COLUMNS =
@@ -73,7 +90,7 @@ const COLUMNS =
 
 /** The read of up to `limit` matching events (filter compiled as the query DSL's, same semantics). */
 export function readCommittedStatement(filter: SubscriptionFilter, limit: number): CommittedStatement {
-  const compiled = compileQuery(filter, 'postgres', { paramOffset: 3 });
+  const compiled = compileQuery(filter, 'postgres', { paramOffset: 4 });
   const scan = Math.min(MAX_SCAN, Math.max(MIN_SCAN, limit));
   const text = `
 WITH h AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin),
@@ -81,8 +98,9 @@ w AS (
   SELECT ${COLUMNS}, (${compiled.where}) AS hit
   FROM foundation_events e
   WHERE (e.tx, e.position) > ($1::xid8, $2::bigint) AND e.tx < (SELECT xmin FROM h)
+    AND ($3::pg_snapshot IS NULL OR NOT pg_visible_in_snapshot(e.tx, $3::pg_snapshot))
   ORDER BY e.tx, e.position
-  LIMIT $3
+  LIMIT $4
 )
 SELECT m.held, m.last, w.tx::text AS tx, w.hit, w.position, w.id, w.type, w.stream, w.stream_version, w.time,
   w.monotonic, w.correlation_id, w.causation_id, w.parent_id, w.node,
@@ -96,7 +114,8 @@ ORDER BY w.tx, w.position`;
   return {
     text,
     params: [scan, ...compiled.params],
-    page(rows, after) {
+    page(rows, after, snapshot) {
+      const xmax = snapshot === undefined ? 0n : snapshotXmax(snapshot);
       const first = rows[0];
       const held = first?.held === true;
       const lastPosition = first === undefined ? 0 : Number(first.last);
@@ -112,10 +131,11 @@ ORDER BY w.tx, w.position`;
           break;
         }
         scanned++;
-        head = txCheckpoint(row.tx, Number(row.position));
+        const position = Number(row.position);
+        head = txCheckpoint(row.tx, position, BigInt(row.tx) < xmax ? snapshot : undefined);
         if (row.hit === true) {
           events.push(pgRowToEvent(row as unknown as PgEventRow));
-          checkpoints.push(head);
+          checkpoints.push(txCheckpoint(row.tx, position));
         }
       }
       if (scanned >= scan) more = true;

@@ -291,30 +291,33 @@ export class PostgresEventStore implements EventStorePort {
    * statement (one snapshot). See `postgres-committed.ts`.
    */
   async readCommitted(filter: SubscriptionFilter, after: string, limit: number): Promise<CommittedPage> {
-    const [tx, position] = parseTxCheckpoint(after) ?? ['0', 0];
+    const from = parseTxCheckpoint(after) ?? { tx: '0', position: 0, snapshot: undefined };
     const statement = readCommittedStatement(filter, limit);
     const rows = await pgRows<CommittedRow>(this.#pool(), statement.text, [
-      tx,
-      position,
+      from.tx,
+      from.position,
+      from.snapshot ?? null,
       ...statement.params,
     ]);
-    return statement.page(rows, after);
+    return statement.page(rows, after, from.snapshot);
   }
 
   /** The position of a checkpoint of this store (`<tx>.<position>`), or `undefined`. */
   checkpointPosition(checkpoint: string): number | undefined {
-    return parseTxCheckpoint(checkpoint)?.[1];
+    return parseTxCheckpoint(checkpoint)?.position;
   }
 
   /**
-   * `start` → before everything; `end` → the snapshot's xmin (every event of a transaction still running or
-   * committed later comes after); `n` → the event at position `n` (or the closest before it).
+   * `start` → before everything; `end` → after everything the current snapshot sees (its xmin, and the
+   * snapshot itself: transactions it sees as committed are skipped, those still running are delivered
+   * when they commit); `n` → the event at position `n` (or the closest before it).
    */
   async resolveFrom(from: 'start' | 'end' | number): Promise<string> {
     if (from === 'start' || from === 0) return txCheckpoint('0', 0);
     if (from === 'end') {
-      const rows = await pgRows<{ xmin: string }>(this.#pool(), RESOLVE_END, []);
-      return txCheckpoint(rows[0]?.xmin ?? '0', 0);
+      const rows = await pgRows<{ snapshot: string }>(this.#pool(), RESOLVE_END, []);
+      const snapshot = rows[0]?.snapshot ?? '1:1:';
+      return txCheckpoint(snapshot.split(':')[0] ?? '0', 0, snapshot);
     }
     const rows = await pgRows<{ tx: string }>(this.#pool(), RESOLVE_POSITION, [from]);
     return txCheckpoint(rows[0]?.tx ?? '0', from);
