@@ -353,6 +353,22 @@ describe('SpoolingEventStorePort', () => {
     }
   });
 
+  it('keeps everything and retries when the store fails a replay for another reason', async () => {
+    const inner = new OutagePort();
+    const { store, spooling } = await start(inner);
+    inner.mode = 'down';
+    await store.append(event('s', 1));
+    inner.mode = 'broken';
+    await spooling.replayNow();
+    expect(spooling.status()).toMatchObject({ state: 'spooling', events: 1, failedAttempts: 1 });
+    expect(spooling.status().lastError?.code).toBe('FND_STORAGE_QUERY_FAILED');
+    expect(spooling.health().message).toMatch(/FND_STORAGE_QUERY_FAILED/);
+    inner.mode = 'up';
+    await clock.advanceAsync(200);
+    await spooling.drained();
+    expect(await storedNs(inner)).toEqual([1]);
+  });
+
   it('replays in batches of replayBatchEvents', async () => {
     const inner = new OutagePort();
     const { store, spooling } = await start(inner, { replayBatchEvents: 3 });

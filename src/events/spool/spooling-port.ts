@@ -267,46 +267,57 @@ export class SpoolingEventStorePort implements EventStorePort {
     return pass;
   }
 
-  /** Replays batches until the spool is empty, the store fails (→ backoff) or the spool closes. */
+  /** Replays batches until the spool is empty, the store (or the file) fails (→ backoff) or the spool closes. */
   async #replay(spool: Spool): Promise<void> {
-    const { replayBatchEvents, replayBatchRequests, retryInitialMs, retryMaxMs } = this.#options;
+    const { replayBatchEvents, replayBatchRequests } = this.#options;
     let replayed = 0;
-    for (;;) {
-      if (this.#closing) return;
-      const batch = spool.head(replayBatchRequests, replayBatchEvents);
-      if (batch.length === 0) {
-        this.#failedAttempts = 0;
-        this.#lastError = undefined;
-        spoolDrained.emit({ replayed }, { path: this.#options.path });
-        this.#wakeDrained();
-        return;
-      }
-      const started = this.#clock.monotonic();
-      let outcomes: AppendOutcome[];
-      try {
-        outcomes = await this.#inner.append(batch.map((entry) => entry.request));
+    try {
+      for (;;) {
+        if (this.#closing) return;
+        const batch = spool.head(replayBatchRequests, replayBatchEvents);
+        if (batch.length === 0) {
+          this.#failedAttempts = 0;
+          this.#lastError = undefined;
+          spoolDrained.emit({ replayed }, { path: this.#options.path });
+          this.#wakeDrained();
+          return;
+        }
+        const started = this.#clock.monotonic();
+        const outcomes = await this.#inner.append(batch.map((entry) => entry.request));
         if (outcomes.length !== batch.length) {
           throw new FoundationError('FND_STORAGE_QUERY_FAILED', {
             message: `The store answered ${outcomes.length} outcomes for ${batch.length} replayed requests`,
           });
         }
-      } catch (error) {
-        const failure = classifyStoreError(error);
-        this.#failedAttempts++;
-        this.#lastError = { code: failure.code, message: failure.message, at: this.#clock.now() };
-        const delay = replayDelay(this.#failedAttempts, retryInitialMs, retryMaxMs);
-        spoolReplayFailed.emit(
-          { failedAttempts: this.#failedAttempts, delay },
-          { code: failure.code, message: failure.message, path: this.#options.path },
-        );
-        // #pass is still set here; clear it first so the retry can be scheduled.
-        this.#pass = undefined;
-        this.#schedule(delay);
-        return;
+        // If this write fails after the commit, the batch stays and its repeat is an idempotent retry.
+        replayed += spool.settle(batch, outcomes, this.#clock.now(), this.#clock.monotonic() - started);
+        this.#failedAttempts = 0;
       }
-      replayed += spool.settle(batch, outcomes, this.#clock.now(), this.#clock.monotonic() - started);
-      this.#failedAttempts = 0;
+    } catch (error) {
+      this.#replayFailed(error);
     }
+  }
+
+  /** Records a failed attempt and schedules the next one with backoff. */
+  #replayFailed(error: unknown): void {
+    const failure =
+      error instanceof Error && error.name === 'SqliteError'
+        ? new FoundationError('FND_STORAGE_UNAVAILABLE', {
+            message: `The event spool file ${this.#options.path} failed: ${error.message}`,
+            context: { path: this.#options.path },
+            cause: error,
+          })
+        : classifyStoreError(error);
+    this.#failedAttempts++;
+    this.#lastError = { code: failure.code, message: failure.message, at: this.#clock.now() };
+    const delay = replayDelay(this.#failedAttempts, this.#options.retryInitialMs, this.#options.retryMaxMs);
+    spoolReplayFailed.emit(
+      { failedAttempts: this.#failedAttempts, delay },
+      { code: failure.code, message: failure.message, path: this.#options.path },
+    );
+    // The pass is ending: clear it first so the retry can be scheduled.
+    this.#pass = undefined;
+    this.#schedule(delay);
   }
 
   #wakeDrained(): void {
