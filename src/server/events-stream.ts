@@ -168,6 +168,11 @@ export class EventStreamHub {
       response.writeHead(503, { ...headers, 'content-type': 'text/plain; charset=utf-8' }).end('closing\n');
       return;
     }
+    if (request.socket.destroyed || response.destroyed) {
+      // The client left before the stream opened: its `close` event has already gone by.
+      void subscription.close();
+      return;
+    }
     request.socket.setNoDelay(true);
     response.writeHead(200, {
       ...headers,

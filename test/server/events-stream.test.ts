@@ -307,6 +307,7 @@ slowReaderSuite('memory', memoryStore);
 slowReaderSuite('SQLite', sqliteStore);
 describePg('event stream on PostgreSQL', () => {
   streamSuite('PostgreSQL', pgStore);
+  slowReaderSuite('PostgreSQL', pgStore);
 });
 
 describe('GET /api/events/stream: stopping the bus', () => {
