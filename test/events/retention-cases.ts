@@ -4,6 +4,7 @@
  *
  * @module
  */
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isFoundationError } from '../../src/errors/index.js';
 import type { EventStore } from '../../src/events/event-store.js';
@@ -188,8 +189,21 @@ export function retentionCases(name: string, make: MakeRetentionFixture): void {
       await appendMany(fixture.events, 'tick', 3);
       clock.setWallTime(clock.now() + 2 * DAY);
       const service = retention([{ types: 'tick', maxAgeMs: DAY }]);
-      const first = await service.runRetention();
-      const second = await service.runRetention();
+      const seen: unknown[] = [];
+      const listener = (message: unknown): void => {
+        seen.push(message);
+      };
+      diagnosticsChannel.subscribe('foundation:events:retention_completed', listener);
+      let first: RetentionReport;
+      let second: RetentionReport;
+      try {
+        first = await service.runRetention();
+        second = await service.runRetention();
+      } finally {
+        diagnosticsChannel.unsubscribe('foundation:events:retention_completed', listener);
+      }
+      expect(seen).toHaveLength(2);
+      expect(seen[0]).toMatchObject({ measurements: { deleted: 3, batches: 1 }, metadata: { policies: 1 } });
       const reports = (await fixture.events.query({ types: [RETENTION_COMPLETED_TYPE] })).events;
       expect(reports).toHaveLength(2);
       expect(reports[0]?.data).toEqual(JSON.parse(JSON.stringify(first)) as RetentionReport);
