@@ -23,6 +23,8 @@ export type Kind = 'memory' | 'sqlite' | 'postgres';
 /** One store: the event store, the projection store, and how to build more `Projections` on them. */
 export interface Env {
   readonly kind: Kind;
+  /** The storage URL (pass it to `openEnv` for a second node on the same database). */
+  readonly url: string;
   readonly events: EventStore;
   readonly store: ProjectionStore;
   readonly storage: Storage;
@@ -31,12 +33,14 @@ export interface Env {
   close(): Promise<void>;
 }
 
-/** Opens a fresh environment of `kind`. */
-export async function openEnv(kind: Kind): Promise<Env> {
+/** Opens a fresh environment of `kind`, or a second node on the database at `shared` (not dropped on close). */
+export async function openEnv(kind: Kind, shared?: string): Promise<Env> {
   let dir: string | undefined;
   let schema: TestSchema | undefined;
-  let url = 'memory:';
-  if (kind === 'sqlite') {
+  let url = shared ?? 'memory:';
+  if (shared !== undefined) {
+    // A second node: same database, its own connection.
+  } else if (kind === 'sqlite') {
     dir = await mkdtemp(join(tmpdir(), 'projections-'));
     url = `sqlite:${join(dir, 'p.db')}`;
   } else if (kind === 'postgres') {
@@ -51,6 +55,7 @@ export async function openEnv(kind: Kind): Promise<Env> {
   const services: Projections[] = [];
   return {
     kind,
+    url,
     events,
     store,
     storage,

@@ -242,3 +242,45 @@ describe('inline projections on SQLite', () => {
 describePg('inline projections on PostgreSQL', () => {
   inlineSuite('postgres');
 });
+
+/** Two "nodes" (each its own storage connection, event store and projections) on one database. */
+function twoNodeSuite(kind: 'sqlite' | 'postgres'): void {
+  it('keeps rows equal to the fold when two nodes append to the same keys concurrently', async () => {
+    const a = await openEnv(kind);
+    const b = await openEnv(kind, a.url);
+    try {
+      const pa = a.projections();
+      const pb = b.projections();
+      // One row for every append, whatever its stream: stream locks do not serialize these appends.
+      const total = { ...accounts('shared', 'inline'), key: () => 'total' };
+      await pa.register(total);
+      await pb.register(total);
+      await pa.start();
+      await pb.start();
+      const writes = Array.from({ length: 240 }, (_, i) =>
+        (i % 2 === 0 ? a : b).events.append({
+          type: 'account.deposited',
+          stream: `n-${i}`,
+          data: { amount: i },
+        }),
+      );
+      await Promise.all(writes);
+      const rows = await allRows(pa, 'shared');
+      expect(rows).toEqual(await referenceFold(a.events, total));
+      expect([...rows.values()].reduce<number>((sum, s) => sum + (s as { count: number }).count, 0)).toBe(
+        240,
+      );
+    } finally {
+      await b.close();
+      await a.close();
+    }
+  });
+}
+
+describe('inline projections, two nodes on one SQLite file', () => {
+  twoNodeSuite('sqlite');
+});
+
+describePg('inline projections, two nodes on one PostgreSQL schema', () => {
+  twoNodeSuite('postgres');
+});
