@@ -139,5 +139,5 @@ describe.skipIf(!hasChromium)('dashboard live event tail (headless Chromium)', (
     }
     // the page is gone: so is its subscription
     await expect.poll(() => running?.bus.eventStreams().length).toBe(0);
-  });
+  }, 120_000);
 });

@@ -117,7 +117,7 @@ describe('foundation events tail (real CLI processes against a real node)', () =
     await using resumed = startTail(['--url', node.url, '--from', '3', '--json']);
     await expect.poll(() => resumed.lines().length, SLOW).toBe(1);
     expect(parse(resumed.lines()[0] ?? '')).toEqual(live.events[1]);
-  });
+  }, 120_000);
 
   it('resumes with Last-Event-ID after the node restarts: missed events once, nothing repeated', async () => {
     await using dir = await tempDir();
@@ -146,7 +146,7 @@ describe('foundation events tail (real CLI processes against a real node)', () =
     expect(tail.lines().map(parse)).toEqual([...first.events, ...missed.events, ...after.events]);
     tail.child.kill('SIGINT');
     expect((await tail.exited).code).toBe(0);
-  });
+  }, 120_000);
 
   it('exits 1 with a clear message when the node goes away for good, or is not there at all', async () => {
     await using dir = await tempDir();
@@ -174,7 +174,7 @@ describe('foundation events tail (real CLI processes against a real node)', () =
     expect(nobody.stderr).toMatch(
       /^foundation: FND_EXTERNAL_NETWORK_ERROR: Cannot reach the control bus at /,
     );
-  });
+  }, 120_000);
 
   it('refusals: bad flags exit 2, a bad filter or checkpoint exits 1 with the server code', async () => {
     await using dir = await tempDir();
@@ -193,5 +193,5 @@ describe('foundation events tail (real CLI processes against a real node)', () =
     const badFrom = await runCliProcess(['events', 'tail', '--url', node.url, '--from', 'not-a-checkpoint']);
     expect(badFrom.code).toBe(1);
     expect(badFrom.stderr).toMatch(/^foundation: FND_EVENTS_INVALID_SUBSCRIPTION: /);
-  });
+  }, 120_000);
 });
