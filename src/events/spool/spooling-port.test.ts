@@ -480,14 +480,43 @@ describe('SpoolingEventStorePort', () => {
     }
   });
 
-  it('passes the subscription methods of the wrapped store through', async () => {
+  it('passes the subscription and inline-projection methods of the wrapped store through', async () => {
     const memory = new MemoryEventStore();
     const spooling = new SpoolingEventStorePort(memory, { path: join(dir, 'spool.db'), clock });
-    expect(typeof spooling.readCommitted).toBe(typeof memory.readCommitted);
-    expect(typeof spooling.resolveFrom).toBe(typeof memory.resolveFrom);
-    expect(
-      new SpoolingEventStorePort(new OutagePort(), { path: join(dir, 'b.db') }).readCommitted,
-    ).toBeUndefined();
+    for (const name of ['readCommitted', 'checkpointPosition', 'resolveFrom', 'setInlineProjector']) {
+      expect(typeof (spooling as unknown as Record<string, unknown>)[name]).toBe('function');
+    }
+    const bare = new SpoolingEventStorePort(new OutagePort(), { path: join(dir, 'b.db') });
+    expect([bare.readCommitted, bare.watch, bare.setInlineProjector]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    let watched = 0;
+    const watching = Object.assign(new OutagePort(), {
+      watch: (listener: () => void) => {
+        watched++;
+        listener();
+        return () => undefined;
+      },
+    });
+    let woken = 0;
+    new SpoolingEventStorePort(watching, { path: join(dir, 'c.db') }).watch?.(() => woken++);
+    expect([watched, woken]).toEqual([1, 1]);
+
+    const store = new EventStore(spooling, { clock });
+    await store.start();
+    opened.push(store);
+    const subscription = store.subscribe({ types: ['test.*'] }, { from: 'start' });
+    try {
+      await store.append(event('s', 1));
+      const iterator = subscription[Symbol.asyncIterator]();
+      const first = await iterator.next();
+      expect(first.done).toBe(false);
+      expect(first.value).toMatchObject({ type: 'test.counted', position: 1 });
+    } finally {
+      await subscription.close();
+    }
   });
 
   it('keeps each stream in append order with concurrent writers and two groups in flight across an outage', async () => {

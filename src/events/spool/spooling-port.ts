@@ -96,6 +96,8 @@ export class SpoolingEventStorePort implements EventStorePort {
   readonly resolveFrom?: NonNullable<EventStorePort['resolveFrom']>;
   /** The wrapped store's, when it has it (PostgreSQL LISTEN/NOTIFY wake-ups). */
   readonly watch?: NonNullable<EventStorePort['watch']>;
+  /** The wrapped store's, when it has it (inline projections, run when an event reaches the store). */
+  readonly setInlineProjector?: NonNullable<EventStorePort['setInlineProjector']>;
   readonly #inner: EventStorePort;
   readonly #options: ResolvedSpoolOptions;
   readonly #clock: Clock;
@@ -130,6 +132,10 @@ export class SpoolingEventStorePort implements EventStorePort {
     }
     if (inner.resolveFrom !== undefined) this.resolveFrom = inner.resolveFrom.bind(inner);
     if (inner.watch !== undefined) this.watch = inner.watch.bind(inner);
+    // Inline projections run inside the store's append transaction: for a spooled event, at its replay.
+    if (inner.setInlineProjector !== undefined) {
+      this.setInlineProjector = inner.setInlineProjector.bind(inner);
+    }
   }
 
   /** Opens the spool file, then the wrapped store; schedules a replay at once if the file holds requests. */
