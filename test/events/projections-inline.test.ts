@@ -60,7 +60,13 @@ function inlineSuite(kind: Kind): void {
     const status = await projections.status('live');
     expect(status).toMatchObject({ mode: 'inline', state: 'running', position: closed.position });
     expect(await allRows(projections, 'live')).toEqual(await referenceFold(env.events, accounts('live')));
+    // Stopping the service leaves inline projections attached: appends made meanwhile are still projected.
     await projections.stop();
+    await env.events.append({ type: 'account.deposited', stream: 'i-1', data: { amount: 7 } });
+    expect((await projections.get('live', 'i-1'))?.state).toMatchObject({ count: 3, balance: 10 });
+    projections.detachInline();
+    await env.events.append({ type: 'account.deposited', stream: 'i-1', data: { amount: 7 } });
+    expect((await projections.get('live', 'i-1'))?.state).toMatchObject({ count: 3, balance: 10 });
   });
 
   it('fails only the append whose evolve throws: nothing of it stored, rows unchanged', async () => {

@@ -117,11 +117,14 @@ export class Projections {
     this.#installInline();
   }
 
-  /** Stops the async runners (after their batch in flight) and uninstalls inline projections. Idempotent. */
+  /**
+   * Stops the async runners (after their batch in flight). Idempotent. Inline projections stay attached to
+   * the event store (they are part of its append transaction, so appends made while this service is stopped
+   * are still projected): {@link Projections.unregister} detaches one, {@link Projections.detachInline} all.
+   */
   async stop(): Promise<void> {
     if (this.#state !== 'running') return;
     this.#state = 'stopped';
-    this.#target()?.setInlineProjector(undefined);
     const runners = [...this.#runners.values()];
     this.#runners.clear();
     await Promise.all(runners.map((runner) => runner.stop()));
@@ -159,6 +162,19 @@ export class Projections {
       await runner?.stop();
       throw error;
     }
+  }
+
+  /**
+   * Detaches (and unregisters) every inline projection of this service: appends stop updating them. Their
+   * stored rows stay.
+   */
+  detachInline(): void {
+    const inline = this.#inline;
+    for (const name of inline?.names() ?? []) {
+      inline?.remove(name);
+      this.#definitions.delete(name);
+    }
+    this.#target()?.setInlineProjector(undefined);
   }
 
   /** Stops and forgets a projection in this process; its stored record and rows stay. */
