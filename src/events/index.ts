@@ -16,3 +16,4 @@ export * from './subscriptions/types.js';
 export * from './spool/index.js';
 export * from './projections/index.js';
 export * from './retention/index.js';
+export * from './subscriptions/durable/index.js';
