@@ -151,7 +151,15 @@ export class AsyncProjectionRunner {
     let expected = resumedFrom;
     for (;;) {
       const first = await iterator.next();
-      if (first.done === true || this.#subscription !== subscription) return;
+      if (this.#subscription !== subscription) return;
+      if (first.done === true) {
+        // Ended without being closed here: the subscription failed (its `done` rejects) — retried by #onError.
+        await subscription.done;
+        throw new FoundationError('FND_EVENTS_SUBSCRIPTION_FAILED', {
+          message: `The subscription of projection ${this.#def.name} ended`,
+          context: { projection: this.#def.name },
+        });
+      }
       const batch: StoredEvent[] = [first.value];
       while (batch.length < this.#options.batchSize && subscription.status().buffered > 0) {
         const next = await iterator.next();
