@@ -208,8 +208,9 @@ export class LiveSubscription implements Subscription {
           );
           return;
         }
-        if (this.#state === 'closed' || this.#state === 'failed') return;
+        // Handled: it counts, even when the subscription was closed while the handler ran.
         this.#delivered_(entry);
+        if (this.#ended()) return;
       }
     })();
   }
