@@ -169,3 +169,55 @@ describe('projection reads', () => {
     await projections.stop();
   });
 });
+
+describe('async runner and store failures', () => {
+  it('retries a batch whose commit failed (store unavailable) from the stored checkpoint, applying each event once', async () => {
+    const events = new EventStore(new MemoryEventStore());
+    await events.start();
+    const inner = new MemoryProjectionStore();
+    let failures = 2;
+    const flaky: typeof inner = Object.create(inner) as typeof inner;
+    flaky.commitBatch = (batch) => {
+      if (failures > 0) {
+        failures--;
+        return Promise.reject(new FoundationError('FND_STORAGE_UNAVAILABLE', { message: 'down' }));
+      }
+      return inner.commitBatch(batch);
+    };
+    for (const method of [
+      'open',
+      'ensure',
+      'record',
+      'records',
+      'get',
+      'list',
+      'reset',
+      'fail',
+      'resume',
+    ] as const) {
+      (flaky as unknown as Record<string, unknown>)[method] = (
+        inner[method] as (...a: unknown[]) => unknown
+      ).bind(inner);
+    }
+    const projections = new Projections(events, flaky, { retryMs: 1, batchSize: 2 });
+    await projections.register({
+      name: 'flaky',
+      key: (e) => e.stream ?? undefined,
+      initial: () => 0,
+      // A retried batch is folded again from the stored rows: each row still counts each event once.
+      evolve: (n) => (n as number) + 1,
+    });
+    await projections.start();
+    let last = 0;
+    for (let i = 0; i < 10; i++)
+      last = (await events.append({ type: 't', stream: `s-${i % 2}`, data: {} })).position;
+    await projections.waitFor('flaky', last);
+    expect(failures).toBe(0);
+    expect((await projections.list('flaky')).map((r) => [r.key, r.state])).toEqual([
+      ['s-0', 5],
+      ['s-1', 5],
+    ]);
+    await projections.stop();
+    await events.stop();
+  });
+});
