@@ -81,6 +81,7 @@ class DurableSubscriptionHandle implements DurableSubscription {
   readonly #config: DurableConfig;
   readonly #clock: Clock;
   readonly #workers = new Map<number, PartitionWorker>();
+  readonly #closing = new Map<number, Promise<void>>();
   readonly #deps: WorkerDeps;
   #state: DurableState = 'new';
   #error: FoundationError | undefined;
@@ -199,6 +200,7 @@ class DurableSubscriptionHandle implements DurableSubscription {
     const workers = [...this.#workers.values()];
     this.#workers.clear();
     await Promise.all(workers.map((w) => w.stop().catch(() => undefined)));
+    await Promise.all([...this.#closing.values()].map((c) => c.catch(() => undefined)));
     await this.#store.leave(this.name, this.member).catch(() => undefined);
   }
 
@@ -217,7 +219,14 @@ class DurableSubscriptionHandle implements DurableSubscription {
     if (worker === undefined) return;
     this.#workers.delete(partition);
     lost.emit({ partition }, { name: this.name, member: this.member, reason });
-    await worker.abandon();
+    // Until its handler returns, the partition is not started again here (no two handlers on one key).
+    const closing = worker.abandon();
+    this.#closing.set(partition, closing);
+    try {
+      await closing;
+    } finally {
+      if (this.#closing.get(partition) === closing) this.#closing.delete(partition);
+    }
   }
 
   #schedule(): void {
@@ -286,7 +295,7 @@ class DurableSubscriptionHandle implements DurableSubscription {
     }
     if (!this.#isRunning()) return;
     for (const [partition, row] of owned) {
-      if (this.#workers.has(partition)) continue;
+      if (this.#workers.has(partition) || this.#closing.has(partition)) continue;
       this.#workers.set(partition, this.#startWorker(row, record, validUntil));
     }
     heartbeatDone.emit(
