@@ -199,6 +199,7 @@ export class EventStore {
         streamVersion: lastStreamVersion(events),
         position: (events[events.length - 1] as StoredEvent).position,
         idempotent: outcome.idempotent,
+        ...(outcome.spooled === true ? { spooled: true } : {}),
       };
     } catch (error) {
       if (appendFailed.hasSubscribers) {

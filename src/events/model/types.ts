@@ -76,6 +76,12 @@ export interface AppendResult {
   readonly position: number;
   /** True when every event already existed with the same content and nothing new was written. */
   readonly idempotent: boolean;
+  /**
+   * Present (true) when PostgreSQL was unreachable and the events were written to the local outage spool
+   * (see docs/event-spool.md): they are durable on this node and will be replayed in order; their positions
+   * are 0 and stream versions `null` until then.
+   */
+  readonly spooled?: boolean;
 }
 
 /** Direction of a read. */

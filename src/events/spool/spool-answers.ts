@@ -20,8 +20,8 @@ import type { ResolvedSpoolOptions, SpoolStatus } from './spool-options.js';
  * if (isSpooled(result)) log.warn('the event store is unreachable: order.paid waits in the local spool');
  * ```
  */
-export function isSpooled(result: Pick<AppendResult, 'position'>): boolean {
-  return result.position === 0;
+export function isSpooled(result: Pick<AppendResult, 'position' | 'spooled'>): boolean {
+  return result.spooled === true || result.position === 0;
 }
 
 /** The answer for a spooled event: not stored yet, so position 0 and no stream version. */

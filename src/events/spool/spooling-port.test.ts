@@ -170,6 +170,7 @@ describe('SpoolingEventStorePort', () => {
       for (let n = 2; n <= 5; n++) spooledResults.push(await store.append(event(n % 2 === 0 ? 's' : 't', n)));
       for (const result of spooledResults) {
         expect(isSpooled(result)).toBe(true);
+        expect(result.spooled).toBe(true);
         expect(result.streamVersion).toBeNull();
         expect(result.events.every((e) => e.position === 0 && e.streamVersion === null)).toBe(true);
       }
