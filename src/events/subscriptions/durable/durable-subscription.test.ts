@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isFoundationError } from '../../../errors/index.js';
 import type { StoredEvent } from '../../model/types.js';
 import { FakeClock } from '../../../testing/fake-clock.js';
+import type { CheckpointStore } from './checkpoint-store.js';
 import { durableKit, type DurableKit } from './durable-test-kit.js';
 import { durableSubscription } from './durable-subscription.js';
 import type { DurableSubscription } from './types.js';
@@ -310,6 +311,49 @@ describe('durable subscription (memory, fake clock)', () => {
     const byStream = new Map<string, number[]>();
     for (const h of handled) byStream.set(h.stream, [...(byStream.get(h.stream) ?? []), h.n]);
     for (const ns of byStream.values()) expect(ns).toEqual([...ns].sort((x, y) => x - y));
+  });
+
+  it('reports a failing heartbeat in status and stops handling once its lease can no longer be renewed', async () => {
+    kit = await durableKit();
+    let down = false;
+    const store = kit.checkpoints;
+    const flaky: CheckpointStore = {
+      kind: 'memory',
+      open: () => store.open(),
+      ensure: (...a) => store.ensure(...a),
+      read: (...a) => store.read(...a),
+      heartbeat: (...a) => (down ? Promise.reject(new Error('connection refused')) : store.heartbeat(...a)),
+      acquire: (...a) => store.acquire(...a),
+      release: (...a) => store.release(...a),
+      leave: (...a) => store.leave(...a),
+      commit: (...a) => store.commit(...a),
+    };
+    const seen: number[] = [];
+    const a = durableSubscription(
+      kit.events,
+      flaky,
+      { name: 'flaky', from: 'start', leaseMs: 1000, handler: (e) => void seen.push(e.position) },
+      { clock: kit.clock },
+    );
+    handles.push(a);
+    await a.start();
+    await kit.append(1);
+    await kit.until(() => seen.length === 1);
+    down = true;
+    await kit.clock.advanceAsync(334);
+    expect(a.status().heartbeatError?.code).toBe('FND_STORAGE_UNAVAILABLE');
+    expect(a.status().held).toHaveLength(1);
+    await kit.clock.advanceAsync(700);
+    expect(a.status().held).toHaveLength(0);
+    await kit.append(1);
+    await kit.clock.advanceAsync(0);
+    expect(seen).toEqual([1]);
+    down = false;
+    await kit.clock.advanceAsync(334);
+    await kit.until(() => seen.includes(2), 'handling again');
+    // Event 1 was handled but its checkpoint not stored before the lease lapsed: delivered again.
+    expect(seen).toEqual([1, 1, 2]);
+    expect(a.status().heartbeatError).toBeUndefined();
   });
 
   it('refuses garbage options with FND_EVENTS_INVALID_SUBSCRIPTION and leaves stored checkpoints intact', async () => {

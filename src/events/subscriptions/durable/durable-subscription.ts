@@ -85,6 +85,7 @@ class DurableSubscriptionHandle implements DurableSubscription {
   readonly #deps: WorkerDeps;
   #state: DurableState = 'new';
   #error: FoundationError | undefined;
+  #heartbeatError: FoundationError | undefined;
   #record: SubscriptionRecord | undefined;
   #members: readonly string[] = [];
   #handled = 0;
@@ -241,7 +242,15 @@ class DurableSubscriptionHandle implements DurableSubscription {
   async #heartbeat(): Promise<void> {
     try {
       await this.#round();
+      this.#heartbeatError = undefined;
     } catch (error) {
+      this.#heartbeatError = isFoundationError(error)
+        ? error
+        : new FoundationError('FND_STORAGE_UNAVAILABLE', {
+            message: `Heartbeat of "${this.name}" failed`,
+            context: { name: this.name, member: this.member },
+            cause: error,
+          });
       heartbeatFailed.emit(
         {},
         { name: this.name, member: this.member, code: isFoundationError(error) ? error.code : 'error' },
@@ -336,6 +345,7 @@ class DurableSubscriptionHandle implements DurableSubscription {
       member: this.member,
       state: this.#state,
       error: this.#error,
+      heartbeatError: this.#heartbeatError,
       partitions: this.#record?.partitions ?? this.#config.partitions,
       held,
       members: this.#members,

@@ -110,6 +110,11 @@ export interface DurableStatus {
   readonly state: DurableState;
   /** The failure, in state `failed` (`FND_EVENTS_SUBSCRIPTION_FAILED`). */
   readonly error: FoundationError | undefined;
+  /**
+   * Why the last heartbeat failed (the store unreachable…), `undefined` once one succeeds. While heartbeats
+   * fail, leases are not renewed: after `leaseMs` the member stops handling (a health signal).
+   */
+  readonly heartbeatError: FoundationError | undefined;
   /** Partition count of the name. */
   readonly partitions: number;
   /** Partitions this member holds, with their progress. */
