@@ -9,8 +9,19 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { FoundationError } from '../errors/index.js';
-import { createEventStore } from '../events/create-event-store.js';
-import type { EventStore, EventStoreOptions } from '../events/event-store.js';
+import { createEventStorePort } from '../events/create-event-store.js';
+import { EventStore, type EventStoreOptions } from '../events/event-store.js';
+import { Projections } from '../events/projections/projections.js';
+import { validateDefinition } from '../events/projections/validate-definition.js';
+import type { ProjectionDefinition } from '../events/projections/types.js';
+import type { EventSpoolOptions } from '../events/spool/spool-options.js';
+import { SpoolingEventStorePort } from '../events/spool/spooling-port.js';
+import { MemoryEventStore } from '../events/stores/memory-store.js';
+import { durableSubscription } from '../events/subscriptions/durable/durable-subscription.js';
+import type {
+  DurableSubscription,
+  DurableSubscriptionOptions,
+} from '../events/subscriptions/durable/types.js';
 import { systemClock, type Clock } from '../kernel/clock.js';
 import type { HealthStatus, Service } from '../kernel/service.js';
 import { telemetryEvent } from '../kernel/telemetry.js';
@@ -23,6 +34,12 @@ import {
 } from '../kernel/supervisor.js';
 import { ServiceRegistry } from '../registry/index.js';
 import { parseStoreUrl, Storage } from '../storage/index.js';
+import {
+  projectionStoreFor,
+  projectionsService,
+  retentionService,
+  type FoundationRetentionOptions,
+} from './event-services.js';
 import { eventsService, storageService } from './store-services.js';
 
 /** Options for {@link createFoundation}. All are optional. */
@@ -37,8 +54,13 @@ export interface FoundationOptions {
    * `sqlite:<dataDir>/foundation.db`. Validated at once: a bad URL throws `FND_STORAGE_INVALID_URL`.
    */
   store?: string;
-  /** Event store limits (the clock is the foundation's). */
-  events?: Omit<EventStoreOptions, 'clock'>;
+  /** Event store limits (the clock is the foundation's), outage spool, retention, health threshold. */
+  events?: FoundationEventsOptions;
+  /**
+   * Projections registered before start (more can be added with `foundation.projections.register`). A
+   * supervised `projections` service starts them after `events`. See docs/projections.md.
+   */
+  projections?: ReadonlyArray<ProjectionDefinition>;
   /** Services to supervise, in addition to those added later with {@link Foundation.add}. */
   services?: readonly Service[];
   /** Clock for every time-dependent part (tests pass a fake clock). */
@@ -54,6 +76,23 @@ export interface FoundationOptions {
 }
 
 /** Lifecycle state of a foundation. */
+/** The event-store settings of a foundation. */
+export interface FoundationEventsOptions extends Omit<EventStoreOptions, 'clock'> {
+  /**
+   * PostgreSQL only: appends made while the server is unreachable go to a local spool file and are replayed
+   * in order when it returns (docs/event-spool.md). `true` uses `<dataDir>/events-spool.db` and the defaults.
+   * On another store it is refused with `FND_CONFIG_INVALID_VALUE`.
+   */
+  spool?: boolean | (Omit<EventSpoolOptions, 'clock' | 'path'> & { path?: string });
+  /** Retention policies run by a supervised `retention` service (docs/retention.md). */
+  retention?: FoundationRetentionOptions;
+  /**
+   * A live subscription more than this many events behind makes the `events` service `degraded`.
+   * Default 10 000.
+   */
+  maxHealthyLag?: number;
+}
+
 export type FoundationState = SupervisorState;
 
 /** Snapshot returned by {@link Foundation.status}. */
@@ -109,6 +148,17 @@ export interface Foundation extends AsyncDisposable {
    */
   readonly events: EventStore;
   /**
+   * Projections over the event store (inline and async), started by the supervised `projections` service.
+   * `register` adds one at any time.
+   */
+  readonly projections: Projections;
+  /**
+   * A durable named subscription (or a consumer-group member) on this foundation's events, with its
+   * checkpoints in this foundation's store (docs/durable-subscriptions.md). Call `start()` once the
+   * foundation runs; `stop()` of the foundation stops it first.
+   */
+  durable(options: DurableSubscriptionOptions): DurableSubscription;
+  /**
    * Adds a supervised service (started at once if the foundation is running). `restart` chooses whether it is
    * restarted on failure; `boot: 'background'` lets the foundation start even when this service cannot start
    * yet (it retries in the background, and services that list it as an optional dependency start without it).
@@ -153,7 +203,26 @@ export function createFoundation(options: FoundationOptions = {}): Foundation {
   const dataDir = options.dataDir ?? './.foundation';
   const location = parseStoreUrl(options.store ?? `sqlite:${join(dataDir, 'foundation.db')}`);
   const storage = new Storage(location, { clock });
-  const events = createEventStore(storage, { ...options.events, clock });
+  const { spool: spoolOption, retention, maxHealthyLag, ...eventOptions } = options.events ?? {};
+  const port = createEventStorePort(storage);
+  let spool: SpoolingEventStorePort | undefined;
+  if (spoolOption !== undefined && spoolOption !== false) {
+    if (location.kind !== 'postgres') {
+      throw new FoundationError('FND_CONFIG_INVALID_VALUE', {
+        message: `The event spool protects a PostgreSQL store from outages; the store is ${location.kind}`,
+        context: { option: 'events.spool', store: location.kind },
+      });
+    }
+    const spoolOptions = spoolOption === true ? {} : spoolOption;
+    spool = new SpoolingEventStorePort(
+      port,
+      { ...spoolOptions, path: spoolOptions.path ?? join(dataDir, 'events-spool.db') },
+      clock,
+    );
+  }
+  const events = new EventStore(spool ?? port, { ...eventOptions, clock });
+  const projections = new Projections(events, projectionStoreFor(storage), { clock });
+  const durables = new Set<DurableSubscription>();
   const registry = new ServiceRegistry({ clock });
   const supervisor = new Supervisor({ clock, ...options.supervisor });
   const unregisterBy = new Map<string, () => void>();
@@ -190,8 +259,24 @@ export function createFoundation(options: FoundationOptions = {}): Foundation {
     definitions.set(service.name, service);
   };
   addService(storageService(storage, location));
-  addService(eventsService(events));
+  addService(
+    eventsService(events, {
+      ...(spool === undefined ? {} : { spool }),
+      ...(maxHealthyLag === undefined ? {} : { maxHealthyLag }),
+    }),
+  );
+  if (retention !== undefined) {
+    addService(retentionService(events, port instanceof MemoryEventStore ? port : storage, retention, clock));
+  }
+  const projectionDefinitions = options.projections ?? [];
+  // Validated at once: a bad definition throws FND_EVENTS_INVALID_POLICY here, not at start.
+  for (const definition of projectionDefinitions) validateDefinition(definition);
+  addService(projectionsService(projections));
   for (const service of options.services ?? []) addService(service);
+  const registering = Promise.all(
+    projectionDefinitions.map((definition) => projections.register(definition)),
+  );
+  registering.catch(() => undefined);
 
   const foundation: Foundation = {
     id,
@@ -202,11 +287,22 @@ export function createFoundation(options: FoundationOptions = {}): Foundation {
     supervisor,
     storage,
     events,
+    projections,
+    durable(durableOptions) {
+      const handle = durableSubscription(events, storage, durableOptions, { clock });
+      durables.add(handle);
+      void handle.done.then(
+        () => durables.delete(handle),
+        () => durables.delete(handle),
+      );
+      return handle;
+    },
     add(service, addOptions) {
       addService(service, addOptions);
       return foundation;
     },
     async start() {
+      await registering;
       await supervisor.start();
       startedAt = clock.now();
       startedMonotonic = clock.monotonic();
@@ -214,6 +310,7 @@ export function createFoundation(options: FoundationOptions = {}): Foundation {
     },
     async stop() {
       const wasRunning = startedAt !== undefined;
+      await Promise.all([...durables].map((handle) => handle.stop().catch(() => undefined)));
       await supervisor.stop();
       registry.rejectWaiters(
         new FoundationError('FND_SYSTEM_ABORTED', {

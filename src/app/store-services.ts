@@ -64,8 +64,52 @@ export function storageService(storage: Storage, location: StoreLocation): Servi
   };
 }
 
+/** Default subscription lag (events) above which the `events` service reports `degraded`. */
+export const DEFAULT_MAX_HEALTHY_LAG = 10_000;
+
+/** What the `events` service's health looks at besides the store itself. */
+export interface EventsHealthOptions {
+  /** The outage spool wrapping the store, if any: its depth makes the service degraded or unhealthy. */
+  readonly spool?: { health(): HealthReport };
+  /** A live subscription further behind than this many events makes the service `degraded`. */
+  readonly maxHealthyLag?: number;
+}
+
+/**
+ * The health of the event store: its live subscriptions' lag (the slowest one names the service
+ * `degraded` when it is more than `maxHealthyLag` events behind) and, with an outage spool, the spool's
+ * depth (degraded while events wait in it, unhealthy when it is full).
+ */
+export function eventsHealth(events: EventStore, options: EventsHealthOptions = {}): HealthReport {
+  const maxLag = options.maxHealthyLag ?? DEFAULT_MAX_HEALTHY_LAG;
+  const subscriptions = events.subscriptions();
+  let slowest: (typeof subscriptions)[number] | undefined;
+  for (const status of subscriptions) if (slowest === undefined || status.lag > slowest.lag) slowest = status;
+  const details = {
+    kind: events.kind,
+    subscriptions: subscriptions.length,
+    maxLag: slowest?.lag ?? 0,
+  };
+  const spool = options.spool?.health();
+  if (spool !== undefined && spool.status !== 'healthy') {
+    return {
+      status: spool.status,
+      message: spool.message ?? 'event spool',
+      details: { ...details, spool: spool.details },
+    };
+  }
+  if (slowest !== undefined && slowest.lag > maxLag) {
+    return {
+      status: 'degraded',
+      message: `subscription ${slowest.name} is ${slowest.lag} events behind (more than ${maxLag})`,
+      details,
+    };
+  }
+  return { status: 'healthy', details: spool === undefined ? details : { ...details, spool: spool.details } };
+}
+
 /** The `events` service: starts the event store once `storage` runs and stops it (draining appends) first. */
-export function eventsService(events: EventStore): Service<EventStore> {
+export function eventsService(events: EventStore, health: EventsHealthOptions = {}): Service<EventStore> {
   return {
     name: EVENTS_SERVICE,
     dependencies: [STORAGE_SERVICE],
@@ -76,6 +120,6 @@ export function eventsService(events: EventStore): Service<EventStore> {
     async stop(instance) {
       await instance.stop();
     },
-    health: (instance) => ({ status: 'healthy', details: { kind: instance.kind } }),
+    health: (instance) => eventsHealth(instance, health),
   };
 }

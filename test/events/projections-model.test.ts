@@ -203,9 +203,9 @@ describe('async runner and store failures', () => {
     await projections.register({
       name: 'flaky',
       key: (e) => e.stream ?? undefined,
-      initial: () => 0,
+      initial: (): number => 0,
       // A retried batch is folded again from the stored rows: each row still counts each event once.
-      evolve: (n) => (n as number) + 1,
+      evolve: (n) => n + 1,
     });
     await projections.start();
     let last = 0;

@@ -12,7 +12,7 @@ import { thrown } from '../../src/testing/index.js';
 import { tempDir } from '../helpers/cli-process.js';
 
 /** The services every foundation supervises before the caller's. */
-const BUILT_IN = ['storage', 'events'];
+const BUILT_IN = ['storage', 'events', 'projections'];
 
 /** A foundation on the memory store (no files). */
 function memoryFoundation(options: FoundationOptions = {}) {
@@ -57,6 +57,7 @@ describe('createFoundation', () => {
     expect(status.services.map((s) => [s.name, s.state])).toEqual([
       ['storage', 'running'],
       ['events', 'running'],
+      ['projections', 'running'],
       ['db', 'running'],
       ['cache', 'running'],
       ['api', 'running'],
@@ -67,6 +68,7 @@ describe('createFoundation', () => {
       'cache',
       'db',
       'events',
+      'projections',
       'storage',
     ]);
     expect(foundation.registry.lookup(SERVICES_NAMESPACE, 'events')).toBe(foundation.events);
@@ -94,7 +96,7 @@ describe('createFoundation', () => {
     await a.stop();
     expect(a.registry.has(SERVICES_NAMESPACE, 'db')).toBe(false);
     expect(b.registry.has(SERVICES_NAMESPACE, 'db')).toBe(true);
-    expect(b.status().services.map((s) => s.state)).toEqual(['running', 'running', 'running']);
+    expect(b.status().services.map((s) => s.state)).toEqual(['running', 'running', 'running', 'running']);
     // each has its own event store
     await b.events.append({ type: 'only.in.b' });
     expect((await b.events.query({})).events.map((e) => e.type)).toEqual(['only.in.b']);
@@ -161,6 +163,7 @@ describe('createFoundation', () => {
       expect(health.services.map((s) => [s.name, s.status])).toEqual([
         ['storage', 'healthy'],
         ['events', 'healthy'],
+        ['projections', 'healthy'],
         ['flaky', 'unhealthy'],
       ]);
       healthy = true;
@@ -195,6 +198,7 @@ describe('registry health of supervised services', () => {
     expect(foundation.registry.list(SERVICES_NAMESPACE).map((e) => [e.name, e.hasHealthCheck])).toEqual([
       ['db', true],
       ['events', true],
+      ['projections', true],
       ['storage', true],
     ]);
     expect(await foundation.registry.checkHealth(SERVICES_NAMESPACE, 'db')).toEqual({
