@@ -17,6 +17,7 @@ import type { ProjectionDefinition } from '../events/projections/types.js';
 import type { EventSpoolOptions } from '../events/spool/spool-options.js';
 import { SpoolingEventStorePort } from '../events/spool/spooling-port.js';
 import { MemoryEventStore } from '../events/stores/memory-store.js';
+import { createCheckpointStore } from '../events/subscriptions/durable/create-checkpoint-store.js';
 import { durableSubscription } from '../events/subscriptions/durable/durable-subscription.js';
 import type {
   DurableSubscription,
@@ -223,6 +224,9 @@ export function createFoundation(options: FoundationOptions = {}): Foundation {
   const events = new EventStore(spool ?? port, { ...eventOptions, clock });
   const projections = new Projections(events, projectionStoreFor(storage), { clock });
   const durables = new Set<DurableSubscription>();
+  // One checkpoint store for every durable subscription of this foundation (on memory it holds the
+  // checkpoints, so handles created one after the other share them); each handle opens it at start.
+  const checkpoints = createCheckpointStore(storage, { clock });
   const registry = new ServiceRegistry({ clock });
   const supervisor = new Supervisor({ clock, ...options.supervisor });
   const unregisterBy = new Map<string, () => void>();
@@ -289,7 +293,7 @@ export function createFoundation(options: FoundationOptions = {}): Foundation {
     events,
     projections,
     durable(durableOptions) {
-      const handle = durableSubscription(events, storage, durableOptions, { clock });
+      const handle = durableSubscription(events, checkpoints, durableOptions, { clock });
       durables.add(handle);
       void handle.done.then(
         () => durables.delete(handle),

@@ -135,7 +135,24 @@ describe('foundation event services', () => {
     await foundation.events.append({ type: 'mail.queued', data: { n: 3 } });
     await all;
     expect(handled).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    // A new handle of the same name resumes after what was acknowledged (the checkpoint store is shared).
+    await mailer.stop();
+    const again: unknown[] = [];
+    let resolveNext: () => void = () => undefined;
+    const next = new Promise<void>((resolve) => (resolveNext = resolve));
+    const resumed = foundation.durable({
+      name: 'mailer',
+      handler: (event) => {
+        again.push(event.data);
+        resolveNext();
+      },
+    });
+    await resumed.start();
+    await foundation.events.append({ type: 'mail.queued', data: { n: 4 } });
+    await next;
+    expect(again).toEqual([{ n: 4 }]);
     await foundation.stop();
+    expect(resumed.status().state).toBe('stopped');
     expect(mailer.status().state).toBe('stopped');
   });
 
