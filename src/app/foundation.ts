@@ -20,6 +20,7 @@ import { MemoryEventStore } from '../events/stores/memory-store.js';
 import { createCheckpointStore } from '../events/subscriptions/durable/create-checkpoint-store.js';
 import { durableSubscription } from '../events/subscriptions/durable/durable-subscription.js';
 import type {
+  DurableStatus,
   DurableSubscription,
   DurableSubscriptionOptions,
 } from '../events/subscriptions/durable/types.js';
@@ -159,6 +160,11 @@ export interface Foundation extends AsyncDisposable {
    * foundation runs; `stop()` of the foundation stops it first.
    */
   durable(options: DurableSubscriptionOptions): DurableSubscription;
+  /**
+   * Statuses of the durable subscriptions created with {@link Foundation.durable} that have not ended yet
+   * (shown by the control bus, `GET /api/subscriptions`).
+   */
+  durableSubscriptions(): DurableStatus[];
   /**
    * Adds a supervised service (started at once if the foundation is running). `restart` chooses whether it is
    * restarted on failure; `boot: 'background'` lets the foundation start even when this service cannot start
@@ -300,6 +306,9 @@ export function createFoundation(options: FoundationOptions = {}): Foundation {
         () => durables.delete(handle),
       );
       return handle;
+    },
+    durableSubscriptions() {
+      return [...durables].map((handle) => handle.status());
     },
     add(service, addOptions) {
       addService(service, addOptions);

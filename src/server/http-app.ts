@@ -15,6 +15,7 @@ import { PROBLEM_CONTENT_TYPE, problemBody, sendProblem, toHttpError } from './p
 import { createRequestContexts } from './request-contexts.js';
 import { registerEventRoutes } from './events-routes.js';
 import type { EventStreamHub } from './events-stream.js';
+import { registerOpsRoutes } from './ops-routes.js';
 import { registerRoutes } from './routes.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 import type { StaticFile } from './static-files.js';
@@ -201,5 +202,6 @@ export function buildControlBusApp(
     appendBodyLimitBytes: settings.appendBodyLimitBytes,
     eventStreams,
   });
+  registerOpsRoutes(app, { foundation, requests });
   return app;
 }

@@ -168,6 +168,9 @@ export class AsyncProjectionRunner {
       }
       const checkpoint = subscription.checkpoint as string;
       expected = await this.#commit(batch, expected, checkpoint);
+      // One macrotask between batches: on memory and SQLite every read resolves at once, so a rebuild would
+      // otherwise hold the event loop until done (no request served, no progress visible).
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 
