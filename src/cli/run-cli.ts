@@ -10,6 +10,7 @@ import { describeError, EXIT, type CliIo, type ExitCode } from './cli-io.js';
 import type { Command } from './command.js';
 import { eventsCommand } from './commands/events.js';
 import { healthCommand } from './commands/health.js';
+import { projectionsCommand, retentionCommand, subscriptionsCommand } from './commands/ops.js';
 import { startCommand } from './commands/start.js';
 import { statusCommand } from './commands/status.js';
 import { versionCommand } from './commands/version.js';
@@ -20,6 +21,9 @@ export const COMMANDS: readonly Command[] = [
   statusCommand,
   healthCommand,
   eventsCommand,
+  projectionsCommand,
+  subscriptionsCommand,
+  retentionCommand,
   versionCommand,
 ];
 

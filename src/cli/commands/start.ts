@@ -7,8 +7,11 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createFoundation, SERVICES_NAMESPACE, type Foundation } from '../../app/foundation.js';
-import { FoundationError } from '../../errors/index.js';
+import { FoundationError, isFoundationError } from '../../errors/index.js';
+import type { ProjectionDefinition } from '../../events/projections/types.js';
+import { validateRetentionPolicies } from '../../events/retention/index.js';
 import { describeStore, parseStoreUrl } from '../../storage/index.js';
 import { systemClock, type Clock, type TimerHandle } from '../../kernel/clock.js';
 import { CONTROL_BUS_SERVICE, controlBusService, type ControlBus } from '../../server/index.js';
@@ -24,6 +27,7 @@ import {
   type ParsedFlags,
 } from '../arguments.js';
 import { describeError, EXIT, type CliIo, type ExitCode } from '../cli-io.js';
+import { jsonFlag } from '../flag-values.js';
 import type { Command } from '../command.js';
 import { hostname } from 'node:os';
 
@@ -37,6 +41,12 @@ export interface StartSettings {
   readonly name: string;
   readonly token: string | undefined;
   readonly shutdownTimeoutMs: number;
+  /** Retention policies (validated), run by the `retention` service; absent: no retention. */
+  readonly retentionPolicies: unknown;
+  /** Interval between retention runs, ms (default one hour). */
+  readonly retentionIntervalMs: number | undefined;
+  /** Absolute path of an ES module exporting `projections` (or a default export): an array of definitions. */
+  readonly projectionsModule: string | undefined;
 }
 
 /** Where `start` listens for shutdown signals; tests may pass their own. */
@@ -63,6 +73,9 @@ const FLAGS = {
   name: { type: 'string' },
   token: { type: 'string' },
   'shutdown-timeout': { type: 'string' },
+  'retention-policies': { type: 'string' },
+  'retention-interval': { type: 'string' },
+  projections: { type: 'string' },
 } as const;
 
 /** The machine's host name when it is a valid node name, else `foundation`. */
@@ -83,6 +96,14 @@ export function resolveStartSettings(
   const token = pick(flags, 'token', env, 'FOUNDATION_TOKEN');
   const timeout = pick(flags, 'shutdown-timeout', env, 'FOUNDATION_SHUTDOWN_TIMEOUT');
   const store = pick(flags, 'store', env, 'FOUNDATION_STORE');
+  const policies = pick(flags, 'retention-policies', env, 'FOUNDATION_RETENTION_POLICIES');
+  const interval = pick(flags, 'retention-interval', env, 'FOUNDATION_RETENTION_INTERVAL');
+  const projections = pick(flags, 'projections', env, 'FOUNDATION_PROJECTIONS');
+  if (interval !== undefined && policies === undefined) {
+    throw invalidArgument(`${interval.source} needs retention policies (--retention-policies)`, {
+      source: interval.source,
+    });
+  }
   const resolvedDataDir = resolve(
     dataDir === undefined ? '.foundation' : parseNonEmpty(dataDir.value, dataDir.source),
   );
@@ -97,6 +118,11 @@ export function resolveStartSettings(
     name: name === undefined ? defaultNodeName() : parseName(name.value, name.source),
     token: token === undefined ? undefined : parseNonEmpty(token.value, token.source),
     shutdownTimeoutMs: timeout === undefined ? 10_000 : parseDuration(timeout.value, timeout.source),
+    retentionPolicies: policies === undefined ? undefined : parsePolicies(policies.value, policies.source),
+    retentionIntervalMs:
+      interval === undefined ? undefined : parseRetentionInterval(interval.value, interval.source),
+    projectionsModule:
+      projections === undefined ? undefined : resolve(parseNonEmpty(projections.value, projections.source)),
   };
 }
 
@@ -108,6 +134,59 @@ function parseStore(value: string, source: string): string {
     throw invalidArgument(`${source}: ${error instanceof Error ? error.message : String(error)}`, { source });
   }
   return value;
+}
+
+/** Retention policies from a flag or variable: a JSON array of `{ types, maxAgeMs?, maxCount? }`. */
+function parsePolicies(value: string, source: string): unknown {
+  const policies = jsonFlag(value, source, 'array');
+  try {
+    validateRetentionPolicies(policies);
+  } catch (error) {
+    throw invalidArgument(`${source}: ${error instanceof Error ? error.message : String(error)}`, { source });
+  }
+  return policies;
+}
+
+const DAY_MS = 86_400_000;
+
+/** The retention interval: `30s`, `10m`, `6h`, `1d` or ms; 1 s to 7 days. */
+function parseRetentionInterval(value: string, source: string): number {
+  const match = /^(\d+)(ms|s|m|h|d)?$/.exec(value.trim());
+  const units: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: DAY_MS };
+  const amount = match?.[1];
+  const ms = amount === undefined ? Number.NaN : Number(amount) * (units[match?.[2] ?? 'ms'] ?? 1);
+  if (!Number.isSafeInteger(ms) || ms < 1000 || ms > 7 * DAY_MS) {
+    throw invalidArgument(
+      `${source} must be a duration such as 30s, 10m, 6h or 1d (1 s to 7 days), got ${JSON.stringify(value.slice(0, 40))}`,
+      { source },
+    );
+  }
+  return ms;
+}
+
+/**
+ * The projection definitions exported by the ES module at `path`: its `projections` export, else its default
+ * export, an array. Throws `FND_SYSTEM_INITIALIZATION_FAILED` when it cannot be loaded or exports no array.
+ */
+export async function loadProjections(path: string): Promise<ProjectionDefinition[]> {
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw new FoundationError('FND_SYSTEM_INITIALIZATION_FAILED', {
+      message: `Cannot load the projections module ${path}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+      context: { module: path },
+      cause: error,
+    });
+  }
+  const definitions = module.projections ?? module.default;
+  if (!Array.isArray(definitions)) {
+    throw new FoundationError('FND_SYSTEM_INITIALIZATION_FAILED', {
+      message: `The projections module ${path} must export "projections" (or a default export): an array of projection definitions`,
+      context: { module: path },
+    });
+  }
+  return definitions as ProjectionDefinition[];
 }
 
 /** A shutdown watch: resolves the exit code once the foundation is stopped; `cancel` stops watching. */
@@ -194,7 +273,8 @@ export const startCommand: Command = {
   summary: 'Run a foundation node with its control bus and dashboard',
   help: [
     'Usage: foundation start [--host H] [--port P] [--data-dir D] [--store URL] [--name N] [--token T]',
-    '                        [--shutdown-timeout T]',
+    '                        [--shutdown-timeout T] [--retention-policies JSON] [--retention-interval D]',
+    '                        [--projections MODULE]',
     '',
     'Starts a foundation and its control bus, prints "foundation <name> listening on <url>", and runs until',
     'SIGTERM or SIGINT. A second signal exits at once.',
@@ -208,6 +288,13 @@ export const startCommand: Command = {
     '  --name N              node name shown on the dashboard (FOUNDATION_NAME; default foundation)',
     '  --token T             bearer token for mutating requests (FOUNDATION_TOKEN; prefer the variable)',
     '  --shutdown-timeout T  graceful stop limit, e.g. 10s or 500ms (FOUNDATION_SHUTDOWN_TIMEOUT; default 10s)',
+    '  --retention-policies JSON',
+    `                        event retention policies (FOUNDATION_RETENTION_POLICIES), e.g.`,
+    `                        '[{"types":"debug.*","maxCount":1000},{"types":"*","maxAgeMs":2592000000}]'`,
+    '  --retention-interval D  time between retention runs: 30s, 10m, 6h, 1d (FOUNDATION_RETENTION_INTERVAL;',
+    '                        default 1h)',
+    '  --projections MODULE  ES module exporting "projections": projection definitions to run',
+    '                        (FOUNDATION_PROJECTIONS)',
     '',
     'Exit codes: 0 stopped cleanly, 1 failed to start or had to force the stop, 2 bad arguments.',
   ].join('\n'),
@@ -222,11 +309,38 @@ export const startCommand: Command = {
         cause: error,
       });
     }
-    const foundation = createFoundation({
-      name: settings.name,
-      dataDir: settings.dataDir,
-      store: settings.store,
-    });
+    const projections =
+      settings.projectionsModule === undefined ? [] : await loadProjections(settings.projectionsModule);
+    let foundation: Foundation;
+    try {
+      foundation = createFoundation({
+        name: settings.name,
+        dataDir: settings.dataDir,
+        store: settings.store,
+        projections,
+        ...(settings.retentionPolicies === undefined
+          ? {}
+          : {
+              events: {
+                retention: {
+                  policies: settings.retentionPolicies,
+                  ...(settings.retentionIntervalMs === undefined
+                    ? {}
+                    : { intervalMs: settings.retentionIntervalMs }),
+                },
+              },
+            }),
+      });
+    } catch (error) {
+      if (isFoundationError(error, 'FND_EVENTS_INVALID_POLICY') && settings.projectionsModule !== undefined) {
+        throw new FoundationError('FND_EVENTS_INVALID_POLICY', {
+          message: `${settings.projectionsModule}: ${error.message}`,
+          context: { module: settings.projectionsModule },
+          cause: error,
+        });
+      }
+      throw error;
+    }
     foundation.add(
       controlBusService(foundation, {
         host: settings.host,

@@ -49,6 +49,8 @@ export class InlineProjections implements InlineProjector {
   readonly #pg: PgRows | undefined;
   /** By name, kept sorted by name (locks are taken in this order). */
   #registered: readonly Registered[] = [];
+  /** Open captures (memory rebuilds): the events of every request projected while they are open. */
+  readonly #captures = new Set<StoredEvent[]>();
 
   constructor(clock: Clock, rows: { readonly sync?: SyncRows; readonly pg?: PgRows }) {
     this.#clock = clock;
@@ -78,6 +80,16 @@ export class InlineProjections implements InlineProjector {
     this.#registered = this.#registered.filter((r) => r.def.name !== name);
   }
 
+  /**
+   * Starts recording the events of every request {@link InlineProjections.projectSync} accepts (memory
+   * rebuilds: the appends made while the log is read). `close()` stops it.
+   */
+  capture(): { readonly events: StoredEvent[]; close(): void } {
+    const events: StoredEvent[] = [];
+    this.#captures.add(events);
+    return { events, close: () => this.#captures.delete(events) };
+  }
+
   projectSync(events: readonly StoredEvent[]): void {
     const rows = this.#sync;
     if (rows === undefined || this.#registered.length === 0) return;
@@ -87,6 +99,7 @@ export class InlineProjections implements InlineProjector {
       if (routed.keys.length === 0) continue;
       planned.push({ name: def.name, changes: foldBatch(def, routed, rows.loadSync(def.name, routed.keys)) });
     }
+    for (const captured of this.#captures) captured.push(...events);
     const now = this.#clock.now();
     for (const { name, changes } of planned) rows.writeSync(name, changes, now);
   }

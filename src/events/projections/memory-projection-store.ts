@@ -123,6 +123,30 @@ export class MemoryProjectionStore implements ProjectionStore {
     return Promise.resolve();
   }
 
+  /**
+   * Replaces every row of projection `name` by `rows` and sets its record `running` at `position`, at once
+   * (an inline rebuild's swap).
+   */
+  replaceRows(name: string, rows: readonly RowChange[], position: number, now: number): ProjectionRecord {
+    const record = this.#recordOrThrow(name);
+    const next = new Map<string, MemoryRow>();
+    for (const change of rows) {
+      if (change.json !== null) next.set(change.key, { json: change.json, position: change.position, updated: now });
+    }
+    this.#rows.set(name, next);
+    const updated: ProjectionRecord = {
+      ...record,
+      checkpoint: null,
+      position,
+      status: 'running',
+      target: null,
+      error: null,
+      updated: now,
+    };
+    this.#records.set(name, updated);
+    return updated;
+  }
+
   /** The current states of `keys` (inline projections: called inside the memory store's append). */
   loadSync(name: string, keys: readonly string[]): Map<string, JsonValue> {
     const rows = this.#rows.get(name);

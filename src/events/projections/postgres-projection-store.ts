@@ -12,7 +12,10 @@ import { FoundationError } from '../../errors/index.js';
 import { classifyPgError, type Storage } from '../../storage/index.js';
 import type { JsonValue } from '../model/types.js';
 import { pgRows, pgTransaction, type PgStatement } from '../stores/postgres-client.js';
+import { PG_EVENT_COLUMNS, pgRowToEvent, type PgEventRow } from '../stores/postgres-rows.js';
 import type { RowChange } from './fold.js';
+import type { InlineRebuilder, LogFold, RebuildSink } from './inline-rebuild.js';
+import { INLINE_REBUILD_PAGE } from './inline-rebuild.js';
 import { checkpointConflict, unknownProjection } from './memory-projection-store.js';
 import { PROJECTIONS_MIGRATIONS } from './migrations.js';
 import type { BatchCommit, ProjectionRecord, ProjectionStore } from './projection-store.js';
@@ -90,6 +93,23 @@ const FAIL = `UPDATE foundation_projections SET status = 'failed', error = $2::j
 const RESUME = `UPDATE foundation_projections SET status = CASE WHEN target IS NULL THEN 'running' ELSE 'rebuilding' END,
 error = NULL, updated = $2 WHERE projection = $1 AND status = 'failed'`;
 
+/**
+ * Blocks every append (their INSERT takes ROW EXCLUSIVE, which conflicts) and waits for those that inserted
+ * and have not committed yet; self-conflicting, so two rebuilds run one after the other. Taken before the
+ * projection's record lock: an inline append takes the record lock after its INSERT, so this order never
+ * deadlocks.
+ */
+const LOCK_EVENTS = 'LOCK TABLE foundation_events IN SHARE ROW EXCLUSIVE MODE';
+const EVENTS_HEAD = 'SELECT COALESCE(max(position), 0) AS head FROM foundation_events';
+const EVENTS_PAGE: PgStatement = {
+  name: 'fnd_projections_rebuild_page',
+  text: `SELECT ${PG_EVENT_COLUMNS} FROM foundation_events WHERE position > $1 ORDER BY position LIMIT $2`,
+};
+const FINISH_INLINE = `UPDATE foundation_projections SET checkpoint = NULL, position = $2, status = 'running',
+target = NULL, error = NULL, updated = $3 WHERE projection = $1 RETURNING ${RECORD_COLUMNS}`;
+/** Rows written per statement by an inline rebuild. */
+const WRITE_CHUNK = 5000;
+
 /** One change of an inline group, with its projection. */
 export interface NamedChange {
   readonly projection: string;
@@ -97,7 +117,7 @@ export interface NamedChange {
 }
 
 /** A {@link ProjectionStore} on PostgreSQL. The storage must be open before the first call. */
-export class PostgresProjectionStore implements ProjectionStore {
+export class PostgresProjectionStore implements ProjectionStore, InlineRebuilder {
   /** Always `postgres`. */
   readonly kind = 'postgres';
   readonly #storage: Storage;
@@ -182,6 +202,38 @@ export class PostgresProjectionStore implements ProjectionStore {
         now,
       ]);
       return toRecord(rows.rows[0] as RecordSqlRow, false);
+    });
+  }
+
+  /**
+   * Rebuilds an inline projection in one transaction holding `LOCK TABLE foundation_events IN SHARE ROW
+   * EXCLUSIVE MODE` (every append, of any process, waits) and the record's row lock: folds the log in pages,
+   * replaces the rows, sets the record `running` at the fold's position, commits. A throwing fold rolls back.
+   */
+  async rebuildInline(name: string, fold: LogFold, sink: RebuildSink, now: number): Promise<ProjectionRecord> {
+    const pool = await this.#ready();
+    return this.#transaction(pool, async (client) => {
+      await client.query(LOCK_EVENTS);
+      const locked = await client.query(config(LOCK_RECORD, [name]));
+      if (locked.rows.length === 0) throw unknownProjection(name);
+      const head = await client.query<{ head: string | number }>(EVENTS_HEAD);
+      const target = Number(head.rows[0]?.head ?? 0);
+      sink.started(target);
+      for (let after = 0; ; ) {
+        const page = await client.query<PgEventRow>(config(EVENTS_PAGE, [after, INLINE_REBUILD_PAGE]));
+        if (page.rows.length === 0) break;
+        fold.add(page.rows.map(pgRowToEvent));
+        after = fold.position;
+        sink.progress(after, target);
+      }
+      await client.query(DELETE_ROWS, [name]);
+      const rows = fold.rows();
+      for (let i = 0; i < rows.length; i += WRITE_CHUNK) {
+        const chunk = rows.slice(i, i + WRITE_CHUNK).map((change) => ({ projection: name, change }));
+        await writeChanges(client, chunk, now, false);
+      }
+      const finished = await client.query<RecordSqlRow>(FINISH_INLINE, [name, fold.position, now]);
+      return toRecord(finished.rows[0] as RecordSqlRow, false);
     });
   }
 

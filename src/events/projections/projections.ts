@@ -8,10 +8,12 @@ import { FoundationError } from '../../errors/index.js';
 import type { Clock } from '../../kernel/clock.js';
 import { systemClock } from '../../kernel/clock.js';
 import { telemetryEvent } from '../../kernel/telemetry.js';
-import type { JsonValue } from '../model/types.js';
+import { MAX_READ_LIMIT, type JsonValue, type StoredEvent } from '../model/types.js';
 import type { ProjectionSource } from './async-runner.js';
 import { AsyncProjectionRunner } from './async-runner.js';
 import type { InlineProjector } from './inline-hook.js';
+import type { InlineRebuilder, RebuildSink } from './inline-rebuild.js';
+import { LogFold } from './inline-rebuild.js';
 import { InlineProjections, type PgRows } from './inline-projections.js';
 import type { MemoryProjectionStore } from './memory-projection-store.js';
 import type { ProjectionRecord, ProjectionStore } from './projection-store.js';
@@ -21,6 +23,7 @@ import type {
   ProjectionDefinition,
   ProjectionRow,
   ProjectionStatus,
+  RebuildProgress,
 } from './types.js';
 import type { ValidDefinition } from './validate-definition.js';
 import {
@@ -38,6 +41,11 @@ export interface InlineProjectorTarget {
   setInlineProjector(projector: InlineProjector | undefined): void;
 }
 
+/** How inline rebuilds read the log on memory: `EventStore.readAll`. */
+export interface LogReader {
+  readAll(options: { afterPosition: number; limit: number }): Promise<StoredEvent[]>;
+}
+
 /** Options of {@link Projections}. */
 export interface ProjectionsOptions {
   readonly clock?: Clock;
@@ -48,6 +56,9 @@ export interface ProjectionsOptions {
 }
 
 const rebuildStarted = telemetryEvent('events:projection_rebuild_started');
+const rebuildProgress = telemetryEvent('events:projection_rebuild_progress');
+const rebuilt = telemetryEvent('events:projection_rebuilt');
+const projectionFailedEvent = telemetryEvent('events:projection_failed');
 
 type State = 'new' | 'running' | 'stopped';
 
@@ -81,6 +92,9 @@ export class Projections {
   readonly #retryMs: number;
   readonly #definitions = new Map<string, ValidDefinition>();
   readonly #runners = new Map<string, AsyncProjectionRunner>();
+  /** Inline rebuilds running in this process. */
+  readonly #rebuilding = new Map<string, RebuildProgress>();
+  readonly #reader: LogReader | undefined;
   #inline: InlineProjections | undefined;
   #state: State = 'new';
 
@@ -89,11 +103,12 @@ export class Projections {
    * @param store where projection records and rows live (see `createProjectionStore`)
    */
   constructor(
-    source: ProjectionSource & Partial<InlineProjectorTarget>,
+    source: ProjectionSource & Partial<InlineProjectorTarget> & Partial<LogReader>,
     store: ProjectionStore,
     options: ProjectionsOptions = {},
   ) {
     this.#source = source;
+    this.#reader = typeof source.readAll === 'function' ? (source as LogReader) : undefined;
     this.#store = store;
     this.#clock = options.clock ?? systemClock;
     const batch = options.batchSize ?? DEFAULT_PROJECTION_BATCH;
@@ -216,20 +231,29 @@ export class Projections {
   }
 
   /**
-   * Rebuilds an async projection from position 0: in one transaction deletes its rows and clears its
-   * checkpoint, marks it `rebuilding` towards the last matching event's position, then replays the log.
-   * Progress is in `status().rebuild` and `events:projection_rebuild_progress`; the projection is `running`
-   * again once it passed the target. Also clears a failure. Returns the status right after the reset.
+   * Rebuilds a projection from position 0.
    *
-   * @throws `FND_EVENTS_INVALID_POLICY` for an inline or unregistered projection.
+   * Async: in one transaction deletes its rows and clears its checkpoint, marks it `rebuilding` towards the
+   * last matching event's position, then replays the log. Progress is in `status().rebuild` and
+   * `events:projection_rebuild_progress`; the projection is `running` again once it passed the target. Also
+   * clears a failure. Returns the status right after the reset.
+   *
+   * Inline: with appends blocked (SQLite: one `BEGIN IMMEDIATE` transaction; PostgreSQL: a transaction
+   * holding `LOCK TABLE foundation_events IN SHARE ROW EXCLUSIVE MODE`; memory: the swap happens in the tick
+   * the log read ends, appends meanwhile are folded too), folds the whole log and replaces the rows by the
+   * fold; resolves once done with the status (`running`). A throwing `evolve` rejects with
+   * `FND_EVENTS_PROJECTION_FAILED`, leaves the rows as they were and marks the projection `failed`.
+   *
+   * @throws `FND_EVENTS_INVALID_POLICY` for an unregistered projection.
    */
   async rebuild(name: string): Promise<ProjectionStatus> {
     this.#assertRunning();
     const def = this.#definitions.get(checkProjectionName(name));
-    if (def === undefined || def.mode !== 'async') {
+    if (def?.mode === 'inline') return this.#rebuildInline(def);
+    if (def === undefined) {
       throw new FoundationError('FND_EVENTS_INVALID_POLICY', {
-        message: `Projection ${name} is not a registered async projection`,
-        context: { field: 'name', reason: def === undefined ? 'not registered' : 'inline', projection: name },
+        message: `Projection ${name} is not registered`,
+        context: { field: 'name', reason: 'not registered', projection: name },
       });
     }
     const runner = this.#runners.get(def.name);
@@ -276,11 +300,19 @@ export class Projections {
   }
 
   async #activate(def: ValidDefinition): Promise<void> {
-    await this.#store.ensure(def.name, def.mode, this.#clock.now());
     if (def.mode === 'inline') {
+      // Backfill when the rows cannot be trusted: a new record (registered here for the first time, while the
+      // log may already hold events), one kept by an async projection, or one whose last rebuild failed.
+      const before = await this.#store.record(def.name);
+      await this.#store.ensure(def.name, def.mode, this.#clock.now());
       this.#inline?.add(def);
+      this.#installInline();
+      if (before === undefined || before.mode !== 'inline' || before.status === 'failed') {
+        await this.#rebuildInline(def);
+      }
       return;
     }
+    await this.#store.ensure(def.name, def.mode, this.#clock.now());
     const runner = new AsyncProjectionRunner(def, this.#source, this.#store, {
       batchSize: this.#batchSize,
       clock: this.#clock,
@@ -288,6 +320,83 @@ export class Projections {
     });
     this.#runners.set(def.name, runner);
     await runner.start();
+  }
+
+  /** Inline rebuild: see {@link Projections.rebuild}. */
+  async #rebuildInline(def: ValidDefinition): Promise<ProjectionStatus> {
+    const name = def.name;
+    const fold = new LogFold(def);
+    let target = 0;
+    const sink: RebuildSink = {
+      started: (head) => {
+        target = head;
+        this.#rebuilding.set(name, { position: 0, target: head, ratio: head === 0 ? 1 : 0 });
+        rebuildStarted.emit({ target: head }, { projection: name });
+      },
+      progress: (position, head) => {
+        const ratio = head === 0 ? 1 : Math.min(1, position / head);
+        this.#rebuilding.set(name, { position, target: head, ratio });
+        rebuildProgress.emit({ position, target: head, ratio }, { projection: name });
+      },
+    };
+    let record: ProjectionRecord;
+    try {
+      record =
+        this.#store.kind === 'memory'
+          ? await this.#rebuildMemory(def, fold, sink)
+          : await (this.#store as unknown as InlineRebuilder).rebuildInline(name, fold, sink, this.#clock.now());
+    } catch (error) {
+      if (error instanceof FoundationError && error.code === 'FND_EVENTS_PROJECTION_FAILED') {
+        const eventId = error.context.eventId;
+        await this.#store
+          .fail(
+            name,
+            { code: error.code, message: error.message, ...(typeof eventId === 'string' ? { eventId } : {}) },
+            this.#clock.now(),
+          )
+          .catch(() => undefined);
+        projectionFailedEvent.emit({ position: fold.position }, { projection: name, code: error.code });
+      }
+      throw error;
+    } finally {
+      this.#rebuilding.delete(name);
+    }
+    rebuilt.emit({ position: record.position, target }, { projection: name });
+    return this.#statusOf(record);
+  }
+
+  /**
+   * Memory: reads the log page by page while a capture records the appends made meanwhile (they also update
+   * the current rows), then, in the tick the last read resolves (no await), folds the captured events past
+   * the last page and swaps the rows.
+   */
+  async #rebuildMemory(def: ValidDefinition, fold: LogFold, sink: RebuildSink): Promise<ProjectionRecord> {
+    const inline = this.#inline;
+    const reader = this.#reader;
+    if (inline === undefined || reader === undefined) {
+      throw new FoundationError('FND_EVENTS_INVALID_POLICY', {
+        message: 'Rebuilding an inline projection on memory needs an event store with readAll',
+        context: { field: 'mode', reason: 'no readAll', projection: def.name },
+      });
+    }
+    const store = this.#store as MemoryProjectionStore;
+    const capture = inline.capture();
+    try {
+      const head = await this.#source.query({ order: 'desc', limit: 1 });
+      const target = head.events[0]?.position ?? 0;
+      sink.started(target);
+      for (;;) {
+        const page = await reader.readAll({ afterPosition: fold.position, limit: MAX_READ_LIMIT });
+        if (page.length === 0) break;
+        fold.add(page);
+        sink.progress(fold.position, target);
+      }
+      const seen = fold.position;
+      fold.add(capture.events.filter((event) => event.position > seen));
+      return store.replaceRows(def.name, fold.rows(), fold.position, this.#clock.now());
+    } finally {
+      capture.close();
+    }
   }
 
   #installInline(): void {
@@ -319,6 +428,19 @@ export class Projections {
   #statusOf(record: ProjectionRecord): ProjectionStatus {
     const runner = this.#runners.get(record.name);
     const registered = this.#definitions.has(record.name) && this.#state === 'running';
+    const inlineRebuild = this.#rebuilding.get(record.name);
+    if (inlineRebuild !== undefined) {
+      return {
+        name: record.name,
+        mode: record.mode,
+        state: 'rebuilding',
+        position: inlineRebuild.position,
+        checkpoint: undefined,
+        rebuild: inlineRebuild,
+        error: undefined,
+        updated: record.updated,
+      };
+    }
     const state =
       record.status === 'failed'
         ? 'failed'

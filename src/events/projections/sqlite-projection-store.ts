@@ -10,8 +10,10 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { FoundationError } from '../../errors/index.js';
 import type { Storage } from '../../storage/index.js';
 import type { JsonValue } from '../model/types.js';
-import { classifySqliteError } from '../stores/sqlite-rows.js';
+import { classifySqliteError, EVENT_COLUMNS, rowsToEvents, type EventRow } from '../stores/sqlite-rows.js';
 import type { RowChange } from './fold.js';
+import type { InlineRebuilder, LogFold, RebuildSink } from './inline-rebuild.js';
+import { INLINE_REBUILD_PAGE } from './inline-rebuild.js';
 import { checkpointConflict, unknownProjection } from './memory-projection-store.js';
 import { PROJECTIONS_MIGRATIONS } from './migrations.js';
 import type { BatchCommit, ProjectionRecord, ProjectionStore } from './projection-store.js';
@@ -44,7 +46,7 @@ interface Statements {
 const STATE_COLUMNS = 'key, state, position, updated';
 
 /** A {@link ProjectionStore} on SQLite. The storage must be open (and `sqlite`) before `open()`. */
-export class SqliteProjectionStore implements ProjectionStore {
+export class SqliteProjectionStore implements ProjectionStore, InlineRebuilder {
   /** Always `sqlite`. */
   readonly kind = 'sqlite';
   readonly #storage: Storage;
@@ -117,6 +119,52 @@ export class SqliteProjectionStore implements ProjectionStore {
   async resume(name: string, now: number): Promise<void> {
     const s = await this.#ready();
     run(() => s.resume.run(now, name));
+  }
+
+  /**
+   * Rebuilds an inline projection in one `BEGIN IMMEDIATE` transaction on the storage's connection (the
+   * write lock: appends of every connection wait, this process's event loop is busy meanwhile): folds
+   * `foundation_events` page by page, replaces the rows, sets the record `running` at the fold's position.
+   * A throwing fold rolls back: the rows stay as they were.
+   */
+  async rebuildInline(name: string, fold: LogFold, sink: RebuildSink, now: number): Promise<ProjectionRecord> {
+    const s = await this.#ready();
+    const db = s.db;
+    const head = db.prepare<[], { head: number | null }>('SELECT max(position) AS head FROM foundation_events');
+    const page = db.prepare<[number, number], EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM foundation_events WHERE position > ? ORDER BY position LIMIT ?`,
+    );
+    const finish = db.prepare<[number, number, string]>(
+      `UPDATE foundation_projections SET checkpoint = NULL, position = ?, status = 'running', target = NULL,
+error = NULL, updated = ? WHERE projection = ?`,
+    );
+    // Reported after the transaction: a listener that appended from inside it would run on this connection,
+    // nested in the rebuild's transaction.
+    const reports: (() => void)[] = [];
+    const rebuild = db.transaction((): ProjectionRecord => {
+      if (s.record.get(name) === undefined) throw unknownProjection(name);
+      const target = head.get()?.head ?? 0;
+      reports.push(() => sink.started(target));
+      for (let after = 0; ; ) {
+        const events = rowsToEvents(page.all(after, INLINE_REBUILD_PAGE));
+        if (events.length === 0) break;
+        fold.add(events);
+        after = fold.position;
+        const position = after;
+        reports.push(() => sink.progress(position, target));
+      }
+      s.deleteRows.run(name);
+      for (const change of fold.rows()) {
+        s.upsert.run(name, change.key, change.json as string, change.position, now);
+      }
+      finish.run(fold.position, now, name);
+      return toRecord(s.record.get(name) as RecordSqlRow, true);
+    });
+    try {
+      return run(() => rebuild.immediate());
+    } finally {
+      for (const report of reports) report();
+    }
   }
 
   /**
