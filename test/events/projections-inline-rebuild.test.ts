@@ -10,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FoundationError } from '../../src/errors/index.js';
 import type { StoredEvent } from '../../src/events/model/types.js';
 import type { MemoryProjectionStore } from '../../src/events/projections/memory-projection-store.js';
-import type { Projections } from '../../src/events/projections/projections.js';
 import type { TelemetryMessage } from '../../src/kernel/telemetry.js';
 import { describePg } from '../helpers/postgres.js';
 import type { Env, Kind } from './projections-fixtures.js';
@@ -26,7 +25,7 @@ async function collect<T>(
   const channel = `foundation:events:${event}`;
   const listener = (message: unknown): void => {
     const m = message as TelemetryMessage;
-    if (m.metadata.projection === projection) seen.push({ ...m.measurements } as Record<string, number>);
+    if (m.metadata.projection === projection) seen.push({ ...m.measurements });
   };
   diagnosticsChannel.subscribe(channel, listener);
   try {
@@ -52,7 +51,7 @@ async function failureOf(pending: Promise<unknown>): Promise<FoundationError> {
 async function corrupt(env: Env, name: string, [changed, deleted]: readonly [string, string]): Promise<void> {
   const bogus = JSON.stringify({ count: -1, balance: -1, last: -1 });
   if (env.kind === 'memory') {
-    const store = env.store as MemoryProjectionStore;
+    const store = env.store as unknown as Pick<MemoryProjectionStore, 'writeSync'>;
     store.writeSync(
       name,
       [
@@ -66,7 +65,10 @@ async function corrupt(env: Env, name: string, [changed, deleted]: readonly [str
   }
   const handle = env.storage.handle();
   const statements: [string, unknown[]][] = [
-    ['UPDATE foundation_projection_states SET state = $3 WHERE projection = $1 AND key = $2', [name, changed, bogus]],
+    [
+      'UPDATE foundation_projection_states SET state = $3 WHERE projection = $1 AND key = $2',
+      [name, changed, bogus],
+    ],
     ['DELETE FROM foundation_projection_states WHERE projection = $1 AND key = $2', [name, deleted]],
     [
       'INSERT INTO foundation_projection_states (projection, key, state, position, updated) VALUES ($1, $2, $3, 1, 0)',
@@ -105,7 +107,9 @@ function rebuildSuite(kind: Kind): void {
     expect(seen.at(-1)).toEqual({ position: head, target: head, ratio: 1 });
     // Later appends keep the rows exact.
     await deposit(env.events, 5, 3, 200);
-    expect(await allRows(projections, 'backfill')).toEqual(await referenceFold(env.events, accounts('backfill')));
+    expect(await allRows(projections, 'backfill')).toEqual(
+      await referenceFold(env.events, accounts('backfill')),
+    );
     // A second registration (record exists, rows trusted) does not rebuild.
     const again = env.projections();
     await again.start();
@@ -174,7 +178,9 @@ function rebuildSuite(kind: Kind): void {
     // Fixed: a rebuild gives the pure fold and clears the failure.
     broken = false;
     expect((await projections.rebuild('fragile')).state).toBe('running');
-    expect(await allRows(projections, 'fragile')).toEqual(await referenceFold(env.events, accounts('fragile')));
+    expect(await allRows(projections, 'fragile')).toEqual(
+      await referenceFold(env.events, accounts('fragile')),
+    );
     await projections.stop();
   });
 
@@ -208,7 +214,11 @@ function rebuildSuite(kind: Kind): void {
       if ((message as TelemetryMessage).metadata.projection !== 'during') return;
       for (let i = 0; i < 10; i++) {
         pending.push(
-          env.events.append({ type: 'account.deposited', stream: `acc-${i % 3}`, data: { amount: 1000 + i } }),
+          env.events.append({
+            type: 'account.deposited',
+            stream: `acc-${i % 3}`,
+            data: { amount: 1000 + i },
+          }),
         );
       }
     };
@@ -249,10 +259,15 @@ function rebuildSuite(kind: Kind): void {
           ops.forEach((op, i) => {
             if (i === registerAt) registered = projections.register(def);
             if (registered !== undefined) {
-              for (const at of rebuildsAt) if (at === i) pending.push(registered.then(() => projections.rebuild(name)));
+              for (const at of rebuildsAt)
+                if (at === i) pending.push(registered.then(() => projections.rebuild(name)));
             }
             pending.push(
-              env.events.append({ type: op.type, stream: `${name}-${op.stream}`, data: { amount: op.amount } }),
+              env.events.append({
+                type: op.type,
+                stream: `${name}-${op.stream}`,
+                data: { amount: op.amount },
+              }),
             );
           });
           await Promise.all(pending);

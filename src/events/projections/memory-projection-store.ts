@@ -131,7 +131,8 @@ export class MemoryProjectionStore implements ProjectionStore {
     const record = this.#recordOrThrow(name);
     const next = new Map<string, MemoryRow>();
     for (const change of rows) {
-      if (change.json !== null) next.set(change.key, { json: change.json, position: change.position, updated: now });
+      if (change.json !== null)
+        next.set(change.key, { json: change.json, position: change.position, updated: now });
     }
     this.#rows.set(name, next);
     const updated: ProjectionRecord = {

@@ -210,7 +210,12 @@ export class PostgresProjectionStore implements ProjectionStore, InlineRebuilder
    * EXCLUSIVE MODE` (every append, of any process, waits) and the record's row lock: folds the log in pages,
    * replaces the rows, sets the record `running` at the fold's position, commits. A throwing fold rolls back.
    */
-  async rebuildInline(name: string, fold: LogFold, sink: RebuildSink, now: number): Promise<ProjectionRecord> {
+  async rebuildInline(
+    name: string,
+    fold: LogFold,
+    sink: RebuildSink,
+    now: number,
+  ): Promise<ProjectionRecord> {
     const pool = await this.#ready();
     return this.#transaction(pool, async (client) => {
       await client.query(LOCK_EVENTS);
@@ -219,7 +224,7 @@ export class PostgresProjectionStore implements ProjectionStore, InlineRebuilder
       const head = await client.query<{ head: string | number }>(EVENTS_HEAD);
       const target = Number(head.rows[0]?.head ?? 0);
       sink.started(target);
-      for (let after = 0; ; ) {
+      for (let after = 0; ;) {
         const page = await client.query<PgEventRow>(config(EVENTS_PAGE, [after, INLINE_REBUILD_PAGE]));
         if (page.rows.length === 0) break;
         fold.add(page.rows.map(pgRowToEvent));

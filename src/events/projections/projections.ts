@@ -344,7 +344,12 @@ export class Projections {
       record =
         this.#store.kind === 'memory'
           ? await this.#rebuildMemory(def, fold, sink)
-          : await (this.#store as unknown as InlineRebuilder).rebuildInline(name, fold, sink, this.#clock.now());
+          : await (this.#store as unknown as InlineRebuilder).rebuildInline(
+              name,
+              fold,
+              sink,
+              this.#clock.now(),
+            );
     } catch (error) {
       if (error instanceof FoundationError && error.code === 'FND_EVENTS_PROJECTION_FAILED') {
         const eventId = error.context.eventId;
@@ -379,7 +384,7 @@ export class Projections {
         context: { field: 'mode', reason: 'no readAll', projection: def.name },
       });
     }
-    const store = this.#store as MemoryProjectionStore;
+    const store = this.#store as unknown as Pick<MemoryProjectionStore, 'replaceRows'>;
     const capture = inline.capture();
     try {
       const head = await this.#source.query({ order: 'desc', limit: 1 });

@@ -127,10 +127,17 @@ export class SqliteProjectionStore implements ProjectionStore, InlineRebuilder {
    * `foundation_events` page by page, replaces the rows, sets the record `running` at the fold's position.
    * A throwing fold rolls back: the rows stay as they were.
    */
-  async rebuildInline(name: string, fold: LogFold, sink: RebuildSink, now: number): Promise<ProjectionRecord> {
+  async rebuildInline(
+    name: string,
+    fold: LogFold,
+    sink: RebuildSink,
+    now: number,
+  ): Promise<ProjectionRecord> {
     const s = await this.#ready();
     const db = s.db;
-    const head = db.prepare<[], { head: number | null }>('SELECT max(position) AS head FROM foundation_events');
+    const head = db.prepare<[], { head: number | null }>(
+      'SELECT max(position) AS head FROM foundation_events',
+    );
     const page = db.prepare<[number, number], EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM foundation_events WHERE position > ? ORDER BY position LIMIT ?`,
     );
@@ -144,14 +151,18 @@ error = NULL, updated = ? WHERE projection = ?`,
     const rebuild = db.transaction((): ProjectionRecord => {
       if (s.record.get(name) === undefined) throw unknownProjection(name);
       const target = head.get()?.head ?? 0;
-      reports.push(() => sink.started(target));
-      for (let after = 0; ; ) {
+      reports.push(() => {
+        sink.started(target);
+      });
+      for (let after = 0; ;) {
         const events = rowsToEvents(page.all(after, INLINE_REBUILD_PAGE));
         if (events.length === 0) break;
         fold.add(events);
         after = fold.position;
         const position = after;
-        reports.push(() => sink.progress(position, target));
+        reports.push(() => {
+          sink.progress(position, target);
+        });
       }
       s.deleteRows.run(name);
       for (const change of fold.rows()) {
