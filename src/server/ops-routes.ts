@@ -5,7 +5,8 @@
  *   delivered) and the durable subscriptions created through the foundation (name, member, state, partitions
  *   held, lag).
  * - `GET /api/projections` and `GET /api/projections/:name` — state, mode, position, rebuild progress, error.
- * - `POST /api/projections/:name/rebuild` and `POST /api/projections/:name/restart` (bearer token).
+ * - `POST /api/projections/:name/rebuild` (bearer token): 202 while an async projection replays, 200 once an
+ *   inline one is rebuilt; `POST /api/projections/:name/restart` (bearer token).
  * - `GET /api/retention` — policies, last report, running, last error; `POST /api/retention/run` (token).
  *
  * Every refusal is problem+json with a catalog code: a malformed name or an unexpected query parameter or
@@ -142,8 +143,10 @@ export function registerOpsRoutes(app: FastifyInstance, deps: OpsRouteDependenci
     const name = projectionName(request, correlationId);
     noBody(request.body, correlationId);
     await statusOf(name, correlationId);
+    // An async projection replays in the background (202, progress in its status); an inline one is rebuilt
+    // before the answer (200).
     const status = await foundation.projections.rebuild(name);
-    return reply.code(202).send(status);
+    return reply.code(status.state === 'rebuilding' ? 202 : 200).send(status);
   });
 
   app.post('/api/projections/:name/restart', mutating, async (request) => {

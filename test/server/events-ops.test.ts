@@ -218,8 +218,6 @@ describe.each([
       413,
       'FND_HTTP_PAYLOAD_TOO_LARGE',
     );
-    // an inline projection cannot be rebuilt
-    await expectProblem(await post('/api/projections/type-counts/rebuild'), 400, 'FND_EVENTS_INVALID_POLICY');
     await expectProblem(
       await post('/api/retention/run', { 'content-type': 'application/json' }, '[1]'),
       400,
@@ -264,6 +262,15 @@ describe.each([
     expect((await foundation.projections.get('order-counts', 'order-1'))?.state).toEqual({ count: 400 });
     const { projections: list } = await getJson<{ projections: ProjectionStatus[] }>('/api/projections');
     expect(list.find((p) => p.name === 'order-counts')?.state).toBe('running');
+  });
+
+  it('POST rebuild of an inline projection rebuilds it before answering (200)', async () => {
+    const before = await foundation.projections.get('type-counts', 'order.placed');
+    const response = await post('/api/projections/type-counts/rebuild');
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ name: 'type-counts', mode: 'inline', state: 'running' });
+    expect((await foundation.projections.get('type-counts', 'order.placed'))?.state).toEqual(before?.state);
+    expect(before?.state).toBe(EVENTS);
   });
 
   it('POST restart restarts an async projection from its checkpoint', async () => {

@@ -115,8 +115,8 @@ const PROJECTIONS_HELP = [
   '',
   'list     the projections of the node: mode, state, position, rebuild progress, error (GET /api/projections)',
   'status   one projection (GET /api/projections/<name>)',
-  'rebuild  rebuilds an async projection from position 0 (POST /api/projections/<name>/rebuild); prints the',
-  '         target; follow the progress with "status"',
+  'rebuild  rebuilds a projection from position 0 (POST /api/projections/<name>/rebuild): an async one in',
+  '         the background (prints the target; follow the progress with "status"), an inline one at once',
   'restart  restarts a failed or stopped projection from its last committed batch',
   '',
   ...COMMON_HELP,
@@ -142,14 +142,18 @@ async function runProjections(args: readonly string[], io: CliIo): Promise<ExitC
       return print(io, conn, body, () => formatProjection(body));
     }
     const conn = connection(parseFlags(command, flagArgs, WRITE_FLAGS), io);
-    const body = await call(conn, 'POST', `${path}/${sub}`, sub === 'rebuild' ? [202] : [200]);
+    const body = await call(conn, 'POST', `${path}/${sub}`, sub === 'rebuild' ? [200, 202] : [200]);
     const status = (typeof body === 'object' && body !== null ? body : {}) as {
       rebuild?: unknown;
       state?: unknown;
     };
     return print(io, conn, body, () =>
       sub === 'rebuild'
-        ? [`rebuilding ${projection}: ${progressText(status.rebuild)}`]
+        ? [
+            status.state === 'rebuilding'
+              ? `rebuilding ${projection}: ${progressText(status.rebuild)}`
+              : `rebuilt ${projection}: ${typeof status.state === 'string' ? status.state : '-'}`,
+          ]
         : [`restarted ${projection}: ${typeof status.state === 'string' ? status.state : '-'}`],
     );
   }

@@ -1,5 +1,6 @@
 // Foundation dashboard: renders the status snapshots streamed by /api/status/stream, and a live tail of the
-// event log from /api/events/stream.
+// event log from /api/events/stream, and the projections and subscriptions polled from /api/projections and
+// /api/subscriptions.
 // Plain browser JavaScript, no build step. Every value is written with textContent (never innerHTML).
 'use strict';
 
@@ -449,6 +450,156 @@
     });
   }
 
+  // ── Projections and subscriptions: polled from /api/projections and /api/subscriptions ──────────────
+  const OPS_POLL_MS = 2000;
+  /** Faster while a projection rebuilds, so its progress bar moves. */
+  const OPS_REBUILD_POLL_MS = 500;
+  /** A live subscription more than this many events behind is highlighted. */
+  const LAG_WARNING = 1000;
+
+  function opsMessage(bodyId, columns, text) {
+    const row = el('tr', { class: 'empty' });
+    row.append(el('td', { colspan: String(columns) }, text));
+    $(bodyId).replaceChildren(row);
+  }
+
+  function muted(text) {
+    return el('span', { class: 'muted' }, text);
+  }
+
+  function rebuildCell(projection) {
+    const cell = el('td', { 'data-testid': 'projection-rebuild' });
+    const progress = projection.rebuild;
+    if (!progress) {
+      cell.append(muted('—'));
+      return cell;
+    }
+    const percent = Math.floor(Math.max(0, Math.min(1, progress.ratio)) * 100);
+    const wrap = el('span', { class: 'rebuild' });
+    const bar = el('progress', {
+      'data-testid': 'projection-progress',
+      max: String(Math.max(progress.target, 1)),
+      value: String(Math.min(progress.position, Math.max(progress.target, 1))),
+      'aria-label': `Rebuild of ${projection.name}`,
+    });
+    wrap.append(
+      bar,
+      el(
+        'span',
+        { 'data-testid': 'projection-progress-label', class: 'num' },
+        `${progress.position} / ${progress.target} (${percent}%)`,
+      ),
+    );
+    cell.append(wrap);
+    return cell;
+  }
+
+  function projectionRow(projection) {
+    const row = el('tr', {
+      'data-testid': 'projection-row',
+      'data-projection': projection.name,
+      'data-state': projection.state,
+    });
+    const stateCell = el('td');
+    stateCell.append(badge('state', projection.state, 'projection-state'));
+    const errorCell = el('td', { 'data-testid': 'projection-error', class: 'error-cell' });
+    if (projection.error) {
+      errorCell.append(
+        el('code', {}, projection.error.code),
+        el('span', { class: 'error-message' }, projection.error.message),
+      );
+    } else {
+      errorCell.append(muted('—'));
+    }
+    row.append(
+      el('td', { 'data-testid': 'projection-name', class: 'name' }, projection.name),
+      el('td', { 'data-testid': 'projection-mode' }, projection.mode),
+      stateCell,
+      el('td', { 'data-testid': 'projection-position', class: 'num' }, String(projection.position)),
+      rebuildCell(projection),
+      errorCell,
+    );
+    return row;
+  }
+
+  function subscriptionRow(kind, name, state, position, lag, buffered, delivered, title) {
+    const row = el('tr', {
+      'data-testid': 'subscription-row',
+      'data-subscription': name,
+      'data-kind': kind,
+    });
+    if (title) row.title = title;
+    const stateCell = el('td');
+    stateCell.append(badge('state', state, 'subscription-state'));
+    const lagCell = el('td', { 'data-testid': 'subscription-lag', class: 'num' }, String(lag));
+    if (lag > LAG_WARNING) lagCell.classList.add('lagging');
+    row.append(
+      el('td', { 'data-testid': 'subscription-name', class: 'name' }, name),
+      el('td', { 'data-testid': 'subscription-kind' }, kind),
+      stateCell,
+      el('td', { 'data-testid': 'subscription-position', class: 'num' }, String(position)),
+      lagCell,
+      el('td', { class: 'num' }, buffered),
+      el('td', { 'data-testid': 'subscription-delivered', class: 'num' }, String(delivered)),
+    );
+    return row;
+  }
+
+  function renderOps(projections, subscriptions) {
+    if (projections.length === 0) opsMessage('projections-body', 6, 'No projections.');
+    else $('projections-body').replaceChildren(...projections.map(projectionRow));
+    const rows = [
+      ...subscriptions.live.map((s) =>
+        subscriptionRow('live', s.name, s.state, s.position, s.lag, String(s.buffered), s.delivered),
+      ),
+      ...subscriptions.durable.map((d) =>
+        subscriptionRow(
+          'durable',
+          d.name,
+          d.state,
+          d.held.reduce((max, p) => Math.max(max, p.position), 0),
+          d.lag,
+          `${d.held.length} / ${d.partitions} partitions`,
+          d.handled,
+          `member ${d.member}${d.error ? ` · ${d.error.code}` : ''}`,
+        ),
+      ),
+    ];
+    if (rows.length === 0) opsMessage('subscriptions-body', 7, 'No subscriptions.');
+    else $('subscriptions-body').replaceChildren(...rows);
+    const rebuilding = projections.filter((p) => p.state === 'rebuilding').length;
+    const lagging = subscriptions.live.filter((s) => s.lag > LAG_WARNING).length;
+    $('ops-summary').textContent =
+      `${projections.length} projection${projections.length === 1 ? '' : 's'}` +
+      (rebuilding > 0 ? ` (${rebuilding} rebuilding)` : '') +
+      ` · ${rows.length} subscription${rows.length === 1 ? '' : 's'}` +
+      (lagging > 0 ? ` (${lagging} lagging)` : '') +
+      ` · updated ${new Date().toLocaleTimeString()}`;
+    return rebuilding > 0;
+  }
+
+  async function fetchJson(url) {
+    const response = await fetch(url, { headers: { accept: 'application/json' } });
+    if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+    return response.json();
+  }
+
+  async function pollOps() {
+    let rebuilding = false;
+    try {
+      const [projections, subscriptions] = await Promise.all([
+        fetchJson('/api/projections'),
+        fetchJson('/api/subscriptions'),
+      ]);
+      rebuilding = renderOps(projections.projections, subscriptions);
+      $('ops-panel').dataset.state = 'loaded';
+    } catch {
+      $('ops-panel').dataset.state = 'error';
+      $('ops-summary').textContent = 'Cannot load projections and subscriptions; retrying…';
+    }
+    setTimeout(pollOps, rebuilding ? OPS_REBUILD_POLL_MS : OPS_POLL_MS);
+  }
+
   $('events-pause').addEventListener('click', () => setPaused(!tail.paused));
   $('events-filter-form').addEventListener('submit', (event) => {
     event.preventDefault();
@@ -458,5 +609,6 @@
 
   connect();
   startTail();
+  void pollOps();
   setInterval(tickUptimes, 1000);
 })();
