@@ -36,7 +36,12 @@ export type SubscriptionCheckpoint = string;
  * - a number `n`: after the event at position `n` in commit order (0 is the same as `'start'`);
  * - a {@link SubscriptionCheckpoint}: right after the event it was taken from.
  */
-export type SubscriptionFrom = 'start' | 'end' | number | SubscriptionCheckpoint;
+export type SubscriptionFrom =
+  | 'start'
+  | 'end'
+  | number
+  // `string & {}` keeps the two literals visible to editors next to the checkpoint strings.
+  | (SubscriptionCheckpoint & Record<never, never>);
 
 /** Default events read from the store per page. */
 export const DEFAULT_SUBSCRIPTION_BATCH = 256;
