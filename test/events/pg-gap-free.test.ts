@@ -206,7 +206,10 @@ describePg('PostgreSQL subscriptions are gap-free and pushed', () => {
         opened.push(subscriber, appender);
         // A read held back by some other session's transaction re-polls on the clock: advance it then only.
         const off = onTelemetry('events:subscription_held', (message) => {
-          if (message.metadata.name === 'remote') queueMicrotask(() => { clock.advance(1000); });
+          if (message.metadata.name === 'remote')
+            queueMicrotask(() => {
+              clock.advance(1000);
+            });
         });
         try {
           const got = collect(subscriber.store.subscribe({ types: ['remote.*'] }, { name: 'remote' }));
