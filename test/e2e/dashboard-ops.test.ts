@@ -1,0 +1,166 @@
+/**
+ * Dashboard (headless Chromium): the projections and subscriptions panel — rows, lag, and a progress bar
+ * while a projection rebuilds.
+ */
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFoundation, SERVICES_NAMESPACE, type Foundation } from '../../src/app/foundation.js';
+import type { ProjectionDefinition } from '../../src/events/projections/types.js';
+import type { DurableSubscription } from '../../src/events/subscriptions/durable/types.js';
+import type { Subscription } from '../../src/events/subscriptions/types.js';
+import { CONTROL_BUS_SERVICE, controlBusService, type ControlBus } from '../../src/server/index.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) {
+  if (process.env.CI === 'true') {
+    throw new Error(
+      `${CHROMIUM} is missing: the dashboard browser tests cannot run in CI (install Debian chromium)`,
+    );
+  }
+  console.warn(
+    `[dashboard-ops.test] SKIPPED: ${CHROMIUM} not found; install Debian chromium to run the browser tests`,
+  );
+}
+
+const LAUNCH_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+const EVENTS = 20_000;
+
+/**
+ * While `held`, each event costs some CPU: a rebuild then lasts until the test releases it, long past the
+ * page's polling interval. The fold's result does not depend on it.
+ */
+const gate = { held: false };
+
+function load(): void {
+  if (!gate.held) return;
+  const until = performance.now() + 0.5;
+  while (performance.now() < until) {
+    // busy: a slow evolve
+  }
+}
+
+const PROJECTION: ProjectionDefinition = {
+  name: 'order-counts',
+  filter: { types: ['order.*'] },
+  key: (event) => event.stream ?? undefined,
+  initial: () => 0,
+  evolve: (state) => {
+    load();
+    return (state as number) + 1;
+  },
+  mode: 'async',
+};
+
+function row(page: Page, kind: 'projection' | 'subscription', name: string) {
+  return page.locator(`tr[data-${kind}="${name}"]`);
+}
+
+describe.skipIf(!hasChromium)('dashboard: projections and subscriptions panel (headless Chromium)', () => {
+  let browser: Browser | undefined;
+  let foundation: Foundation | undefined;
+  let live: Subscription | undefined;
+  let durable: DurableSubscription | undefined;
+  let url = '';
+
+  beforeAll(async () => {
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+    foundation = createFoundation({ name: 'ops-dash', store: 'memory:', projections: [PROJECTION] });
+    foundation.add(controlBusService(foundation, { host: '127.0.0.1', port: 0 }));
+    await foundation.start();
+    url = foundation.registry.get<ControlBus>(SERVICES_NAMESPACE, CONTROL_BUS_SERVICE).url;
+    for (let start = 0; start < EVENTS; start += 1000) {
+      await foundation.events.append(
+        Array.from({ length: 1000 }, (_, i) => ({
+          type: 'order.placed',
+          stream: `order-${(start + i) % 7}`,
+        })),
+      );
+    }
+    await foundation.projections.waitFor('order-counts', EVENTS);
+    // a live subscription that reads nothing: its lag is the whole log
+    live = foundation.events.subscribe(
+      { types: ['order.*'] },
+      { from: 'start', name: 'idle-reader', bufferSize: 16 },
+    );
+    durable = foundation.durable({ name: 'mailer', filter: { types: ['mail.*'] }, handler: () => undefined });
+    await durable.start();
+  });
+  afterAll(async () => {
+    gate.held = false;
+    await browser?.close();
+    await live?.close();
+    await foundation?.stop();
+  });
+
+  it('lists projections and subscriptions with lag, and shows a progress bar while a projection rebuilds', async () => {
+    if (browser === undefined || foundation === undefined) throw new Error('setup failed');
+    const page = await browser.newPage();
+    const consoleErrors: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text());
+    });
+    page.on('pageerror', (error) => consoleErrors.push(error.message));
+    await page.goto(url);
+
+    await expect.poll(() => page.getByTestId('ops-panel').getAttribute('data-state')).toBe('loaded');
+    const projection = row(page, 'projection', 'order-counts');
+    await expect.poll(() => projection.getByTestId('projection-state').textContent()).toBe('running');
+    expect(await projection.getByTestId('projection-mode').textContent()).toBe('async');
+    expect(await projection.getByTestId('projection-position').textContent()).toBe(String(EVENTS));
+    expect(await projection.getByTestId('projection-rebuild').textContent()).toBe('—');
+    expect(await projection.getByTestId('projection-progress').count()).toBe(0);
+
+    const idle = row(page, 'subscription', 'idle-reader');
+    await expect.poll(() => idle.getByTestId('subscription-kind').textContent()).toBe('live');
+    const lag = Number(await idle.getByTestId('subscription-lag').textContent());
+    expect(lag).toBeGreaterThan(1000);
+    expect(await idle.getByTestId('subscription-lag').getAttribute('class')).toContain('lagging');
+    const mailer = row(page, 'subscription', 'mailer');
+    expect(await mailer.getByTestId('subscription-kind').textContent()).toBe('durable');
+    expect(await mailer.getByTestId('subscription-state').textContent()).toBe(durable?.status().state);
+    expect(await page.getByTestId('ops-summary').textContent()).toMatch(
+      /^1 projection · \d+ subscriptions \(1 lagging\)/,
+    );
+
+    // a slow rebuild: the page shows it rebuilding with a progress bar towards the target
+    gate.held = true;
+    try {
+      const started = await foundation.projections.rebuild('order-counts');
+      expect(started.state).toBe('rebuilding');
+      await expect.poll(() => projection.getByTestId('projection-state').textContent()).toBe('rebuilding');
+      const bar = projection.getByTestId('projection-progress');
+      await expect.poll(() => bar.count()).toBe(1);
+      expect(await bar.getAttribute('max')).toBe(String(EVENTS));
+      const value = Number(await bar.getAttribute('value'));
+      expect(value).toBeGreaterThanOrEqual(0);
+      expect(value).toBeLessThanOrEqual(EVENTS);
+      expect(await projection.getByTestId('projection-progress-label').textContent()).toMatch(
+        new RegExp(`^\\d+ / ${EVENTS} \\(\\d{1,3}%\\)$`),
+      );
+      expect(await page.getByTestId('ops-summary').textContent()).toContain('(1 rebuilding)');
+      await page.screenshot({ path: '/tmp/foundation-dashboard-ops.png', fullPage: true });
+    } finally {
+      gate.held = false;
+    }
+    // released: the rebuild finishes and the bar goes away
+    await expect
+      .poll(() => projection.getByTestId('projection-state').textContent(), { timeout: 30_000 })
+      .toBe('running');
+    expect(await projection.getByTestId('projection-progress').count()).toBe(0);
+    expect(await projection.getByTestId('projection-position').textContent()).toBe(String(EVENTS));
+    expect(consoleErrors).toEqual([]);
+    await page.close();
+  }, 120_000);
+});
