@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FoundationError } from '../../src/errors/index.js';
 import type { StoredEvent } from '../../src/events/model/types.js';
 import type { MemoryProjectionStore } from '../../src/events/projections/memory-projection-store.js';
+import { Projections } from '../../src/events/projections/projections.js';
 import type { TelemetryMessage } from '../../src/kernel/telemetry.js';
 import { describePg } from '../helpers/postgres.js';
 import type { Env, Kind } from './projections-fixtures.js';
@@ -283,6 +284,51 @@ function rebuildSuite(kind: Kind): void {
 
 describe('inline projection rebuild on memory', () => {
   rebuildSuite('memory');
+
+  it('folds the appends made between the last read of the log and the swap (capture)', async () => {
+    const env = await openEnv('memory');
+    try {
+      await deposit(env.events, 20, 4);
+      const events = env.events;
+      let reads = 0;
+      let injected: Promise<unknown> | undefined;
+      // The log reader appends after the last (empty) page was read and before the rebuild sees it, so those
+      // events are in no page: the capture must fold them.
+      const source = {
+        subscribe: events.subscribe.bind(events),
+        query: events.query.bind(events),
+        setInlineProjector: events.setInlineProjector.bind(events),
+        readAll: async (options: { afterPosition: number; limit: number }): Promise<StoredEvent[]> => {
+          const page = await events.readAll(options);
+          if (page.length > 0) return page;
+          reads++;
+          injected = Promise.all([
+            events.append({ type: 'account.deposited', stream: `acc-${reads % 4}`, data: { amount: 7 } }),
+            events.append({ type: 'account.withdrawn', stream: 'acc-9', data: { amount: 1 } }),
+          ]);
+          await injected;
+          return page;
+        },
+      };
+      const projections = new Projections(source, env.store);
+      await projections.start();
+      await projections.register(accounts('captured', 'inline'));
+      const afterBackfill = reads;
+      expect(afterBackfill).toBe(1);
+      expect(await allRows(projections, 'captured')).toEqual(
+        await referenceFold(events, accounts('captured')),
+      );
+      await projections.rebuild('captured');
+      await injected;
+      expect(reads).toBeGreaterThan(afterBackfill);
+      expect(await allRows(projections, 'captured')).toEqual(
+        await referenceFold(events, accounts('captured')),
+      );
+      await projections.stop();
+    } finally {
+      await env.close();
+    }
+  });
 });
 
 describe('inline projection rebuild on SQLite', () => {
@@ -291,4 +337,70 @@ describe('inline projection rebuild on SQLite', () => {
 
 describePg('inline projection rebuild on PostgreSQL', () => {
   rebuildSuite('postgres');
+
+  it('makes appends of this process and of a second node wait, then land on the rebuilt rows', async () => {
+    const a = await openEnv('postgres');
+    const b = await openEnv('postgres', a.url);
+    const handle = a.storage.handle();
+    if (handle.kind !== 'postgres') throw new Error('postgres expected');
+    const holder = await handle.pool.connect();
+    try {
+      await deposit(a.events, 30, 3);
+      const pa = a.projections();
+      const pb = b.projections();
+      await pa.start();
+      await pb.start();
+      await pa.register(accounts('blocked', 'inline'));
+      await pb.register(accounts('blocked', 'inline'));
+      const head = (await a.events.query({ order: 'desc', limit: 1 })).events[0]?.position ?? 0;
+      // Hold one row so the rebuild stops at its DELETE: after its fold, with its locks taken.
+      await holder.query('BEGIN');
+      await holder.query(
+        `SELECT 1 FROM foundation_projection_states WHERE projection = 'blocked' AND key = 'acc-0' FOR UPDATE`,
+      );
+      const rebuilding = pa.rebuild('blocked');
+      const rebuildPid = await waitForBlocked(holder, 'pg_backend_pid()');
+      expect(await pa.status('blocked')).toMatchObject({
+        state: 'rebuilding',
+        rebuild: { position: head, target: head, ratio: 1 },
+      });
+      const settled: string[] = [];
+      const appends = [a, b, a, b].map((node, i) =>
+        node.events
+          .append({ type: 'account.deposited', stream: `acc-${(i % 2) + 1}`, data: { amount: 50 + i } })
+          .then(() => settled.push(`append-${i}`)),
+      );
+      // Appends wait behind the rebuild's lock.
+      await waitForBlocked(holder, String(rebuildPid));
+      expect(settled).toEqual([]);
+      await holder.query('COMMIT');
+      await rebuilding;
+      await Promise.all(appends);
+      expect(settled).toHaveLength(4);
+      const rows = await allRows(pa, 'blocked');
+      expect(rows).toEqual(await referenceFold(a.events, accounts('blocked')));
+      expect((rows.get('acc-1') as { count: number }).count).toBe(12);
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      holder.release();
+      await b.close();
+      await a.close();
+    }
+  });
 });
+
+/** Waits until a backend is blocked by `blocker` (an SQL expression of a pid); returns its pid (bounded: ~10 s). */
+async function waitForBlocked(
+  client: { query(sql: string): Promise<{ rows: unknown[] }> },
+  blocker: string,
+): Promise<number> {
+  for (let i = 0; i < 1000; i++) {
+    const result = await client.query(
+      `SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND ${blocker} = ANY(pg_blocking_pids(pid))`,
+    );
+    const row = result.rows[0] as { pid: number } | undefined;
+    if (row !== undefined) return row.pid;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`no backend blocked by ${blocker}`);
+}
