@@ -11,12 +11,13 @@
  *
  * Every refusal is problem+json with a catalog code: a malformed name or an unexpected query parameter or
  * body 400, an unknown projection 404 `FND_DATA_NOT_FOUND`, retention not configured 404
- * `FND_CONFIG_NOT_FOUND`, a service not running 503 `FND_SYSTEM_SERVICE_UNAVAILABLE`.
+ * `FND_CONFIG_NOT_FOUND`, the projections or retention service not running 503
+ * `FND_SYSTEM_SERVICE_UNAVAILABLE`.
  *
  * @module
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { RETENTION_SERVICE } from '../app/event-services.js';
+import { PROJECTIONS_SERVICE, RETENTION_SERVICE } from '../app/event-services.js';
 import { SERVICES_NAMESPACE, type Foundation } from '../app/foundation.js';
 import { FoundationError } from '../errors/index.js';
 import type { ProjectionStatus } from '../events/projections/types.js';
@@ -106,7 +107,19 @@ export function registerOpsRoutes(app: FastifyInstance, deps: OpsRouteDependenci
   const correlationOf = (request: FastifyRequest): string => requests.contextOf(request).correlationId;
   const mutating = { bodyLimit: OPS_BODY_LIMIT_BYTES } as const;
 
+  /** Refuses with 503 while the projections service is not running (its store may be closed). */
+  const projectionsRunning = (correlationId: string): void => {
+    const service = foundation.status().services.find((s) => s.name === PROJECTIONS_SERVICE);
+    if (service?.state === 'running') return;
+    throw new FoundationError('FND_SYSTEM_SERVICE_UNAVAILABLE', {
+      message: `The projections service is ${service?.state ?? 'not supervised'}`,
+      context: { service: PROJECTIONS_SERVICE, state: service?.state ?? null },
+      correlationId,
+    });
+  };
+
   const statusOf = async (name: string, correlationId: string): Promise<ProjectionStatus> => {
+    projectionsRunning(correlationId);
     const status = await foundation.projections.status(name);
     if (status === undefined) throw notFound(name, correlationId);
     return status;
@@ -127,7 +140,9 @@ export function registerOpsRoutes(app: FastifyInstance, deps: OpsRouteDependenci
   });
 
   app.get('/api/projections', async (request) => {
-    singleParams(request.query, [], correlationOf(request));
+    const correlationId = correlationOf(request);
+    singleParams(request.query, [], correlationId);
+    projectionsRunning(correlationId);
     return { projections: await foundation.projections.statuses() };
   });
 

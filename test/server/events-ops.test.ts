@@ -333,4 +333,26 @@ describe('control bus: retention not configured', () => {
     const subscriptions = await fetch(new URL('/api/subscriptions', bus.url));
     expect(await subscriptions.json()).toMatchObject({ durable: [] });
   });
+
+  it('answers 503 FND_SYSTEM_SERVICE_UNAVAILABLE for projections while their service is not running', async () => {
+    await foundation.supervisor.remove('projections');
+    await expectProblem(
+      await fetch(new URL('/api/projections', bus.url)),
+      503,
+      'FND_SYSTEM_SERVICE_UNAVAILABLE',
+    );
+    await expectProblem(
+      await fetch(new URL('/api/projections/anything', bus.url)),
+      503,
+      'FND_SYSTEM_SERVICE_UNAVAILABLE',
+    );
+    await expectProblem(
+      await fetch(new URL('/api/projections/anything/rebuild', bus.url), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}` },
+      }),
+      503,
+      'FND_SYSTEM_SERVICE_UNAVAILABLE',
+    );
+  });
 });
