@@ -585,6 +585,11 @@
   }
 
   async function pollOps() {
+    if (document.hidden) {
+      // A background tab asks nothing; it refreshes as soon as it is shown again.
+      setTimeout(pollOps, OPS_POLL_MS);
+      return;
+    }
     let rebuilding = false;
     try {
       const [projections, subscriptions] = await Promise.all([
