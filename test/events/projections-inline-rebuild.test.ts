@@ -4,7 +4,9 @@
  * a rebuild runs (this process, and a second node on the same database) are each in the rows exactly once
  * and in order, and a throwing `evolve` leaves the previous rows untouched with FND_EVENTS_PROJECTION_FAILED.
  */
+import { spawn } from 'node:child_process';
 import diagnosticsChannel from 'node:diagnostics_channel';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FoundationError } from '../../src/errors/index.js';
@@ -15,6 +17,9 @@ import type { TelemetryMessage } from '../../src/kernel/telemetry.js';
 import { describePg } from '../helpers/postgres.js';
 import type { Env, Kind } from './projections-fixtures.js';
 import { accounts, allRows, deposit, openEnv, referenceFold } from './projections-fixtures.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CHILD = fileURLToPath(new URL('./projections-inline-rebuild-child.ts', import.meta.url));
 
 /** Collects the telemetry of one projection on `events:<event>` while `body` runs. */
 async function collect<T>(
@@ -281,6 +286,84 @@ function rebuildSuite(kind: Kind): void {
     );
   });
 }
+
+/**
+ * Another process appends (with the projection registered) while this one rebuilds again and again and
+ * appends too: every event of both ends up in the rows exactly once, in order (rows = the pure fold).
+ */
+function twoProcessSuite(kind: 'sqlite' | 'postgres'): void {
+  it('keeps rows equal to the fold while another process appends during repeated rebuilds', async () => {
+    const env = await openEnv(kind);
+    try {
+      await deposit(env.events, 3000, 7);
+      const name = 'procs';
+      const projections = env.projections();
+      await projections.start();
+      await projections.register(accounts(name, 'inline'));
+      const child = spawn(process.execPath, ['--import', 'tsx', CHILD, env.url, name, '150'], {
+        cwd: ROOT,
+        stdio: 'pipe',
+      });
+      let stdout = '';
+      let stderr = '';
+      let appended = 0;
+      const life = { exited: false };
+      let wake: () => void = () => undefined;
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        stdout += chunk;
+        appended = [...stdout.matchAll(/appended (\d+)/g)].length;
+        wake();
+      });
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      const exit = new Promise<number | null>((resolve) => {
+        child.on('close', (code) => {
+          life.exited = true;
+          wake();
+          resolve(code);
+        });
+      });
+      /** Resolves once `done()` holds, checked on each line or exit of the child. */
+      const until = async (done: () => boolean): Promise<void> => {
+        while (!done()) await new Promise<void>((resolve) => (wake = resolve));
+      };
+      await until(() => life.exited || stdout.includes('ready'));
+      child.stdin.write('go\n');
+      // A rebuild, then wait for the child to append a few more (it waits on SQLite's busy handler or
+      // PostgreSQL's lock while a rebuild runs; back-to-back rebuilds would starve it on SQLite).
+      let rebuilds = 0;
+      let i = 0;
+      while (!life.exited) {
+        const seen = appended;
+        await projections.rebuild(name);
+        rebuilds++;
+        await env.events.append({
+          type: 'account.deposited',
+          stream: `${name}-p-${i % 2}`,
+          data: { amount: i },
+        });
+        i++;
+        await until(() => life.exited || appended >= seen + 5);
+      }
+      expect({ code: await exit, stderr }).toEqual({ code: 0, stderr: '' });
+      expect(stdout).toContain('done');
+      expect(rebuilds).toBeGreaterThan(0);
+      const rows = await allRows(projections, name);
+      expect(rows).toEqual(await referenceFold(env.events, accounts(name)));
+      const childRows = [0, 1, 2].map((k) => (rows.get(`${name}-c-${k}`) as { count: number }).count);
+      expect(childRows).toEqual([50, 50, 50]);
+    } finally {
+      await env.close();
+    }
+  });
+}
+
+describe('inline projection rebuild, two processes on one SQLite file', () => {
+  twoProcessSuite('sqlite');
+});
+
+describePg('inline projection rebuild, two processes on one PostgreSQL schema', () => {
+  twoProcessSuite('postgres');
+});
 
 describe('inline projection rebuild on memory', () => {
   rebuildSuite('memory');
