@@ -89,10 +89,14 @@ async function corrupt(env: Env, name: string, [changed, deleted]: readonly [str
 
 function rebuildSuite(kind: Kind): void {
   let env: Env;
+  /** SQLite / PostgreSQL: a second node (its own storage connection, event store, projections) on the same database. */
+  let other: Env | undefined;
   beforeAll(async () => {
     env = await openEnv(kind);
+    if (kind !== 'memory') other = await openEnv(kind, env.url);
   });
   afterAll(async () => {
+    await other?.close();
     await env.close();
   });
 
@@ -249,6 +253,7 @@ function rebuildSuite(kind: Kind): void {
             type: fc.constantFrom('account.deposited', 'account.withdrawn', 'account.closed', 'noise.event'),
             stream: fc.constantFrom('a', 'b', 'c', 'd'),
             amount: fc.integer({ min: 0, max: 100 }),
+            second: fc.boolean(),
           }),
           { minLength: 1, maxLength: 20 },
         ),
@@ -260,26 +265,33 @@ function rebuildSuite(kind: Kind): void {
           const def = accounts(name, 'inline');
           const projections = env.projections();
           await projections.start();
+          const second = other?.projections();
+          await second?.start();
           const pending: Promise<unknown>[] = [];
           let registered: Promise<void> | undefined;
+          // The second node appends only once the projection is registered there too (every appender must).
+          let registeredThere: Promise<void> | undefined;
           ops.forEach((op, i) => {
-            if (i === registerAt) registered = projections.register(def);
+            if (i === registerAt) {
+              registered = projections.register(def);
+              registeredThere = second?.register(def);
+            }
             if (registered !== undefined) {
               for (const at of rebuildsAt)
                 if (at === i) pending.push(registered.then(() => projections.rebuild(name)));
             }
-            pending.push(
-              env.events.append({
-                type: op.type,
-                stream: `${name}-${op.stream}`,
-                data: { amount: op.amount },
-              }),
-            );
+            const event = { type: op.type, stream: `${name}-${op.stream}`, data: { amount: op.amount } };
+            const there = other;
+            if (op.second && there !== undefined && registeredThere !== undefined) {
+              pending.push(registeredThere.then(() => there.events.append(event)));
+            } else pending.push(env.events.append(event));
           });
           await Promise.all(pending);
           await (registered ?? projections.register(def));
+          await registeredThere;
           expect(await allRows(projections, name)).toEqual(await referenceFold(env.events, accounts(name)));
           await projections.stop();
+          await second?.stop();
         },
       ),
       { numRuns: kind === 'postgres' ? 10 : 25 },

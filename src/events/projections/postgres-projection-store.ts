@@ -133,7 +133,11 @@ export class PostgresProjectionStore implements ProjectionStore, InlineRebuilder
   }
 
   async ensure(name: string, mode: ProjectionMode, now: number): Promise<ProjectionRecord> {
-    const rows = await pgRows<RecordSqlRow>(await this.#ready(), ENSURE, [name, mode, now]);
+    const pool = await this.#ready();
+    let rows = await pgRows<RecordSqlRow>(pool, ENSURE, [name, mode, now]);
+    // Another process inserted the record concurrently: the conflict hid it from this statement's snapshot
+    // (nothing updated, nothing selected); the next statement sees it.
+    if (rows[0] === undefined) rows = await pgRows<RecordSqlRow>(pool, ENSURE, [name, mode, now]);
     return toRecord(rows[0] as RecordSqlRow, false);
   }
 
