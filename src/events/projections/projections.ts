@@ -67,7 +67,8 @@ type State = 'new' | 'running' | 'stopped';
  *
  * Async projections follow the log through a subscription and commit each batch's row changes with its
  * checkpoint in one transaction (exactly-once per event). Inline projections are updated inside the append's
- * transaction: never behind, and a throwing `evolve` fails that append only. Definitions are validated
+ * transaction: never behind, and a throwing `evolve` fails that append only; they are backfilled when first
+ * registered and can be rebuilt, with appends blocked meanwhile. Definitions are validated
  * (`FND_EVENTS_INVALID_POLICY`).
  *
  * Telemetry: `events:projection_batch` `{ events, rows, position, duration }`,
@@ -146,7 +147,10 @@ export class Projections {
   }
 
   /**
-   * Registers a projection (started right away when the service runs). Throws `FND_EVENTS_INVALID_POLICY`
+   * Registers a projection (started right away when the service runs). An inline projection registered for
+   * the first time (no record yet, a record of an async projection, or a failed one) is backfilled from the
+   * whole log before this resolves (see {@link Projections.rebuild}; a throwing `evolve` rejects with
+   * `FND_EVENTS_PROJECTION_FAILED` and registers nothing). Throws `FND_EVENTS_INVALID_POLICY`
    * for a bad definition, a name already registered here, or an inline projection on an event store without
    * the inline hook; nothing is registered then and stored rows are untouched.
    */

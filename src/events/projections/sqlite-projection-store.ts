@@ -2,7 +2,8 @@
  * Projections in SQLite (`foundation_projections`, `foundation_projection_states`, on the storage's
  * connection). A batch commit is one `BEGIN IMMEDIATE` transaction: checkpoint check, row loads, the fold,
  * row writes and the new checkpoint. Inline projections use {@link SqliteProjectionStore.loadSync} /
- * {@link SqliteProjectionStore.writeSync} inside the event store's append transaction (same connection).
+ * {@link SqliteProjectionStore.writeSync} inside the event store's append transaction (same connection), and
+ * are rebuilt by {@link SqliteProjectionStore.rebuildInline} in one `BEGIN IMMEDIATE` transaction.
  *
  * @module
  */
@@ -125,7 +126,7 @@ export class SqliteProjectionStore implements ProjectionStore, InlineRebuilder {
    * Rebuilds an inline projection in one `BEGIN IMMEDIATE` transaction on the storage's connection (the
    * write lock: appends of every connection wait, this process's event loop is busy meanwhile): folds
    * `foundation_events` page by page, replaces the rows, sets the record `running` at the fold's position.
-   * A throwing fold rolls back: the rows stay as they were.
+   * A throwing fold rolls back: the rows stay as they were. The sink hears of it after the transaction ended.
    */
   async rebuildInline(
     name: string,
