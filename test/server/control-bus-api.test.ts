@@ -116,7 +116,7 @@ describe('control bus API', () => {
       const status = (await (await fetch(`${bus.url}/api/status`)).json()) as FoundationStatus;
       expect(status.name).toBe('watched');
       // storage and events started and were rolled back; the broken service failed
-      expect(status.services.map((s) => s.name)).toEqual(['storage', 'events', 'broken']);
+      expect(status.services.map((s) => s.name)).toEqual(['storage', 'events', 'projections', 'broken']);
       const broken = status.services.find((s) => s.name === 'broken');
       expect(broken).toMatchObject({ name: 'broken', state: 'failed' });
       expect(broken?.lastError?.message).toContain('boom');
@@ -153,7 +153,14 @@ describe('control bus API', () => {
     expect(status.process.pid).toBe(process.pid);
     expect(status.process.node).toBe(process.version);
     expect(status.process.rssBytes).toBeGreaterThan(0);
-    expect(status.services.map((s) => s.name)).toEqual(['storage', 'events', 'db', 'cache', 'control-bus']);
+    expect(status.services.map((s) => s.name)).toEqual([
+      'storage',
+      'events',
+      'projections',
+      'db',
+      'cache',
+      'control-bus',
+    ]);
     const cache = status.services.find((s) => s.name === 'cache');
     expect(cache).toMatchObject({
       state: 'running',
@@ -180,6 +187,7 @@ describe('control bus API', () => {
       'services/db',
       'services/events',
       'services/mailer',
+      'services/projections',
       'services/storage',
     ]);
   });
@@ -202,6 +210,7 @@ describe('control bus API', () => {
         'services/control-bus',
         'services/db',
         'services/events',
+        'services/projections',
         'services/storage',
       ]);
       const geo = all.entries[0]!;
@@ -229,6 +238,7 @@ describe('control bus API', () => {
         ['control-bus', 'healthy'],
         ['db', 'healthy'],
         ['events', 'healthy'],
+        ['projections', 'healthy'],
         ['storage', 'healthy'],
       ]);
     } finally {

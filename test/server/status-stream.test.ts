@@ -28,6 +28,7 @@ describe('GET /api/status/stream', () => {
     expect(first.status.services.map((s) => [s.name, s.state])).toEqual([
       ['storage', 'running'],
       ['events', 'running'],
+      ['projections', 'running'],
       ['db', 'running'],
       ['control-bus', 'running'],
     ]);
@@ -37,6 +38,7 @@ describe('GET /api/status/stream', () => {
     expect(first.health.services.map((s) => [s.name, s.status])).toEqual([
       ['storage', 'healthy'],
       ['events', 'healthy'],
+      ['projections', 'healthy'],
       ['db', 'healthy'],
       ['control-bus', 'healthy'],
     ]);
@@ -146,6 +148,7 @@ describe('GET /api/status/stream', () => {
     expect(status.services.map((s) => [s.name, s.state])).toEqual([
       ['storage', 'running'],
       ['events', 'running'],
+      ['projections', 'running'],
       ['db', 'running'],
       ['control-bus', 'running'],
       ['late', 'running'],
