@@ -139,9 +139,12 @@ describe.skipIf(!hasChromium)('dashboard: projections and subscriptions panel (h
     try {
       const started = await foundation.projections.rebuild('order-counts');
       expect(started.state).toBe('rebuilding');
-      await expect.poll(() => projection.getByTestId('projection-state').textContent()).toBe('rebuilding');
+      // The page polls every 2 s (0.5 s once it has seen a rebuild): wait for its next poll.
+      await expect
+        .poll(() => projection.getByTestId('projection-state').textContent(), { timeout: 30_000 })
+        .toBe('rebuilding');
       const bar = projection.getByTestId('projection-progress');
-      await expect.poll(() => bar.count()).toBe(1);
+      await expect.poll(() => bar.count(), { timeout: 30_000 }).toBe(1);
       expect(await bar.getAttribute('max')).toBe(String(EVENTS));
       const value = Number(await bar.getAttribute('value'));
       expect(value).toBeGreaterThanOrEqual(0);
