@@ -8,6 +8,7 @@
  *
  * @module @elixirscope/foundation/storage
  */
+export * from './capability-handle.js';
 export * from './migrations.js';
 export * from './pg-errors.js';
 export * from './pg-pool.js';

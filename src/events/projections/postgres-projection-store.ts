@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { PostgresCapability } from '../../storage/index.js';
 import type pg from 'pg';
 import { FoundationError } from '../../errors/index.js';
 import { classifyPgError, type Storage } from '../../storage/index.js';
@@ -120,20 +121,24 @@ export interface NamedChange {
 export class PostgresProjectionStore implements ProjectionStore, InlineRebuilder {
   /** Always `postgres`. */
   readonly kind = 'postgres';
-  readonly #storage: Storage;
-  #opening: Promise<pg.Pool> | undefined;
+  readonly #access: PostgresCapability;
 
   /** @param storage an opened PostgreSQL storage; the `projections` migrations run at open. */
   constructor(storage: Storage) {
-    this.#storage = storage;
+    this.#access = new PostgresCapability(
+      storage,
+      'projections',
+      PROJECTIONS_MIGRATIONS,
+      'PostgreSQL projection store',
+    );
   }
 
   async open(): Promise<void> {
-    await this.#ready();
+    await this.#access.ready();
   }
 
   async ensure(name: string, mode: ProjectionMode, now: number): Promise<ProjectionRecord> {
-    const pool = await this.#ready();
+    const pool = await this.#access.ready();
     let rows = await pgRows<RecordSqlRow>(pool, ENSURE, [name, mode, now]);
     // Another process inserted the record concurrently: the conflict hid it from this statement's snapshot
     // (nothing updated, nothing selected); the next statement sees it.
@@ -142,22 +147,22 @@ export class PostgresProjectionStore implements ProjectionStore, InlineRebuilder
   }
 
   async record(name: string): Promise<ProjectionRecord | undefined> {
-    const rows = await pgRows<RecordSqlRow>(await this.#ready(), RECORD, [name]);
+    const rows = await pgRows<RecordSqlRow>(await this.#access.ready(), RECORD, [name]);
     return rows[0] === undefined ? undefined : toRecord(rows[0], false);
   }
 
   async records(): Promise<ProjectionRecord[]> {
-    const rows = await pgRows<RecordSqlRow>(await this.#ready(), RECORDS, []);
+    const rows = await pgRows<RecordSqlRow>(await this.#access.ready(), RECORDS, []);
     return rows.map((row) => toRecord(row, false));
   }
 
   async get(name: string, key: string): Promise<ProjectionRow | undefined> {
-    const rows = await pgRows<StateSqlRow>(await this.#ready(), GET, [name, key]);
+    const rows = await pgRows<StateSqlRow>(await this.#access.ready(), GET, [name, key]);
     return rows[0] === undefined ? undefined : toProjectionRow(rows[0], false);
   }
 
   async list(name: string, after: string | undefined, limit: number): Promise<ProjectionRow[]> {
-    const pool = await this.#ready();
+    const pool = await this.#access.ready();
     const rows =
       after === undefined
         ? await pgRows<StateSqlRow>(pool, LIST_FIRST, [name, limit])
@@ -166,7 +171,7 @@ export class PostgresProjectionStore implements ProjectionStore, InlineRebuilder
   }
 
   async commitBatch(batch: BatchCommit): Promise<ProjectionRecord> {
-    const pool = await this.#ready();
+    const pool = await this.#access.ready();
     return this.#transaction(pool, async (client) => {
       const locked = await client.query<{ checkpoint: string | null }>(config(LOCK_RECORD, [batch.name]));
       const row = locked.rows[0];
@@ -194,7 +199,7 @@ export class PostgresProjectionStore implements ProjectionStore, InlineRebuilder
   }
 
   async reset(name: string, target: number, now: number): Promise<ProjectionRecord> {
-    const pool = await this.#ready();
+    const pool = await this.#access.ready();
     return this.#transaction(pool, async (client) => {
       const locked = await client.query(config(LOCK_RECORD, [name]));
       if (locked.rows.length === 0) throw unknownProjection(name);
@@ -220,7 +225,7 @@ export class PostgresProjectionStore implements ProjectionStore, InlineRebuilder
     sink: RebuildSink,
     now: number,
   ): Promise<ProjectionRecord> {
-    const pool = await this.#ready();
+    const pool = await this.#access.ready();
     return this.#transaction(pool, async (client) => {
       await client.query(LOCK_EVENTS);
       const locked = await client.query(config(LOCK_RECORD, [name]));
@@ -247,11 +252,11 @@ export class PostgresProjectionStore implements ProjectionStore, InlineRebuilder
   }
 
   async fail(name: string, error: NonNullable<ProjectionRecord['error']>, now: number): Promise<void> {
-    await pgRows(await this.#ready(), FAIL, [name, JSON.stringify(error), now]);
+    await pgRows(await this.#access.ready(), FAIL, [name, JSON.stringify(error), now]);
   }
 
   async resume(name: string, now: number): Promise<void> {
-    await pgRows(await this.#ready(), RESUME, [name, now]);
+    await pgRows(await this.#access.ready(), RESUME, [name, now]);
   }
 
   async #transaction<T>(pool: pg.Pool, body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -261,26 +266,6 @@ export class PostgresProjectionStore implements ProjectionStore, InlineRebuilder
       if (error instanceof FoundationError) throw error;
       throw classifyPgError(error);
     }
-  }
-
-  #ready(): Promise<pg.Pool> {
-    this.#opening ??= this.#prepare().catch((error: unknown) => {
-      this.#opening = undefined;
-      throw error;
-    });
-    return this.#opening;
-  }
-
-  async #prepare(): Promise<pg.Pool> {
-    await this.#storage.migrate('projections', PROJECTIONS_MIGRATIONS);
-    const handle = this.#storage.handle();
-    if (handle.kind !== 'postgres') {
-      throw new FoundationError('FND_STORAGE_UNAVAILABLE', {
-        message: `The PostgreSQL projection store needs a PostgreSQL storage, got ${handle.kind}`,
-        context: { kind: handle.kind },
-      });
-    }
-    return handle.pool;
   }
 }
 

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { SqliteCapability } from '../../storage/index.js';
 import type BetterSqlite3 from 'better-sqlite3';
 import { FoundationError } from '../../errors/index.js';
 import type { Storage } from '../../storage/index.js';
@@ -50,21 +51,25 @@ const STATE_COLUMNS = 'key, state, position, updated';
 export class SqliteProjectionStore implements ProjectionStore, InlineRebuilder {
   /** Always `sqlite`. */
   readonly kind = 'sqlite';
-  readonly #storage: Storage;
-  #opening: Promise<Statements> | undefined;
-  #prepared: Statements | undefined;
+  readonly #access: SqliteCapability<Statements>;
 
   /** @param storage an opened SQLite storage; the `projections` migrations run at open. */
   constructor(storage: Storage) {
-    this.#storage = storage;
+    this.#access = new SqliteCapability(
+      storage,
+      'projections',
+      PROJECTIONS_MIGRATIONS,
+      'SQLite projection store',
+      prepare,
+    );
   }
 
   async open(): Promise<void> {
-    await this.#ready();
+    await this.#access.ready();
   }
 
   async ensure(name: string, mode: ProjectionMode, now: number): Promise<ProjectionRecord> {
-    const s = await this.#ready();
+    const s = await this.#access.ready();
     return run(() => {
       s.insertRecord.run(name, mode, now);
       s.setMode.run(mode, now, name, mode);
@@ -73,7 +78,7 @@ export class SqliteProjectionStore implements ProjectionStore, InlineRebuilder {
   }
 
   async record(name: string): Promise<ProjectionRecord | undefined> {
-    const s = await this.#ready();
+    const s = await this.#access.ready();
     return run(() => {
       const row = s.record.get(name);
       return row === undefined ? undefined : toRecord(row, true);
@@ -81,12 +86,12 @@ export class SqliteProjectionStore implements ProjectionStore, InlineRebuilder {
   }
 
   async records(): Promise<ProjectionRecord[]> {
-    const s = await this.#ready();
+    const s = await this.#access.ready();
     return run(() => s.records.all().map((row) => toRecord(row, true)));
   }
 
   async get(name: string, key: string): Promise<ProjectionRow | undefined> {
-    const s = await this.#ready();
+    const s = await this.#access.ready();
     return run(() => {
       const row = s.get.get(name, key);
       return row === undefined ? undefined : toProjectionRow(row, true);
@@ -94,7 +99,7 @@ export class SqliteProjectionStore implements ProjectionStore, InlineRebuilder {
   }
 
   async list(name: string, after: string | undefined, limit: number): Promise<ProjectionRow[]> {
-    const s = await this.#ready();
+    const s = await this.#access.ready();
     return run(() =>
       (after === undefined ? s.listFirst.all(name, limit) : s.listAfter.all(name, after, limit)).map((row) =>
         toProjectionRow(row, true),
@@ -103,22 +108,22 @@ export class SqliteProjectionStore implements ProjectionStore, InlineRebuilder {
   }
 
   async commitBatch(batch: BatchCommit): Promise<ProjectionRecord> {
-    const s = await this.#ready();
+    const s = await this.#access.ready();
     return run(() => s.commit.immediate(batch));
   }
 
   async reset(name: string, target: number, now: number): Promise<ProjectionRecord> {
-    const s = await this.#ready();
+    const s = await this.#access.ready();
     return run(() => s.resetTx.immediate(name, target, now));
   }
 
   async fail(name: string, error: NonNullable<ProjectionRecord['error']>, now: number): Promise<void> {
-    const s = await this.#ready();
+    const s = await this.#access.ready();
     run(() => s.fail.run(JSON.stringify(error), now, name));
   }
 
   async resume(name: string, now: number): Promise<void> {
-    const s = await this.#ready();
+    const s = await this.#access.ready();
     run(() => s.resume.run(now, name));
   }
 
@@ -134,7 +139,7 @@ export class SqliteProjectionStore implements ProjectionStore, InlineRebuilder {
     sink: RebuildSink,
     now: number,
   ): Promise<ProjectionRecord> {
-    const s = await this.#ready();
+    const s = await this.#access.ready();
     const db = s.db;
     const head = db.prepare<[], { head: number | null }>(
       'SELECT max(position) AS head FROM foundation_events',
@@ -206,41 +211,13 @@ error = NULL, updated = ? WHERE projection = ?`,
   }
 
   #sync(): Statements {
-    const s = this.#prepared;
+    const s = this.#access.current();
     if (s === undefined) {
       throw new FoundationError('FND_STORAGE_UNAVAILABLE', {
         message: 'The SQLite projection store is not open',
       });
     }
     return s;
-  }
-
-  #ready(): Promise<Statements> {
-    if (this.#prepared !== undefined && this.#prepared.db !== this.#currentDb()) this.#opening = undefined;
-    this.#opening ??= this.#prepare().catch((error: unknown) => {
-      this.#opening = undefined;
-      throw error;
-    });
-    return this.#opening;
-  }
-
-  async #prepare(): Promise<Statements> {
-    await this.#storage.migrate('projections', PROJECTIONS_MIGRATIONS);
-    const handle = this.#storage.handle();
-    if (handle.kind !== 'sqlite') {
-      throw new FoundationError('FND_STORAGE_UNAVAILABLE', {
-        message: `The SQLite projection store needs a SQLite storage, got ${handle.kind}`,
-        context: { kind: handle.kind },
-      });
-    }
-    this.#prepared = prepare(handle.db);
-    return this.#prepared;
-  }
-
-  #currentDb(): BetterSqlite3.Database | undefined {
-    if (!this.#storage.isOpen) return undefined;
-    const handle = this.#storage.handle();
-    return handle.kind === 'sqlite' ? handle.db : undefined;
   }
 }
 

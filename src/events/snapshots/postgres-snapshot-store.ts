@@ -3,8 +3,7 @@
  *
  * @module
  */
-import type pg from 'pg';
-import { FoundationError } from '../../errors/index.js';
+import { PostgresCapability } from '../../storage/index.js';
 import { systemClock, type Clock } from '../../kernel/clock.js';
 import type { Storage } from '../../storage/index.js';
 import type { JsonValue } from '../model/types.js';
@@ -31,25 +30,24 @@ WHERE excluded.version > foundation_snapshots.version`,
  * unreachable) or `FND_STORAGE_QUERY_FAILED`.
  */
 export class PostgresSnapshotStore implements SnapshotStore {
-  readonly #storage: Storage;
   readonly #clock: Clock;
-  #opening: Promise<pg.Pool> | undefined;
+  readonly #access: PostgresCapability;
 
   /** @param storage an opened PostgreSQL storage. */
   constructor(storage: Storage, options: SqlSnapshotStoreOptions = {}) {
-    this.#storage = storage;
+    this.#access = new PostgresCapability(storage, 'events', EVENTS_MIGRATIONS, 'PostgreSQL snapshot store');
     this.#clock = options.clock ?? systemClock;
   }
 
   /** Runs the `events` migrations (idempotent, safe when several processes open at once). */
   async open(): Promise<void> {
-    await this.#ready();
+    await this.#access.ready();
   }
 
   /** The snapshot of `stream` for `kind`, if any. */
   async load(stream: string, kind: string): Promise<Snapshot | undefined> {
     checkSnapshotArguments(stream, kind);
-    const pool = await this.#ready();
+    const pool = await this.#access.ready();
     const rows = await pgRows<{ version: string; state: JsonValue }>(pool, LOAD, [stream, kind]);
     const row = rows[0];
     return row === undefined ? undefined : { version: Number(row.version), state: row.state };
@@ -59,27 +57,7 @@ export class PostgresSnapshotStore implements SnapshotStore {
   async save(stream: string, kind: string, version: number, state: JsonValue): Promise<void> {
     checkSnapshotArguments(stream, kind, version);
     const json = snapshotJson(state);
-    const pool = await this.#ready();
+    const pool = await this.#access.ready();
     await pgRows(pool, SAVE, [stream, kind, version, json, this.#clock.now()]);
-  }
-
-  #ready(): Promise<pg.Pool> {
-    this.#opening ??= this.#prepare().catch((error: unknown) => {
-      this.#opening = undefined;
-      throw error;
-    });
-    return this.#opening;
-  }
-
-  async #prepare(): Promise<pg.Pool> {
-    await this.#storage.migrate('events', EVENTS_MIGRATIONS);
-    const handle = this.#storage.handle();
-    if (handle.kind !== 'postgres') {
-      throw new FoundationError('FND_STORAGE_UNAVAILABLE', {
-        message: `The PostgreSQL snapshot store needs a PostgreSQL storage, got ${handle.kind}`,
-        context: { kind: handle.kind },
-      });
-    }
-    return handle.pool;
   }
 }

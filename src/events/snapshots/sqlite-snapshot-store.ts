@@ -3,8 +3,8 @@
  *
  * @module
  */
+import { SqliteCapability } from '../../storage/index.js';
 import type BetterSqlite3 from 'better-sqlite3';
-import { FoundationError } from '../../errors/index.js';
 import { systemClock, type Clock } from '../../kernel/clock.js';
 import type { Storage } from '../../storage/index.js';
 import type { JsonValue } from '../model/types.js';
@@ -35,26 +35,34 @@ export interface SqlSnapshotStoreOptions {
  * {@link SqliteSnapshotStore.open} or on first use.
  */
 export class SqliteSnapshotStore implements SnapshotStore {
-  readonly #storage: Storage;
   readonly #clock: Clock;
-  #opening: Promise<Statements> | undefined;
-  #prepared: Statements | undefined;
+  readonly #access: SqliteCapability<Statements>;
 
   /** @param storage an opened SQLite storage. */
   constructor(storage: Storage, options: SqlSnapshotStoreOptions = {}) {
-    this.#storage = storage;
+    this.#access = new SqliteCapability(
+      storage,
+      'events',
+      EVENTS_MIGRATIONS,
+      'SQLite snapshot store',
+      (db) => ({
+        db,
+        load: db.prepare<[string, string], { version: number; state: string }>(LOAD),
+        save: db.prepare<[string, string, number, string, number]>(SAVE),
+      }),
+    );
     this.#clock = options.clock ?? systemClock;
   }
 
   /** Runs the `events` migrations (idempotent) and prepares the statements. */
   async open(): Promise<void> {
-    await this.#ready();
+    await this.#access.ready();
   }
 
   /** The snapshot of `stream` for `kind`, if any. */
   async load(stream: string, kind: string): Promise<Snapshot | undefined> {
     checkSnapshotArguments(stream, kind);
-    const s = await this.#ready();
+    const s = await this.#access.ready();
     let row: { version: number; state: string } | undefined;
     try {
       row = s.load.get(stream, kind);
@@ -70,45 +78,11 @@ export class SqliteSnapshotStore implements SnapshotStore {
   async save(stream: string, kind: string, version: number, state: JsonValue): Promise<void> {
     checkSnapshotArguments(stream, kind, version);
     const json = snapshotJson(state);
-    const s = await this.#ready();
+    const s = await this.#access.ready();
     try {
       s.save.run(stream, kind, version, json, this.#clock.now());
     } catch (error) {
       throw classifySqliteError(error);
     }
-  }
-
-  #ready(): Promise<Statements> {
-    // The storage was closed and opened again since: prepare on the new connection.
-    if (this.#prepared !== undefined && this.#prepared.db !== this.#currentDb()) this.#opening = undefined;
-    this.#opening ??= this.#prepare().catch((error: unknown) => {
-      this.#opening = undefined;
-      throw error;
-    });
-    return this.#opening;
-  }
-
-  async #prepare(): Promise<Statements> {
-    await this.#storage.migrate('events', EVENTS_MIGRATIONS);
-    const handle = this.#storage.handle();
-    if (handle.kind !== 'sqlite') {
-      throw new FoundationError('FND_STORAGE_UNAVAILABLE', {
-        message: `The SQLite snapshot store needs a SQLite storage, got ${handle.kind}`,
-        context: { kind: handle.kind },
-      });
-    }
-    this.#prepared = {
-      db: handle.db,
-      load: handle.db.prepare<[string, string], { version: number; state: string }>(LOAD),
-      save: handle.db.prepare<[string, string, number, string, number]>(SAVE),
-    };
-    return this.#prepared;
-  }
-
-  /** The storage's current connection, if it is an open SQLite storage. */
-  #currentDb(): BetterSqlite3.Database | undefined {
-    if (!this.#storage.isOpen) return undefined;
-    const handle = this.#storage.handle();
-    return handle.kind === 'sqlite' ? handle.db : undefined;
   }
 }

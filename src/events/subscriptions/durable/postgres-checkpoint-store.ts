@@ -5,8 +5,8 @@
  *
  * @module
  */
+import { PostgresCapability } from '../../../storage/index.js';
 import type pg from 'pg';
-import { FoundationError } from '../../../errors/index.js';
 import type { Storage } from '../../../storage/index.js';
 import { classifyPgError } from '../../../storage/index.js';
 import { pgRows, pgTransaction, statementConfig, type PgStatement } from '../../stores/postgres-client.js';
@@ -115,20 +115,24 @@ interface MemberDbRow {
  */
 export class PostgresCheckpointStore implements CheckpointStore {
   readonly kind = 'postgres';
-  readonly #storage: Storage;
-  #opening: Promise<pg.Pool> | undefined;
+  readonly #access: PostgresCapability;
 
   /** @param storage an opened PostgreSQL storage. */
   constructor(storage: Storage) {
-    this.#storage = storage;
+    this.#access = new PostgresCapability(
+      storage,
+      'subscriptions',
+      SUBSCRIPTIONS_MIGRATIONS,
+      'PostgreSQL checkpoint store',
+    );
   }
 
   async open(): Promise<void> {
-    await this.#ready();
+    await this.#access.ready();
   }
 
   async ensure(name: string, partitions: number, startPosition: number): Promise<SubscriptionRecord> {
-    const pool = await this.#ready();
+    const pool = await this.#access.ready();
     return this.#transaction(pool, async (client) => {
       await client.query(statementConfig(INSERT_RECORD, [name, partitions, startPosition]));
       const row = (await client.query<RecordRow>(statementConfig(RECORD, [name]))).rows[0] as RecordRow;
@@ -139,7 +143,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
   }
 
   async read(name: string): Promise<{ record: SubscriptionRecord; partitions: PartitionRow[] } | undefined> {
-    const pool = await this.#ready();
+    const pool = await this.#access.ready();
     const row = (await pgRows<RecordRow>(pool, RECORD, [name]))[0];
     if (row === undefined) return undefined;
     const partitions = await pgRows<CheckpointRow>(pool, PARTITIONS, [name]);
@@ -147,7 +151,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
   }
 
   async heartbeat(name: string, member: string, leaseMs: number): Promise<GroupView> {
-    const pool = await this.#ready();
+    const pool = await this.#access.ready();
     return this.#transaction(pool, async (client) => {
       const q = async <R extends pg.QueryResultRow>(s: PgStatement, values: unknown[]): Promise<R[]> =>
         (await client.query<R>(statementConfig(s, values))).rows;
@@ -175,7 +179,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
     partitions: readonly number[],
     leaseMs: number,
   ): Promise<number[]> {
-    const pool = await this.#ready();
+    const pool = await this.#access.ready();
     const rows = await pgRows<{ partition_id: number }>(pool, ACQUIRE, [
       name,
       member,
@@ -186,12 +190,12 @@ export class PostgresCheckpointStore implements CheckpointStore {
   }
 
   async release(name: string, member: string, partitions: readonly number[]): Promise<void> {
-    const pool = await this.#ready();
+    const pool = await this.#access.ready();
     await pgRows(pool, RELEASE, [name, member, [...partitions]]);
   }
 
   async leave(name: string, member: string): Promise<void> {
-    const pool = await this.#ready();
+    const pool = await this.#access.ready();
     await this.#transaction(pool, async (client) => {
       await client.query(statementConfig(RELEASE_ALL, [name, member]));
       await client.query(statementConfig(DELETE_MEMBER, [name, member]));
@@ -206,7 +210,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
     checkpoint: string,
     position: number,
   ): Promise<void> {
-    const pool = await this.#ready();
+    const pool = await this.#access.ready();
     const rows = await pgRows(pool, COMMIT, [name, partition, member, checkpoint, position]);
     if (rows.length === 1) return;
     const owner = (await pgRows<{ owner: string | null }>(pool, OWNER, [name, partition]))[0]?.owner ?? null;
@@ -219,26 +223,6 @@ export class PostgresCheckpointStore implements CheckpointStore {
     } catch (error) {
       throw classifyPgError(error);
     }
-  }
-
-  #ready(): Promise<pg.Pool> {
-    this.#opening ??= this.#prepare().catch((error: unknown) => {
-      this.#opening = undefined;
-      throw error;
-    });
-    return this.#opening;
-  }
-
-  async #prepare(): Promise<pg.Pool> {
-    await this.#storage.migrate('subscriptions', SUBSCRIPTIONS_MIGRATIONS);
-    const handle = this.#storage.handle();
-    if (handle.kind !== 'postgres') {
-      throw new FoundationError('FND_STORAGE_UNAVAILABLE', {
-        message: `The PostgreSQL checkpoint store needs a PostgreSQL storage, got ${handle.kind}`,
-        context: { kind: handle.kind },
-      });
-    }
-    return handle.pool;
   }
 }
 

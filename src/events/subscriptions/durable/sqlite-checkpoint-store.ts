@@ -4,8 +4,8 @@
  *
  * @module
  */
+import { SqliteCapability } from '../../../storage/index.js';
 import type BetterSqlite3 from 'better-sqlite3';
-import { FoundationError } from '../../../errors/index.js';
 import { systemClock, type Clock } from '../../../kernel/clock.js';
 import type { Storage } from '../../../storage/index.js';
 import { classifySqliteError } from '../../stores/sqlite-rows.js';
@@ -73,23 +73,31 @@ export interface SqliteCheckpointStoreOptions {
 /** A {@link CheckpointStore} on SQLite. The storage must be open; migrations run at `open()` or first use. */
 export class SqliteCheckpointStore implements CheckpointStore {
   readonly kind = 'sqlite';
-  readonly #storage: Storage;
   readonly #clock: Clock;
-  #opening: Promise<Statements> | undefined;
-  #prepared: Statements | undefined;
+  readonly #access: SqliteCapability<Statements>;
 
   /** @param storage an opened SQLite storage. */
   constructor(storage: Storage, options: SqliteCheckpointStoreOptions = {}) {
-    this.#storage = storage;
+    this.#access = new SqliteCapability(
+      storage,
+      'subscriptions',
+      SUBSCRIPTIONS_MIGRATIONS,
+      'SQLite checkpoint store',
+      (db) =>
+        ({
+          db,
+          ...Object.fromEntries(Object.entries(SQL).map(([key, sql]) => [key, db.prepare(sql)] as const)),
+        }) as Statements,
+    );
     this.#clock = options.clock ?? systemClock;
   }
 
   async open(): Promise<void> {
-    await this.#ready();
+    await this.#access.ready();
   }
 
   async ensure(name: string, partitions: number, startPosition: number): Promise<SubscriptionRecord> {
-    const s = await this.#ready();
+    const s = await this.#access.ready();
     const now = this.#clock.now();
     return this.#run(s, () => {
       s.insertRecord.run(name, partitions, startPosition, now);
@@ -100,7 +108,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
   }
 
   async read(name: string): Promise<{ record: SubscriptionRecord; partitions: PartitionRow[] } | undefined> {
-    const s = await this.#ready();
+    const s = await this.#access.ready();
     return this.#run(s, () => {
       const row = s.record.get(name) as RecordRow | undefined;
       if (row === undefined) return undefined;
@@ -112,7 +120,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
   }
 
   async heartbeat(name: string, member: string, leaseMs: number): Promise<GroupView> {
-    const s = await this.#ready();
+    const s = await this.#access.ready();
     const now = this.#clock.now();
     return this.#run(s, () => {
       s.upsertMember.run(name, member, now, now + leaseMs);
@@ -136,7 +144,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
     partitions: readonly number[],
     leaseMs: number,
   ): Promise<number[]> {
-    const s = await this.#ready();
+    const s = await this.#access.ready();
     const now = this.#clock.now();
     return this.#run(s, () => {
       const held: number[] = [];
@@ -148,7 +156,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
   }
 
   async release(name: string, member: string, partitions: readonly number[]): Promise<void> {
-    const s = await this.#ready();
+    const s = await this.#access.ready();
     const now = this.#clock.now();
     this.#run(s, () => {
       for (const p of partitions) s.release.run(now, name, p, member);
@@ -156,7 +164,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
   }
 
   async leave(name: string, member: string): Promise<void> {
-    const s = await this.#ready();
+    const s = await this.#access.ready();
     const now = this.#clock.now();
     this.#run(s, () => {
       s.releaseAll.run(now, name, member);
@@ -171,7 +179,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
     checkpoint: string,
     position: number,
   ): Promise<void> {
-    const s = await this.#ready();
+    const s = await this.#access.ready();
     const now = this.#clock.now();
     const owner = this.#run(s, () => {
       if (s.commit.run(checkpoint, position, now, name, partition, member, now).changes === 1) return true;
@@ -186,36 +194,6 @@ export class SqliteCheckpointStore implements CheckpointStore {
     } catch (error) {
       throw classifySqliteError(error);
     }
-  }
-
-  #ready(): Promise<Statements> {
-    if (this.#prepared !== undefined && this.#prepared.db !== this.#currentDb()) this.#opening = undefined;
-    this.#opening ??= this.#prepare().catch((error: unknown) => {
-      this.#opening = undefined;
-      throw error;
-    });
-    return this.#opening;
-  }
-
-  async #prepare(): Promise<Statements> {
-    await this.#storage.migrate('subscriptions', SUBSCRIPTIONS_MIGRATIONS);
-    const handle = this.#storage.handle();
-    if (handle.kind !== 'sqlite') {
-      throw new FoundationError('FND_STORAGE_UNAVAILABLE', {
-        message: `The SQLite checkpoint store needs a SQLite storage, got ${handle.kind}`,
-        context: { kind: handle.kind },
-      });
-    }
-    const db = handle.db;
-    const entries = Object.entries(SQL).map(([key, sql]) => [key, db.prepare(sql)] as const);
-    this.#prepared = { db, ...Object.fromEntries(entries) } as Statements;
-    return this.#prepared;
-  }
-
-  #currentDb(): BetterSqlite3.Database | undefined {
-    if (!this.#storage.isOpen) return undefined;
-    const handle = this.#storage.handle();
-    return handle.kind === 'sqlite' ? handle.db : undefined;
   }
 }
 
