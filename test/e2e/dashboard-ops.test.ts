@@ -2,8 +2,8 @@
  * Dashboard (headless Chromium): the projections and subscriptions panel — rows, lag, and a progress bar
  * while a projection rebuilds.
  */
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { chromiumAvailable, launchChromium } from '../helpers/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFoundation, SERVICES_NAMESPACE, type Foundation } from '../../src/app/foundation.js';
 import type { ProjectionDefinition } from '../../src/events/projections/types.js';
@@ -11,29 +11,7 @@ import type { DurableSubscription } from '../../src/events/subscriptions/durable
 import type { Subscription } from '../../src/events/subscriptions/types.js';
 import { CONTROL_BUS_SERVICE, controlBusService, type ControlBus } from '../../src/server/index.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) {
-  if (process.env.CI === 'true') {
-    throw new Error(
-      `${CHROMIUM} is missing: the dashboard browser tests cannot run in CI (install Debian chromium)`,
-    );
-  }
-  console.warn(
-    `[dashboard-ops.test] SKIPPED: ${CHROMIUM} not found; install Debian chromium to run the browser tests`,
-  );
-}
-
-const LAUNCH_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+const hasChromium = chromiumAvailable('dashboard-ops.test');
 
 const EVENTS = 20_000;
 
@@ -75,7 +53,7 @@ describe.skipIf(!hasChromium)('dashboard: projections and subscriptions panel (h
   let url = '';
 
   beforeAll(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+    browser = await launchChromium();
     foundation = createFoundation({ name: 'ops-dash', store: 'memory:', projections: [PROJECTION] });
     foundation.add(controlBusService(foundation, { host: '127.0.0.1', port: 0 }));
     await foundation.start();

@@ -1,31 +1,9 @@
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { chromiumAvailable, launchChromium } from '../helpers/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControlBus, type RunningControlBus } from '../helpers/control-bus.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) {
-  if (process.env.CI === 'true') {
-    throw new Error(
-      `${CHROMIUM} is missing: the dashboard browser tests cannot run in CI (install Debian chromium)`,
-    );
-  }
-  console.warn(
-    `[dashboard-tail.test] SKIPPED: ${CHROMIUM} not found; install Debian chromium to run the browser tests`,
-  );
-}
-
-const LAUNCH_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+const hasChromium = chromiumAvailable('dashboard-tail.test');
 
 const types = (page: Page): Promise<string[]> => page.getByTestId('event-type').allTextContents();
 
@@ -34,7 +12,7 @@ describe.skipIf(!hasChromium)('dashboard live event tail (headless Chromium)', (
   let running: RunningControlBus | undefined;
 
   beforeAll(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+    browser = await launchChromium();
     running = await startControlBus({ name: 'tail-dash', store: 'sqlite::memory:' });
   });
   afterAll(async () => {

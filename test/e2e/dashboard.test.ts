@@ -1,33 +1,11 @@
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { chromiumAvailable, launchChromium } from '../helpers/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceContext } from '../../src/kernel/service.js';
 import { startControlBus, testService, type RunningControlBus } from '../helpers/control-bus.js';
 import { freePort } from '../helpers/ports.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) {
-  if (process.env.CI === 'true') {
-    throw new Error(
-      `${CHROMIUM} is missing: the dashboard browser tests cannot run in CI (install Debian chromium)`,
-    );
-  }
-  console.warn(
-    `[dashboard.test] SKIPPED: ${CHROMIUM} not found; install Debian chromium to run the browser tests`,
-  );
-}
-
-const LAUNCH_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+const hasChromium = chromiumAvailable('dashboard.test');
 
 /** The text of a cell of the row of `service`. */
 function cell(page: Page, service: string, testId: string) {
@@ -41,7 +19,7 @@ describe.skipIf(!hasChromium)('dashboard (headless Chromium)', () => {
   let workerContext: ServiceContext | undefined;
 
   beforeAll(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+    browser = await launchChromium();
     running = await startControlBus({
       name: 'dash-node',
       services: [
