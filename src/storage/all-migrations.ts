@@ -8,6 +8,7 @@
 import { EVENTS_MIGRATIONS } from '../events/stores/migrations.js';
 import { SUBSCRIPTIONS_MIGRATIONS } from '../events/subscriptions/durable/migrations.js';
 import { PROJECTIONS_MIGRATIONS } from '../events/projections/migrations.js';
+import { CONFIG_MIGRATIONS } from '../config/stores/migrations.js';
 import type { Migration } from './types.js';
 
 /** One capability's migrations. */
@@ -21,4 +22,5 @@ export const ALL_MIGRATIONS: ReadonlyArray<CapabilityMigrations> = Object.freeze
   Object.freeze({ capability: 'events', migrations: EVENTS_MIGRATIONS }),
   Object.freeze({ capability: 'subscriptions', migrations: SUBSCRIPTIONS_MIGRATIONS }),
   Object.freeze({ capability: 'projections', migrations: PROJECTIONS_MIGRATIONS }),
+  Object.freeze({ capability: 'config', migrations: CONFIG_MIGRATIONS }),
 ]);

@@ -3,6 +3,23 @@
 -- events: 3
 -- subscriptions: 1
 -- projections: 1
+-- config: 1
+
+CREATE TABLE config_versions (
+  version integer NOT NULL,
+  at bigint NOT NULL,
+  kind text NOT NULL,
+  node text NOT NULL,
+  overrides jsonb NOT NULL,
+  config jsonb NOT NULL,
+  changes jsonb NOT NULL,
+  rolled_back_to integer,
+  reason text,
+  actor text,
+  correlation_id text,
+  CONSTRAINT config_versions_pkey PRIMARY KEY (version),
+  CONSTRAINT config_versions_version_check CHECK ((version > 0))
+);
 
 CREATE TABLE foundation_events (
   "position" bigint GENERATED ALWAYS AS IDENTITY NOT NULL,

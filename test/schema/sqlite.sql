@@ -3,6 +3,21 @@
 -- events: 3
 -- subscriptions: 1
 -- projections: 1
+-- config: 1
+
+CREATE TABLE config_versions (
+  version INTEGER PRIMARY KEY CHECK (version > 0),
+  at INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  node TEXT NOT NULL,
+  overrides TEXT NOT NULL,
+  config TEXT NOT NULL,
+  changes TEXT NOT NULL,
+  rolled_back_to INTEGER NULL,
+  reason TEXT NULL,
+  actor TEXT NULL,
+  correlation_id TEXT NULL
+);
 
 CREATE TABLE foundation_events (
   position INTEGER PRIMARY KEY AUTOINCREMENT,
