@@ -8,6 +8,7 @@ import { isFoundationError } from '../errors/index.js';
 import { invalidArgument } from './arguments.js';
 import { describeError, EXIT, type CliIo, type ExitCode } from './cli-io.js';
 import type { Command } from './command.js';
+import { configCommand } from './commands/config.js';
 import { eventsCommand } from './commands/events.js';
 import { healthCommand } from './commands/health.js';
 import { projectionsCommand, retentionCommand, subscriptionsCommand } from './commands/ops.js';
@@ -24,6 +25,7 @@ export const COMMANDS: readonly Command[] = [
   projectionsCommand,
   subscriptionsCommand,
   retentionCommand,
+  configCommand,
   versionCommand,
 ];
 
