@@ -6,8 +6,9 @@
  * A record is refused (`FND_CONFIG_INVALID_STRUCTURE`, nothing stored) when its JSON would not read back
  * equal: non-plain objects (Date, Map, class instances), cycles, bigints, functions, symbols, `NaN` /
  * `Infinity`, holes or `undefined` in arrays, and strings (or keys) PostgreSQL cannot hold — a NUL
- * character or a lone UTF-16 surrogate. An object property whose value is `undefined` is dropped, as JSON
- * drops it. Error messages name the offending field and path, never a value (values may be secret).
+ * character or a lone UTF-16 surrogate. An object property whose value is `undefined` is dropped and `-0`
+ * reads back as `0`, as JSON does. Error messages name the offending field and path, never a value
+ * (values may be secret). On PostgreSQL (`jsonb`) the keys of an object may read back in another order.
  *
  * @module
  */
