@@ -60,7 +60,7 @@ function parseJsonText(text: string, file: string): unknown {
 }
 
 function parseYamlText(text: string, file: string): unknown {
-  const doc = parseDocument(text, { schema: 'core', uniqueKeys: true, logLevel: 'silent' });
+  const doc = parseDocument(text, { schema: 'core', uniqueKeys: true, logLevel: 'error' });
   const first = doc.errors[0];
   if (first !== undefined) {
     const pos = first.linePos?.[0];
