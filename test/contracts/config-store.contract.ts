@@ -168,8 +168,22 @@ function plain(value: unknown): unknown {
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
 }
 
-/** Registers the contract for one kind of store. `propertyRuns`: fast-check runs of the round-trip property. */
-export function configStoreContract(name: string, make: MakeConfigStoreFixture, propertyRuns = 50): void {
+/** Options of {@link configStoreContract}. */
+export interface ConfigStoreContractOptions {
+  /** fast-check runs of the round-trip property (default 50). */
+  readonly propertyRuns?: number;
+  /** The optional cases this store runs; the fixture must provide what each needs. */
+  readonly features?: ReadonlyArray<'reopen' | 'remote' | 'killListeners'>;
+}
+
+/** Registers the contract for one kind of store. */
+export function configStoreContract(
+  name: string,
+  make: MakeConfigStoreFixture,
+  options: ConfigStoreContractOptions = {},
+): void {
+  const propertyRuns = options.propertyRuns ?? 50;
+  const features = new Set(options.features ?? []);
   describe(`config version store contract: ${name}`, () => {
     let fixture: ConfigStoreFixture | undefined;
     const opened: ConfigVersionStore[] = [];
@@ -439,82 +453,76 @@ export function configStoreContract(name: string, make: MakeConfigStoreFixture, 
       expect(closedSeen).toHaveLength(closedBefore);
     });
 
-    it('keeps its versions across a close and reopen of the storage', { timeout: T }, async (ctx) => {
-      const reopen = f().reopen;
-      if (reopen === undefined) {
-        ctx.skip();
-        return;
-      }
-      const store = await open();
-      const stored = await appendRange(store, 1, 4);
-      await store.close();
-      const again = track(await reopen());
-      expect(await again.since(0)).toStrictEqual(stored);
-      expect(await again.latest()).toStrictEqual(stored[3]);
-      await expectCode(again.append(configRecord(4)), 'FND_CONFIG_VERSION_CONFLICT');
-      await again.append(configRecord(5));
-      expect((await again.latest())?.version).toBe(5);
-    });
+    if (features.has('reopen'))
+      it('keeps its versions across a close and reopen of the storage', { timeout: T }, async () => {
+        const reopen = f().reopen;
+        if (reopen === undefined) throw new Error('the fixture has no reopen');
+        const store = await open();
+        const stored = await appendRange(store, 1, 4);
+        await store.close();
+        const again = track(await reopen());
+        expect(await again.since(0)).toStrictEqual(stored);
+        expect(await again.latest()).toStrictEqual(stored[3]);
+        await expectCode(again.append(configRecord(4)), 'FND_CONFIG_VERSION_CONFLICT');
+        await again.append(configRecord(5));
+        expect((await again.latest())?.version).toBe(5);
+      });
 
-    it(
-      'shares versions and notifications with another Storage object (another process)',
-      { timeout: T },
-      async (ctx) => {
-        const remote = f().remote;
-        if (remote === undefined) {
-          ctx.skip();
-          return;
-        }
-        const local = await open();
-        const other = track(await remote());
-        const seenRemote: number[] = [];
-        const seenLocal: number[] = [];
-        other.watch((v) => seenRemote.push(v));
-        local.watch((v) => seenLocal.push(v));
-        await local.append(configRecord(1));
-        await expect.poll(() => seenRemote.includes(1), WAIT).toBe(true);
-        await other.append(configRecord(2, { node: 'remote' }));
-        await expect.poll(() => seenLocal.includes(2), WAIT).toBe(true);
-        expect((await local.get(2))?.node).toBe('remote');
-        // Two Storage objects racing for the same version: one wins, nothing half-written.
-        const [ra, rb] = await Promise.allSettled([
-          local.append(configRecord(3, { node: 'local' })),
-          other.append(configRecord(3, { node: 'remote' })),
-        ]);
-        expectOneWinner([ra, rb]);
-        expect(versions(await other.since(0))).toEqual([1, 2, 3]);
-        expect((await other.get(3))?.node).toBe(ra.status === 'fulfilled' ? 'local' : 'remote');
-      },
-    );
+    if (features.has('remote'))
+      it(
+        'shares versions and notifications with another Storage object (another process)',
+        { timeout: T },
+        async () => {
+          const remote = f().remote;
+          if (remote === undefined) throw new Error('the fixture has no remote');
+          const local = await open();
+          const other = track(await remote());
+          const seenRemote: number[] = [];
+          const seenLocal: number[] = [];
+          other.watch((v) => seenRemote.push(v));
+          local.watch((v) => seenLocal.push(v));
+          await local.append(configRecord(1));
+          await expect.poll(() => seenRemote.includes(1), WAIT).toBe(true);
+          await other.append(configRecord(2, { node: 'remote' }));
+          await expect.poll(() => seenLocal.includes(2), WAIT).toBe(true);
+          expect((await local.get(2))?.node).toBe('remote');
+          // Two Storage objects racing for the same version: one wins, nothing half-written.
+          const [ra, rb] = await Promise.allSettled([
+            local.append(configRecord(3, { node: 'local' })),
+            other.append(configRecord(3, { node: 'remote' })),
+          ]);
+          expectOneWinner([ra, rb]);
+          expect(versions(await other.since(0))).toEqual([1, 2, 3]);
+          expect((await other.get(3))?.node).toBe(ra.status === 'fulfilled' ? 'local' : 'remote');
+        },
+      );
 
-    it(
-      'after a lost LISTEN connection reconnects and reports the latest version',
-      { timeout: T },
-      async (ctx) => {
-        const kill = f().killListeners;
-        if (kill === undefined) {
-          ctx.skip();
-          return;
-        }
-        const writer = await open();
-        const watcher = await open();
-        await appendRange(writer, 1, 2);
-        const seen: number[] = [];
-        watcher.watch((v) => seen.push(v));
-        // The first connection reports the latest version (2) once it listens.
-        await expect.poll(() => seen.filter((v) => v === 2).length, WAIT).toBe(1);
-        await kill();
-        // Reconnected: reports the latest version again.
-        await expect.poll(() => seen.filter((v) => v === 2).length, WAIT).toBe(2);
-        await writer.append(configRecord(3));
-        await expect.poll(() => seen.includes(3), WAIT).toBe(true);
-        // A version committed while the connection is down is reported after the reconnection.
-        await kill();
-        await writer.append(configRecord(4));
-        await expect.poll(() => seen.includes(4), WAIT).toBe(true);
-        await writer.append(configRecord(5));
-        await expect.poll(() => seen.includes(5), WAIT).toBe(true);
-      },
-    );
+    if (features.has('killListeners'))
+      it(
+        'after a lost LISTEN connection reconnects and reports the latest version',
+        { timeout: T },
+        async () => {
+          const kill = f().killListeners;
+          if (kill === undefined) throw new Error('the fixture has no killListeners');
+          const writer = await open();
+          const watcher = await open();
+          await appendRange(writer, 1, 2);
+          const seen: number[] = [];
+          watcher.watch((v) => seen.push(v));
+          // The first connection reports the latest version (2) once it listens.
+          await expect.poll(() => seen.filter((v) => v === 2).length, WAIT).toBe(1);
+          await kill();
+          // Reconnected: reports the latest version again.
+          await expect.poll(() => seen.filter((v) => v === 2).length, WAIT).toBe(2);
+          await writer.append(configRecord(3));
+          await expect.poll(() => seen.includes(3), WAIT).toBe(true);
+          // A version committed while the connection is down is reported after the reconnection.
+          await kill();
+          await writer.append(configRecord(4));
+          await expect.poll(() => seen.includes(4), WAIT).toBe(true);
+          await writer.append(configRecord(5));
+          await expect.poll(() => seen.includes(5), WAIT).toBe(true);
+        },
+      );
   });
 }

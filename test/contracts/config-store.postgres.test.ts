@@ -51,7 +51,7 @@ describePg('PostgreSQL config version store', () => {
         },
       };
     },
-    25,
+    { propertyRuns: 25, features: ['reopen', 'remote', 'killListeners'] },
   );
 
   it(
