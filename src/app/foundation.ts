@@ -8,6 +8,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { createConfig, type ManagedConfig, type ManagedConfigView } from '../config/config.js';
+import {
+  FOUNDATION_MUTABLE_PATHS,
+  FOUNDATION_SECRET_PATHS,
+  withFoundationSection,
+  type FoundationConfigShape,
+} from '../config/foundation-settings.js';
+import { ConfigWatchHub } from '../config/stores/config-watch-hub.js';
+import { createConfigVersionStore } from '../config/stores/create-version-store.js';
+import type { ConfigEventRecord } from '../config/config.js';
+import type { ConfigOptions, JsonObject, JsonValue } from '../config/types.js';
 import { FoundationError } from '../errors/index.js';
 import { createEventStorePort } from '../events/create-event-store.js';
 import { EventStore, type EventStoreOptions } from '../events/event-store.js';
@@ -42,20 +54,48 @@ import {
   retentionService,
   type FoundationRetentionOptions,
 } from './event-services.js';
+import { appendConfigEvent, configService, settingsOf } from './config-service.js';
 import { eventsService, storageService } from './store-services.js';
 
+/**
+ * The config of a foundation (docs/config.md): the user's schema and sources; the `foundation` section (the
+ * foundation's own settings) is added to the schema, its mutable and secret paths to the declared ones.
+ */
+export interface FoundationConfigOptions<S extends StandardSchemaV1 | undefined = undefined> extends Omit<
+  ConfigOptions,
+  'schema'
+> {
+  /** The user's part of the config (every key but `foundation`). Without it, that part is not validated. */
+  readonly schema?: S;
+}
+
+/** The config type of a foundation created with schema `S`. */
+export type FoundationConfigOf<S extends StandardSchemaV1 | undefined> = FoundationConfigShape<
+  S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : Record<string, unknown>
+>;
+
 /** Options for {@link createFoundation}. All are optional. */
-export interface FoundationOptions {
-  /** Human name of this node, shown on the dashboard. Defaults to `foundation`. */
+export interface FoundationOptions<S extends StandardSchemaV1 | undefined = undefined> {
+  /**
+   * Human name of this node, shown on the dashboard. Defaults to the config's `foundation.name`
+   * (`foundation`). Given here, it is an `argument`-level value: above the file and the environment.
+   */
   name?: string;
-  /** Directory for the embedded store and other local state. Defaults to `./.foundation`. */
+  /** Directory for the embedded store and other local state. Defaults to `foundation.dataDir` (`./.foundation`). */
   dataDir?: string;
   /**
    * Where the foundation keeps its data: `memory:`, `sqlite:<path>` (query parameters `synchronous=FULL`,
    * `busyTimeoutMs`) or `postgres://user@host:5432/db?schema=foundation&poolSize=10`. Defaults to
-   * `sqlite:<dataDir>/foundation.db`. Validated at once: a bad URL throws `FND_STORAGE_INVALID_URL`.
+   * `foundation.store`, else `sqlite:<dataDir>/foundation.db`. Validated at once: a bad URL throws
+   * `FND_STORAGE_INVALID_URL`.
    */
   store?: string;
+  /**
+   * The config: schema, file, environment prefix, mutable and secret paths (docs/config.md). Its sources are
+   * read at once (a corrupt file throws here); a supervised `config` service persists its versions in the
+   * foundation's store and shares them with the other nodes of a PostgreSQL store.
+   */
+  config?: FoundationConfigOptions<S>;
   /** Event store limits (the clock is the foundation's), outage spool, retention, health threshold. */
   events?: FoundationEventsOptions;
   /**
@@ -75,6 +115,12 @@ export interface FoundationOptions {
     stopTimeoutMs?: number;
     startTimeoutMs?: number;
   };
+}
+
+/** A foundation whose config is typed by its schema: what {@link createFoundation} returns. */
+export interface TypedFoundation<C> extends Foundation {
+  /** The typed config: `foundation.config.get('limits.rps')` is typed from the schema. */
+  readonly config: ManagedConfig<C>;
 }
 
 /** Lifecycle state of a foundation. */
@@ -138,6 +184,11 @@ export interface Foundation extends AsyncDisposable {
   readonly name: string;
   readonly dataDir: string;
   readonly clock: Clock;
+  /**
+   * The typed, versioned config (docs/config.md): readable at once; changes need the supervised `config`
+   * service to run (it persists versions in the foundation's store).
+   */
+  readonly config: ManagedConfigView;
   /** This instance's service registry; running supervised services appear in namespace `services`. */
   readonly registry: ServiceRegistry;
   /** This instance's supervisor. */
@@ -184,6 +235,14 @@ export interface Foundation extends AsyncDisposable {
 
 export { EVENTS_SERVICE, STORAGE_SERVICE } from './store-services.js';
 
+function withoutKey<T extends object, K extends keyof T>(value: T, key: K): Omit<T, K> {
+  return Object.fromEntries(Object.entries(value).filter(([name]) => name !== key)) as Omit<T, K>;
+}
+
+function objectOrEmpty(value: JsonValue | undefined): JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as JsonObject) : {};
+}
+
 /** The registry namespace where supervised services appear while running. */
 export const SERVICES_NAMESPACE = 'services';
 
@@ -203,14 +262,49 @@ const foundationStopped = telemetryEvent('foundation:stopped');
  * await foundation.start();
  * ```
  */
-export function createFoundation(options: FoundationOptions = {}): Foundation {
+export function createFoundation<S extends StandardSchemaV1 | undefined = undefined>(
+  options: FoundationOptions<S> = {},
+): TypedFoundation<FoundationConfigOf<S>> {
   const clock = options.clock ?? systemClock;
   const id = randomUUID();
-  const name = options.name ?? 'foundation';
-  const dataDir = options.dataDir ?? './.foundation';
-  const location = parseStoreUrl(options.store ?? `sqlite:${join(dataDir, 'foundation.db')}`);
+  const { schema, mutable, secrets, arguments: userArguments, ...configSources } = options.config ?? {};
+  const explicit: Record<string, JsonValue> = {};
+  if (options.name !== undefined) explicit.name = options.name;
+  if (options.dataDir !== undefined) explicit.dataDir = options.dataDir;
+  if (options.store !== undefined) explicit.store = options.store;
+  if (options.events?.maxHealthyLag !== undefined) {
+    explicit.events = { maxHealthyLag: options.events.maxHealthyLag };
+  }
+  const configArguments: JsonObject = {
+    ...userArguments,
+    foundation: { ...objectOrEmpty(userArguments?.foundation), ...explicit },
+  };
+  // Forward reference: the config records its changes as events once the event store runs.
+  let recordConfigEvent: (event: ConfigEventRecord) => Promise<unknown> = () => Promise.resolve();
+  const hub = new ConfigWatchHub();
+  const config = createConfig(
+    {
+      ...configSources,
+      schema: withFoundationSection(schema),
+      arguments: configArguments,
+      mutable: [...FOUNDATION_MUTABLE_PATHS, ...(mutable ?? [])],
+      secrets: [...FOUNDATION_SECRET_PATHS, ...(secrets ?? [])],
+    },
+    {
+      clock,
+      node: () => name,
+      store: () => createConfigVersionStore(storage, { hub }),
+      recordEvent: (event) => recordConfigEvent(event),
+    },
+  ) as unknown as ManagedConfig<FoundationConfigOf<S>>;
+  const settings = settingsOf(config);
+  const name = settings.name;
+  const dataDir = settings.dataDir;
+  const location = parseStoreUrl(settings.store ?? `sqlite:${join(dataDir, 'foundation.db')}`);
   const storage = new Storage(location, { clock });
-  const { spool: spoolOption, retention, maxHealthyLag, ...eventOptions } = options.events ?? {};
+  // maxHealthyLag is not an event-store option: it went into the config (an argument-level value).
+  const { spool: spoolOption, retention, ...withLag } = options.events ?? {};
+  const eventOptions: Omit<typeof withLag, 'maxHealthyLag'> = withoutKey(withLag, 'maxHealthyLag');
   const port = createEventStorePort(storage);
   let spool: SpoolingEventStorePort | undefined;
   if (spoolOption !== undefined && spoolOption !== false) {
@@ -269,12 +363,14 @@ export function createFoundation(options: FoundationOptions = {}): Foundation {
     definitions.set(service.name, service);
   };
   addService(storageService(storage, location));
+  addService(configService(config));
   addService(
     eventsService(events, {
       ...(spool === undefined ? {} : { spool }),
-      ...(maxHealthyLag === undefined ? {} : { maxHealthyLag }),
+      maxHealthyLag: () => settingsOf(config).events.maxHealthyLag,
     }),
   );
+  recordConfigEvent = (event) => appendConfigEvent(events, event);
   if (retention !== undefined) {
     addService(retentionService(events, port instanceof MemoryEventStore ? port : storage, retention, clock));
   }
@@ -288,7 +384,8 @@ export function createFoundation(options: FoundationOptions = {}): Foundation {
   );
   registering.catch(() => undefined);
 
-  const foundation: Foundation = {
+  const foundation: TypedFoundation<FoundationConfigOf<S>> = {
+    config,
     id,
     name,
     dataDir,

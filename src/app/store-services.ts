@@ -71,8 +71,11 @@ export const DEFAULT_MAX_HEALTHY_LAG = 10_000;
 export interface EventsHealthOptions {
   /** The outage spool wrapping the store, if any: its depth makes the service degraded or unhealthy. */
   readonly spool?: { health(): HealthReport };
-  /** A live subscription further behind than this many events makes the service `degraded`. */
-  readonly maxHealthyLag?: number;
+  /**
+   * A live subscription further behind than this many events makes the service `degraded`; a function is
+   * read at every health check (the foundation passes its config's `foundation.events.maxHealthyLag`).
+   */
+  readonly maxHealthyLag?: number | (() => number);
 }
 
 /**
@@ -81,7 +84,8 @@ export interface EventsHealthOptions {
  * depth (degraded while events wait in it, unhealthy when it is full).
  */
 export function eventsHealth(events: EventStore, options: EventsHealthOptions = {}): HealthReport {
-  const maxLag = options.maxHealthyLag ?? DEFAULT_MAX_HEALTHY_LAG;
+  const setting = options.maxHealthyLag ?? DEFAULT_MAX_HEALTHY_LAG;
+  const maxLag = typeof setting === 'function' ? setting() : setting;
   const subscriptions = events.subscriptions();
   let slowest: (typeof subscriptions)[number] | undefined;
   for (const status of subscriptions) if (slowest === undefined || status.lag > slowest.lag) slowest = status;

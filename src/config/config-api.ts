@@ -19,11 +19,35 @@ import type {
 } from './types.js';
 
 /**
+ * The part of a {@link Config} that does not depend on its type: what generic code (the control bus, the
+ * CLI, the composition root) holds, whatever the user's schema is.
+ */
+export interface ConfigView {
+  readonly version: number;
+  /** The current snapshot (untyped). */
+  snapshot(): unknown;
+  /** The whole current snapshot, secrets redacted. */
+  redacted(): JsonObject;
+  explain(path: string): ConfigExplanation;
+  isMutable(path: string): boolean;
+  readonly mutablePaths: readonly string[];
+  update(path: string, value: unknown, options?: ConfigUpdateOptions): Promise<ConfigUpdateResult>;
+  updateBatch(
+    changes: readonly ConfigChangeInput[],
+    options?: ConfigUpdateOptions,
+  ): Promise<ConfigUpdateResult>;
+  rollback(version: number, options?: ConfigUpdateOptions): Promise<ConfigUpdateResult>;
+  history(options?: { readonly limit?: number; readonly before?: number }): Promise<ConfigVersionInfo[]>;
+  getVersion(version: number): Promise<ConfigVersionDetail>;
+  status(): ConfigStatus;
+}
+
+/**
  * A typed, layered, versioned configuration. Reads are synchronous property reads on an immutable snapshot;
  * changes are validated as a whole before anything is applied, create a new version, and are persisted and
  * shared with other nodes once the config is started with a store.
  */
-export interface Config<T> {
+export interface Config<T> extends ConfigView {
   /** The current version (1 after the first load). */
   readonly version: number;
   /** The current snapshot: deeply frozen; a later change swaps in a new snapshot, never mutates this one. */

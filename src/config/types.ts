@@ -13,11 +13,21 @@ export type JsonValue =
 /** A JSON object (the shape of a whole configuration and of each layer). */
 export type JsonObject = { readonly [key: string]: JsonValue };
 
-/** Where a configuration value came from, lowest precedence first. */
-export type ConfigSource = 'default' | 'file' | 'env' | 'runtime';
+/**
+ * Where a configuration value came from, lowest precedence first: defaults (given in code, and the schema's
+ * own), the config file, environment variables, arguments (explicit `createFoundation` options and command-line
+ * flags), and runtime updates.
+ */
+export type ConfigSource = 'default' | 'file' | 'env' | 'argument' | 'runtime';
 
 /** The precedence of the sources, lowest first. */
-export const CONFIG_SOURCES: readonly ConfigSource[] = Object.freeze(['default', 'file', 'env', 'runtime']);
+export const CONFIG_SOURCES: readonly ConfigSource[] = Object.freeze([
+  'default',
+  'file',
+  'env',
+  'argument',
+  'runtime',
+]);
 
 /** The placeholder that replaces a secret value wherever configuration leaves the process. */
 export const REDACTED = '[redacted]';
@@ -41,30 +51,37 @@ type Depth = [never, 0, 1, 2, 3, 4, 5, 6, 7];
  * Every dotted path of `T` (objects and their leaves; arrays are leaves), to a depth of eight:
  * `ConfigPath<{ limits: { rps: number } }>` is `'limits' | 'limits.rps'`.
  */
-export type ConfigPath<T, D extends number = 8> = [D] extends [never]
-  ? never
-  : T extends Leaf | readonly unknown[]
+export type ConfigPath<T, D extends number = 8> = unknown extends T
+  ? string
+  : [D] extends [never]
     ? never
-    : {
-        [K in keyof T & string]:
-          K | (ConfigPath<NonNullable<T[K]>, Depth[D]> extends infer S extends string ? `${K}.${S}` : never);
-      }[keyof T & string];
+    : T extends Leaf | readonly unknown[]
+      ? never
+      : {
+          [K in keyof T & string]:
+            | K
+            | (ConfigPath<NonNullable<T[K]>, Depth[D]> extends infer S extends string ? `${K}.${S}` : never);
+        }[keyof T & string];
 
 /** The type at a dotted path of `T`: `ConfigPathValue<{ limits: { rps: number } }, 'limits.rps'>` is `number`. */
-export type ConfigPathValue<T, P extends string> = P extends `${infer K}.${infer Rest}`
-  ? K extends keyof T
-    ? ConfigPathValue<NonNullable<T[K]>, Rest> | (undefined extends T[K] ? undefined : never)
-    : never
-  : P extends keyof T
-    ? T[P]
-    : never;
+export type ConfigPathValue<T, P extends string> = unknown extends T
+  ? unknown
+  : P extends `${infer K}.${infer Rest}`
+    ? K extends keyof T
+      ? ConfigPathValue<NonNullable<T[K]>, Rest> | (undefined extends T[K] ? undefined : never)
+      : never
+    : P extends keyof T
+      ? T[P]
+      : never;
 
 /** A deeply read-only view of `T` (what readers get: snapshots are frozen). */
-export type DeepReadonly<T> = T extends Leaf
+export type DeepReadonly<T> = unknown extends T
   ? T
-  : T extends readonly (infer E)[]
-    ? readonly DeepReadonly<E>[]
-    : { readonly [K in keyof T]: DeepReadonly<T[K]> };
+  : T extends Leaf
+    ? T
+    : T extends readonly (infer E)[]
+      ? readonly DeepReadonly<E>[]
+      : { readonly [K in keyof T]: DeepReadonly<T[K]> };
 
 // ── changes and versions ───────────────────────────────────────────────────────────────────────────────
 
@@ -181,7 +198,7 @@ export interface ConfigVeto {
 /** A subscriber of {@link Config.subscribe}. */
 export interface ConfigSubscriber<T> {
   /** Called after a change under the prefix is applied (not awaited by the change; errors are isolated). */
-  readonly onChange?: (event: ConfigChangeEvent<T>) => void | Promise<void>;
+  onChange?(event: ConfigChangeEvent<T>): void | Promise<void>;
   /**
    * Called before a local change under the prefix is applied; return a {@link ConfigVeto} to refuse it. A
    * prepare that throws does not veto: it is counted and reported like a failing `onChange`. Versions that
@@ -259,6 +276,8 @@ export interface ConfigOptions<S extends StandardSchemaV1 = StandardSchemaV1> {
   /** A JSON or YAML file (`.json`, `.yaml`, `.yml`); missing is allowed unless `required`. */
   readonly file?: string | { readonly path: string; readonly required?: boolean; readonly watch?: boolean };
   readonly env?: ConfigEnvOptions;
+  /** Explicit values above the environment (command-line flags, options given in code to override). */
+  readonly arguments?: JsonObject;
   /** Paths `update` may change: exact dotted paths and globs (`*` one segment, `**` any). Default none. */
   readonly mutable?: readonly string[];
   /** Paths whose values are secret (exact and globs; a secret object's whole subtree is secret). */

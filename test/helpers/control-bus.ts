@@ -56,7 +56,7 @@ export async function startControlBus(options: StartControlBusOptions = {}): Pro
 }
 
 /** Names of the services every foundation supervises before the caller's. */
-export const BUILT_IN_SERVICES: readonly string[] = ['storage', 'events', 'projections'];
+export const BUILT_IN_SERVICES: readonly string[] = ['storage', 'config', 'events', 'projections'];
 
 /** A service that starts at once and whose health is whatever `health()` returns at check time. */
 export function testService(

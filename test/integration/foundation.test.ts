@@ -12,7 +12,7 @@ import { thrown } from '../../src/testing/index.js';
 import { tempDir } from '../helpers/cli-process.js';
 
 /** The services every foundation supervises before the caller's. */
-const BUILT_IN = ['storage', 'events', 'projections'];
+const BUILT_IN = ['storage', 'config', 'events', 'projections'];
 
 /** A foundation on the memory store (no files). */
 function memoryFoundation(options: FoundationOptions = {}) {
@@ -56,6 +56,7 @@ describe('createFoundation', () => {
     expect(status.name).toBe('orders');
     expect(status.services.map((s) => [s.name, s.state])).toEqual([
       ['storage', 'running'],
+      ['config', 'running'],
       ['events', 'running'],
       ['projections', 'running'],
       ['db', 'running'],
@@ -66,6 +67,7 @@ describe('createFoundation', () => {
     expect(foundation.registry.list(SERVICES_NAMESPACE).map((e) => e.name)).toEqual([
       'api',
       'cache',
+      'config',
       'db',
       'events',
       'projections',
@@ -73,6 +75,7 @@ describe('createFoundation', () => {
     ]);
     expect(foundation.registry.lookup(SERVICES_NAMESPACE, 'events')).toBe(foundation.events);
     expect(foundation.registry.lookup(SERVICES_NAMESPACE, 'storage')).toBe(foundation.storage);
+    expect(foundation.registry.lookup(SERVICES_NAMESPACE, 'config')).toBe(foundation.config);
 
     const health = await foundation.health();
     expect(health).toMatchObject({ status: 'healthy', live: true, ready: true });
@@ -96,7 +99,13 @@ describe('createFoundation', () => {
     await a.stop();
     expect(a.registry.has(SERVICES_NAMESPACE, 'db')).toBe(false);
     expect(b.registry.has(SERVICES_NAMESPACE, 'db')).toBe(true);
-    expect(b.status().services.map((s) => s.state)).toEqual(['running', 'running', 'running', 'running']);
+    expect(b.status().services.map((s) => s.state)).toEqual([
+      'running',
+      'running',
+      'running',
+      'running',
+      'running',
+    ]);
     // each has its own event store
     await b.events.append({ type: 'only.in.b' });
     expect((await b.events.query({})).events.map((e) => e.type)).toEqual(['only.in.b']);
@@ -162,6 +171,7 @@ describe('createFoundation', () => {
       });
       expect(health.services.map((s) => [s.name, s.status])).toEqual([
         ['storage', 'healthy'],
+        ['config', 'healthy'],
         ['events', 'healthy'],
         ['projections', 'healthy'],
         ['flaky', 'unhealthy'],
@@ -196,6 +206,7 @@ describe('registry health of supervised services', () => {
     });
     await foundation.start();
     expect(foundation.registry.list(SERVICES_NAMESPACE).map((e) => [e.name, e.hasHealthCheck])).toEqual([
+      ['config', true],
       ['db', true],
       ['events', true],
       ['projections', true],

@@ -1,0 +1,129 @@
+/**
+ * The foundation's own settings: the `foundation` section of every foundation's config, validated by a zod
+ * schema with documented defaults, and {@link withFoundationSection}, which joins it to the user's schema so
+ * both live in one config (one file, one set of environment variables, one version history).
+ *
+ * @module
+ */
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { z } from 'zod';
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/**
+ * The `foundation` section. Every field has a default, so an empty section is valid.
+ *
+ * - `name` — this node's name (dashboard, version records). Default `foundation`.
+ * - `dataDir` — local state directory. Default `./.foundation`.
+ * - `store` — store URL; default `sqlite:<dataDir>/foundation.db`. Secret (a URL may carry a password).
+ * - `controlBus` — `host` (127.0.0.1), `port` (4000), `token` (secret; mutating endpoints need it),
+ *   `shutdownTimeoutMs` (10 000) — read by `foundation start`.
+ * - `events.maxHealthyLag` — a live subscription further behind makes the `events` service degraded
+ *   (10 000). Mutable at run time.
+ * - `retention` — `intervalMs` (one hour) between retention runs.
+ * - `protection`, `telemetry` — sections the protection and telemetry capabilities validate; empty by default.
+ */
+export const foundationSettingsSchema = z.object({
+  name: z
+    .string()
+    .regex(NAME, 'a name of 1–64 letters, digits, dots, dashes or underscores')
+    .default('foundation'),
+  dataDir: z.string().min(1).max(4096).default('./.foundation'),
+  store: z.string().max(4096).optional(),
+  controlBus: z
+    .object({
+      host: z.string().min(1).max(255).default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(4000),
+      token: z.string().min(1).max(4096).optional(),
+      shutdownTimeoutMs: z.number().int().positive().max(3_600_000).default(10_000),
+    })
+    .prefault({}),
+  events: z
+    .object({
+      maxHealthyLag: z.number().int().positive().default(10_000),
+    })
+    .prefault({}),
+  retention: z
+    .object({
+      intervalMs: z.number().int().positive().default(3_600_000),
+    })
+    .prefault({}),
+  protection: z.record(z.string(), z.unknown()).default({}),
+  telemetry: z.record(z.string(), z.unknown()).default({}),
+});
+
+/** The validated `foundation` section. */
+export type FoundationSettings = z.output<typeof foundationSettingsSchema>;
+
+/** The paths of the `foundation` section that may change at run time. */
+export const FOUNDATION_MUTABLE_PATHS: readonly string[] = Object.freeze(['foundation.events.maxHealthyLag']);
+
+/** The paths of the `foundation` section whose values are secret. */
+export const FOUNDATION_SECRET_PATHS: readonly string[] = Object.freeze([
+  'foundation.controlBus.token',
+  'foundation.store',
+]);
+
+/** The shape of a foundation's config: the user's output plus the `foundation` section. */
+export type FoundationConfigShape<U = Record<string, unknown>> = Omit<U, 'foundation'> & {
+  readonly foundation: FoundationSettings;
+};
+
+type Issue = StandardSchemaV1.Issue;
+
+function prefixed(issues: readonly Issue[], key: string): Issue[] {
+  return issues.map((issue) => ({ ...issue, path: [key, ...(issue.path ?? [])] }));
+}
+
+/**
+ * A Standard Schema for `{ foundation: <settings>, ...user }`: the `foundation` key is validated by
+ * {@link foundationSettingsSchema}, the rest by `user` (or passed through when there is none). Issues of
+ * both are reported together.
+ */
+export function withFoundationSection<S extends StandardSchemaV1 | undefined>(
+  user: S,
+): StandardSchemaV1<
+  unknown,
+  FoundationConfigShape<
+    S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : Record<string, unknown>
+  >
+> {
+  type Output = FoundationConfigShape<
+    S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : Record<string, unknown>
+  >;
+  const validate = (
+    value: unknown,
+  ): StandardSchemaV1.Result<Output> | Promise<StandardSchemaV1.Result<Output>> => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      return { issues: [{ message: 'The configuration must be an object' }] };
+    }
+    const { foundation, ...rest } = value as Record<string, unknown>;
+    const own = foundationSettingsSchema['~standard'].validate(foundation ?? {});
+    const theirs = user === undefined ? { value: rest } : user['~standard'].validate(rest);
+    if (own instanceof Promise || theirs instanceof Promise) {
+      return Promise.all([own, theirs]).then(([a, b]) => combine(a, b));
+    }
+    return combine(own, theirs);
+  };
+  const combine = (
+    own: StandardSchemaV1.Result<FoundationSettings>,
+    theirs: StandardSchemaV1.Result<unknown>,
+  ): StandardSchemaV1.Result<Output> => {
+    const issues = [
+      ...(own.issues === undefined ? [] : prefixed(own.issues, 'foundation')),
+      ...(theirs.issues ?? []),
+    ];
+    if (issues.length > 0) return { issues };
+    const userValue = (theirs as StandardSchemaV1.SuccessResult<unknown>).value;
+    if (typeof userValue !== 'object' || userValue === null || Array.isArray(userValue)) {
+      return { issues: [{ message: 'The user schema must produce an object' }] };
+    }
+    return {
+      value: {
+        ...userValue,
+        foundation: (own as StandardSchemaV1.SuccessResult<FoundationSettings>).value,
+      } as Output,
+    };
+  };
+  return { '~standard': { version: 1, vendor: 'elixirscope-foundation', validate } };
+}
