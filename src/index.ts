@@ -1,6 +1,6 @@
 /**
  * `@elixirscope/foundation`: the few names every user needs. Each capability has its own subpath
- * (`@elixirscope/foundation/errors`, `…/kernel`, `…/registry`, `…/server`, `…/testing`).
+ * (`@elixirscope/foundation/errors`, `…/config`, `…/kernel`, `…/registry`, `…/server`, `…/testing`).
  *
  * @module @elixirscope/foundation
  */
@@ -8,8 +8,10 @@ export {
   createFoundation,
   SERVICES_NAMESPACE,
   type Foundation,
+  type FoundationConfigOptions,
   type FoundationHealth,
   type FoundationOptions,
+  type TypedFoundation,
   type FoundationState,
   type FoundationStatus,
 } from './app/index.js';
@@ -24,4 +26,5 @@ export {
   type FoundationContext,
   type FoundationErrorOptions,
 } from './errors/index.js';
+export { createConfig, type Config, type ManagedConfig } from './config/index.js';
 export type { HealthReport, HealthStatus, Service, ServiceContext } from './kernel/service.js';

@@ -31,6 +31,7 @@ describe('foundation CLI (real process)', () => {
       expect(status.state).toBe('running');
       expect(status.services).toEqual([
         expect.objectContaining({ name: 'storage', state: 'running' }),
+        expect.objectContaining({ name: 'config', state: 'running' }),
         expect.objectContaining({ name: 'events', state: 'running' }),
         expect.objectContaining({ name: 'projections', state: 'running' }),
         expect.objectContaining({ name: 'control-bus', state: 'running' }),
@@ -73,15 +74,16 @@ describe('foundation CLI (real process)', () => {
     );
     expect(lines[2]).toMatch(/^NAME\s+STATE\s+RESTARTS\s+UPTIME\s+DEPENDENCIES\s+LAST ERROR$/);
     expect(lines[3]).toMatch(/^storage\s+running\s+0\s+\S+\s+-\s+-$/);
-    expect(lines[4]).toMatch(/^events\s+running\s+0\s+\S+\s+storage\s+-$/);
-    expect(lines[5]).toMatch(/^projections\s+running\s+0\s+\S+\s+events\s+-$/);
-    expect(lines[6]).toMatch(/^control-bus\s+running\s+0\s+\S+\s+-\s+-$/);
+    expect(lines[4]).toMatch(/^config\s+running\s+0\s+\S+\s+storage\s+-$/);
+    expect(lines[5]).toMatch(/^events\s+running\s+0\s+\S+\s+storage\s+-$/);
+    expect(lines[6]).toMatch(/^projections\s+running\s+0\s+\S+\s+events\s+-$/);
+    expect(lines[7]).toMatch(/^control-bus\s+running\s+0\s+\S+\s+-\s+-$/);
 
     const json = await runCliProcess(['status', '--json'], { FOUNDATION_URL: cli.url });
     expect(json.code).toBe(0);
     const status = JSON.parse(json.stdout) as StatusBody;
     expect(status.name).toBe('table-node');
-    expect(status.services.map((s) => s.name)).toEqual(['storage', 'events', 'projections', 'control-bus']);
+    expect(status.services.map((s) => s.name)).toEqual(['storage', 'config', 'events', 'projections', 'control-bus']);
 
     const health = await runCliProcess(['health', '--url', cli.url]);
     expect(health).toMatchObject({ code: 0, stdout: 'ready (healthy)\n', stderr: '' });

@@ -8,6 +8,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { settingsOf } from '../../app/config-service.js';
 import { createFoundation, SERVICES_NAMESPACE, type Foundation } from '../../app/foundation.js';
 import { FoundationError, isFoundationError } from '../../errors/index.js';
 import type { ProjectionDefinition } from '../../events/projections/types.js';
@@ -47,6 +49,19 @@ export interface StartSettings {
   readonly retentionIntervalMs: number | undefined;
   /** Absolute path of an ES module exporting `projections` (or a default export): an array of definitions. */
   readonly projectionsModule: string | undefined;
+  /** Absolute path of the config file (JSON or YAML), watched for edits. */
+  readonly configFile: string | undefined;
+  /** Absolute path of an ES module exporting `schema` (a Standard Schema), and optionally `mutable`, `secrets`. */
+  readonly schemaModule: string | undefined;
+  /** Prefix of the environment variables read into the config (e.g. `APP_`); none by default. */
+  readonly envPrefix: string | undefined;
+  /**
+   * The settings given by a flag or variable. The others come from the config (its file, its environment
+   * variables), then from the defaults above.
+   */
+  readonly explicit: ReadonlySet<
+    'host' | 'port' | 'dataDir' | 'store' | 'name' | 'token' | 'shutdownTimeoutMs'
+  >;
 }
 
 /** Where `start` listens for shutdown signals; tests may pass their own. */
@@ -76,6 +91,9 @@ const FLAGS = {
   'retention-policies': { type: 'string' },
   'retention-interval': { type: 'string' },
   projections: { type: 'string' },
+  config: { type: 'string' },
+  schema: { type: 'string' },
+  'env-prefix': { type: 'string' },
 } as const;
 
 /** The machine's host name when it is a valid node name, else `foundation`. */
@@ -99,6 +117,17 @@ export function resolveStartSettings(
   const policies = pick(flags, 'retention-policies', env, 'FOUNDATION_RETENTION_POLICIES');
   const interval = pick(flags, 'retention-interval', env, 'FOUNDATION_RETENTION_INTERVAL');
   const projections = pick(flags, 'projections', env, 'FOUNDATION_PROJECTIONS');
+  const configFile = pick(flags, 'config', env, 'FOUNDATION_CONFIG');
+  const schemaModule = pick(flags, 'schema', env, 'FOUNDATION_SCHEMA');
+  const envPrefix = pick(flags, 'env-prefix', env, 'FOUNDATION_ENV_PREFIX');
+  const explicit = new Set<'host' | 'port' | 'dataDir' | 'store' | 'name' | 'token' | 'shutdownTimeoutMs'>();
+  if (host !== undefined) explicit.add('host');
+  if (port !== undefined) explicit.add('port');
+  if (dataDir !== undefined) explicit.add('dataDir');
+  if (store !== undefined) explicit.add('store');
+  if (name !== undefined) explicit.add('name');
+  if (token !== undefined) explicit.add('token');
+  if (timeout !== undefined) explicit.add('shutdownTimeoutMs');
   if (interval !== undefined && policies === undefined) {
     throw invalidArgument(`${interval.source} needs retention policies (--retention-policies)`, {
       source: interval.source,
@@ -123,6 +152,72 @@ export function resolveStartSettings(
       interval === undefined ? undefined : parseRetentionInterval(interval.value, interval.source),
     projectionsModule:
       projections === undefined ? undefined : resolve(parseNonEmpty(projections.value, projections.source)),
+    configFile:
+      configFile === undefined ? undefined : resolve(parseNonEmpty(configFile.value, configFile.source)),
+    schemaModule:
+      schemaModule === undefined
+        ? undefined
+        : resolve(parseNonEmpty(schemaModule.value, schemaModule.source)),
+    envPrefix: envPrefix === undefined ? undefined : parseEnvPrefix(envPrefix.value, envPrefix.source),
+    explicit,
+  };
+}
+
+/** An environment prefix: 1–64 characters of `[A-Za-z0-9_]`, not `FOUNDATION_` (the command's own variables). */
+function parseEnvPrefix(value: string, source: string): string {
+  if (!/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(value) || value === 'FOUNDATION_') {
+    throw invalidArgument(`${source} must be a variable prefix such as APP_ (letters, digits, underscores)`, {
+      source,
+    });
+  }
+  return value;
+}
+
+/** What a schema module exports: `schema` (or a default export), and optionally `mutable` and `secrets`. */
+export interface SchemaModule {
+  readonly schema: StandardSchemaV1;
+  readonly mutable: readonly string[];
+  readonly secrets: readonly string[];
+}
+
+function stringList(module: Record<string, unknown>, key: string, path: string): readonly string[] {
+  const value = module[key];
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
+    throw new FoundationError('FND_CONFIG_INVALID_STRUCTURE', {
+      message: `The schema module ${path} exports "${key}" that is not an array of path patterns`,
+      context: { module: path, export: key },
+    });
+  }
+  return value;
+}
+
+/**
+ * Loads the schema module at `path`. Throws `FND_SYSTEM_INITIALIZATION_FAILED` when it cannot be loaded,
+ * `FND_CONFIG_INVALID_STRUCTURE` when it exports no Standard Schema.
+ */
+export async function loadSchemaModule(path: string): Promise<SchemaModule> {
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw new FoundationError('FND_SYSTEM_INITIALIZATION_FAILED', {
+      message: `Cannot load the schema module ${path}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+      context: { module: path },
+      cause: error,
+    });
+  }
+  const schema = module.schema ?? module.default;
+  if (typeof schema !== 'object' || schema === null || !('~standard' in schema)) {
+    throw new FoundationError('FND_CONFIG_INVALID_STRUCTURE', {
+      message: `The schema module ${path} must export "schema" (or a default export): a Standard Schema such as a zod object`,
+      context: { module: path },
+    });
+  }
+  return {
+    schema: schema as StandardSchemaV1,
+    mutable: stringList(module, 'mutable', path),
+    secrets: stringList(module, 'secrets', path),
   };
 }
 
@@ -274,7 +369,7 @@ export const startCommand: Command = {
   help: [
     'Usage: foundation start [--host H] [--port P] [--data-dir D] [--store URL] [--name N] [--token T]',
     '                        [--shutdown-timeout T] [--retention-policies JSON] [--retention-interval D]',
-    '                        [--projections MODULE]',
+    '                        [--projections MODULE] [--config FILE] [--schema MODULE] [--env-prefix P]',
     '',
     'Starts a foundation and its control bus, prints "foundation <name> listening on <url>", and runs until',
     'SIGTERM or SIGINT. A second signal exits at once.',
@@ -295,28 +390,39 @@ export const startCommand: Command = {
     '                        default 1h)',
     '  --projections MODULE  ES module exporting "projections": projection definitions to run',
     '                        (FOUNDATION_PROJECTIONS)',
+    '  --config FILE         config file, JSON or YAML, watched for edits (FOUNDATION_CONFIG); its "foundation"',
+    '                        section gives the settings above that no flag or variable gives (docs/config.md)',
+    '  --schema MODULE       ES module exporting "schema" (zod or any Standard Schema) for the rest of the',
+    '                        config, and optionally "mutable" and "secrets" path lists (FOUNDATION_SCHEMA)',
+    '  --env-prefix P        read variables starting with P into the config, e.g. APP_LIMITS__RPS=5',
+    '                        (FOUNDATION_ENV_PREFIX)',
     '',
     'Exit codes: 0 stopped cleanly, 1 failed to start or had to force the stop, 2 bad arguments.',
   ].join('\n'),
   async run(args, io) {
     const settings = resolveStartSettings(parseFlags('start', args, FLAGS), io.env);
-    try {
-      await mkdir(settings.dataDir, { recursive: true });
-    } catch (error) {
-      throw new FoundationError('FND_SYSTEM_INITIALIZATION_FAILED', {
-        message: `Cannot create the data directory ${settings.dataDir}`,
-        context: { dataDir: settings.dataDir },
-        cause: error,
-      });
-    }
     const projections =
       settings.projectionsModule === undefined ? [] : await loadProjections(settings.projectionsModule);
+    const schema =
+      settings.schemaModule === undefined ? undefined : await loadSchemaModule(settings.schemaModule);
+    const given = settings.explicit;
     let foundation: Foundation;
     try {
       foundation = createFoundation({
-        name: settings.name,
-        dataDir: settings.dataDir,
-        store: settings.store,
+        ...(given.has('name') ? { name: settings.name } : {}),
+        ...(given.has('dataDir') ? { dataDir: settings.dataDir } : {}),
+        ...(given.has('store') ? { store: settings.store } : {}),
+        config: {
+          // The command's defaults sit below the file and the environment.
+          defaults: { foundation: { name: settings.name, dataDir: settings.dataDir } },
+          ...(settings.configFile === undefined
+            ? {}
+            : { file: { path: settings.configFile, required: true } }),
+          ...(settings.envPrefix === undefined ? {} : { env: { prefix: settings.envPrefix, env: io.env } }),
+          ...(schema === undefined
+            ? {}
+            : { schema: schema.schema, mutable: schema.mutable, secrets: schema.secrets }),
+        },
         projections,
         ...(settings.retentionPolicies === undefined
           ? {}
@@ -341,24 +447,43 @@ export const startCommand: Command = {
       }
       throw error;
     }
+    const own = settingsOf(foundation.config);
+    const bus = own.controlBus;
+    const token = given.has('token') ? settings.token : bus.token;
+    const effective = {
+      ...settings,
+      name: own.name,
+      dataDir: resolve(own.dataDir),
+      store: own.store ?? `sqlite:${join(resolve(own.dataDir), 'foundation.db')}`,
+      shutdownTimeoutMs: given.has('shutdownTimeoutMs') ? settings.shutdownTimeoutMs : bus.shutdownTimeoutMs,
+    };
+    try {
+      await mkdir(effective.dataDir, { recursive: true });
+    } catch (error) {
+      throw new FoundationError('FND_SYSTEM_INITIALIZATION_FAILED', {
+        message: `Cannot create the data directory ${effective.dataDir}`,
+        context: { dataDir: effective.dataDir },
+        cause: error,
+      });
+    }
     foundation.add(
       controlBusService(foundation, {
-        host: settings.host,
-        port: settings.port,
-        ...(settings.token === undefined ? {} : { token: settings.token }),
+        host: given.has('host') ? settings.host : bus.host,
+        port: given.has('port') ? settings.port : bus.port,
+        ...(token === undefined ? {} : { token }),
       }),
     );
-    const shutdown = watchShutdown(foundation, settings, io);
+    const shutdown = watchShutdown(foundation, effective, io);
     try {
       await foundation.start();
     } catch (error) {
       shutdown.cancel();
       throw error;
     }
-    const bus = foundation.registry.lookup<ControlBus>(SERVICES_NAMESPACE, CONTROL_BUS_SERVICE);
-    if (bus !== undefined) {
-      io.out(`foundation ${settings.name} listening on ${bus.url}`);
-      io.out(`foundation ${settings.name} store ${describeStore(parseStoreUrl(settings.store))}`);
+    const running = foundation.registry.lookup<ControlBus>(SERVICES_NAMESPACE, CONTROL_BUS_SERVICE);
+    if (running !== undefined) {
+      io.out(`foundation ${effective.name} listening on ${running.url}`);
+      io.out(`foundation ${effective.name} store ${describeStore(parseStoreUrl(effective.store))}`);
     }
     return shutdown.exitCode;
   },
