@@ -23,14 +23,14 @@
  * @module
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Config } from '../config/config-api.js';
+import type { ConfigView } from '../config/config-api.js';
 import type { ConfigChangeInput, ConfigUpdateOptions } from '../config/types.js';
 import { FoundationError } from '../errors/index.js';
 import type { RequestContexts } from './request-contexts.js';
 
-/** What the configuration routes use of a {@link Config}. */
+/** What the configuration routes use of a config (any `Config<T>`; the foundation's `config`). */
 export type ConfigRoutesTarget = Pick<
-  Config<unknown>,
+  ConfigView,
   | 'version'
   | 'redacted'
   | 'mutablePaths'

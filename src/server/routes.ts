@@ -1,6 +1,7 @@
 /**
  * The control bus's routes: liveness and readiness, status, registry, the live status stream and the
- * dashboard's static files. All are read-only (`GET`, and `HEAD` where it makes sense).
+ * dashboard's static files — all read-only (`GET`, and `HEAD` where it makes sense) — and the configuration
+ * routes (`config-routes.ts`).
  *
  * @module
  */
@@ -8,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Foundation } from '../app/foundation.js';
 import { CORRELATION_ID_HEADER, FoundationError } from '../errors/index.js';
 import { isValidRegistryName } from '../registry/index.js';
+import { registerConfigRoutes } from './config-routes.js';
 import { sendProblem } from './problem.js';
 import type { RequestContexts } from './request-contexts.js';
 import { SECURITY_HEADERS } from './security-headers.js';
@@ -127,6 +129,8 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDependencies): v
     void reply.hijack();
     stream.open(request.raw, reply.raw, { ...SECURITY_HEADERS, [CORRELATION_ID_HEADER]: correlationId });
   });
+
+  registerConfigRoutes(app, { config: () => foundation.config, requests });
 
   for (const file of files) {
     app.get(file.path, (_request, reply) =>
