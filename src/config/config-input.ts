@@ -142,3 +142,54 @@ export function checkVersion(version: unknown): number {
   }
   return version;
 }
+
+const LIMIT_KEYS: ReadonlySet<string> = new Set(Object.keys(DEFAULT_LIMITS));
+
+/**
+ * Checks the shape of `createConfig`'s options (the sources themselves are checked when they are read):
+ * `file` a path or `{ path, required?, watch? }`; `env` `{ prefix, separator?, env? }` with a non-empty
+ * prefix (never the whole environment); `mutable` and `secrets` arrays; `limits` positive integers;
+ * `defaults` and `arguments` plain objects.
+ *
+ * @throws FoundationError `FND_CONFIG_INVALID_STRUCTURE` naming the option, never its value.
+ */
+export function checkConfigOptions(options: Readonly<Record<string, unknown>>): void {
+  const bad = (option: string, message: string): FoundationError =>
+    structure(`createConfig: ${option} ${message}`, { option });
+  const { file, env, limits } = options;
+  if (file !== undefined && typeof file !== 'string') {
+    if (!isPlainObject(file) || typeof file.path !== 'string')
+      throw bad('file', 'must be a path or { path, required?, watch? }');
+    for (const key of ['required', 'watch'] as const) {
+      if (file[key] !== undefined && typeof file[key] !== 'boolean')
+        throw bad(`file.${key}`, 'must be a boolean');
+    }
+  }
+  if (env !== undefined) {
+    if (!isPlainObject(env)) throw bad('env', 'must be { prefix, separator?, env? }');
+    if (typeof env.prefix !== 'string' || env.prefix === '')
+      throw bad('env.prefix', 'must be a non-empty string (the whole environment is never read)');
+    if (env.separator !== undefined && typeof env.separator !== 'string')
+      throw bad('env.separator', 'must be a string');
+    if (env.env !== undefined && (typeof env.env !== 'object' || env.env === null || Array.isArray(env.env)))
+      throw bad('env.env', 'must be an object of variables');
+  }
+  for (const option of ['mutable', 'secrets'] as const) {
+    if (options[option] !== undefined && !Array.isArray(options[option]))
+      throw bad(option, 'must be an array of paths and globs');
+  }
+  if (limits !== undefined) {
+    if (!isPlainObject(limits)) throw bad('limits', 'must be an object');
+    const entries: Array<[string, unknown]> = Object.entries(limits);
+    for (const [key, value] of entries) {
+      if (!LIMIT_KEYS.has(key)) throw bad(`limits.${key.slice(0, 50)}`, 'is not a known limit');
+      if (value !== undefined && (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1))
+        throw bad(`limits.${key}`, 'must be a positive integer');
+    }
+  }
+  for (const option of ['defaults', 'arguments'] as const) {
+    const value = options[option];
+    if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value)))
+      throw bad(option, 'must be an object');
+  }
+}

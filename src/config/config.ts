@@ -19,6 +19,7 @@ import type { HealthReport } from '../kernel/service.js';
 import type { Config, ConfigView } from './config-api.js';
 import {
   checkChanges,
+  checkConfigOptions,
   checkOptions,
   checkSingle,
   checkVersion,
@@ -158,7 +159,9 @@ interface Plan {
  * (synchronously): a corrupt file, a malformed environment variable or an invalid result throws here.
  *
  * @throws FoundationError `FND_CONFIG_FILE_INVALID`, `FND_CONFIG_ENV_INVALID`, `FND_CONFIG_INVALID_VALUE`,
- * `FND_CONFIG_INVALID_STRUCTURE` (bad options or patterns).
+ * `FND_CONFIG_INVALID_STRUCTURE` (malformed options — a file that is neither a path nor `{ path }`, an empty
+ * or missing env prefix, `mutable`/`secrets` that are not arrays, limits that are not positive integers,
+ * `defaults`/`arguments` that are not objects — or bad patterns).
  *
  * @example
  * ```ts
@@ -226,6 +229,7 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
         context: {},
       });
     }
+    checkConfigOptions(options);
     this.#schema = options.schema;
     this.#clock = dependencies.clock ?? systemClock;
     const store = dependencies.store;
