@@ -5,7 +5,7 @@
  * changes, metadata), secret values redacted. The memory store offers the same API without persistence.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -195,6 +195,43 @@ describe('config on the memory store (same API, nothing persisted)', () => {
       }
     } finally {
       await first.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a foundation whose config sources are garbage', () => {
+  it('throws a catalog error at creation and creates nothing on disk', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'config-garbage-'));
+    try {
+      const cases: Array<[string, string, string]> = [
+        ['app.json', '{ "limits": ', 'FND_CONFIG_FILE_INVALID'],
+        ['app.yaml', '- not\n- an object\n', 'FND_CONFIG_FILE_INVALID'],
+        ['polluting.json', '{"__proto__": {"polluted": true}}', 'FND_CONFIG_FILE_INVALID'],
+        ['invalid.json', '{"limits": {"rps": 0}}', 'FND_CONFIG_INVALID_VALUE'],
+      ];
+      for (const [name, text, code] of cases) {
+        const file = join(dir, name);
+        await writeFile(file, text);
+        const dataDir = join(dir, `data-${name}`);
+        const run = (): unknown =>
+          createFoundation({
+            store: `sqlite:${join(dataDir, 'foundation.db')}`,
+            dataDir,
+            config: { schema, file, mutable: ['limits.*'] },
+          });
+        expect(run).toThrow(expect.objectContaining({ code }));
+        expect(existsSync(dataDir)).toBe(false);
+      }
+      const envRun = (): unknown =>
+        createFoundation({
+          store: `sqlite:${join(dir, 'env', 'foundation.db')}`,
+          config: { schema, env: { prefix: 'APP_', env: { APP_LIMITS__RPS: 'lots' } } },
+        });
+      expect(envRun).toThrow(expect.objectContaining({ code: 'FND_CONFIG_ENV_INVALID' }));
+      expect(existsSync(join(dir, 'env'))).toBe(false);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });
