@@ -1,6 +1,6 @@
 // Foundation dashboard: renders the status snapshots streamed by /api/status/stream, and a live tail of the
 // event log from /api/events/stream, and the projections and subscriptions polled from /api/projections and
-// /api/subscriptions.
+// /api/subscriptions, and the configuration's latest versions polled from /api/config/history.
 // Plain browser JavaScript, no build step. Every value is written with textContent (never innerHTML).
 'use strict';
 
@@ -605,6 +605,83 @@
     setTimeout(pollOps, rebuilding ? OPS_REBUILD_POLL_MS : OPS_POLL_MS);
   }
 
+  // ── Configuration: the version and the latest changes, polled from /api/config/history ─────────────
+  const CONFIG_POLL_MS = 5000;
+  /** Rows of the configuration panel: the latest versions. */
+  const CONFIG_ROWS = 10;
+  /** Changed paths listed in a row before "+N more". */
+  const CONFIG_PATHS_SHOWN = 3;
+
+  function configValue(value) {
+    if (value === undefined) return '(unset)';
+    const json = JSON.stringify(value);
+    return json.length > 80 ? `${json.slice(0, 79)}…` : json;
+  }
+
+  function configChangesCell(version) {
+    const cell = el('td', { 'data-testid': 'config-changes' });
+    const changes = version.changes || [];
+    if (changes.length === 0) {
+      cell.append(muted('—'));
+      return cell;
+    }
+    // Values (already redacted by the server) go to the tooltip; the cell lists the paths.
+    cell.title = changes.map((c) => `${c.path}: ${configValue(c.old)} → ${configValue(c.new)}`).join('\n');
+    for (const change of changes.slice(0, CONFIG_PATHS_SHOWN))
+      cell.append(el('code', { class: 'chip' }, change.path));
+    if (changes.length > CONFIG_PATHS_SHOWN)
+      cell.append(muted(` +${changes.length - CONFIG_PATHS_SHOWN} more`));
+    return cell;
+  }
+
+  function configRow(version) {
+    const row = el('tr', {
+      'data-testid': 'config-row',
+      'data-version': String(version.version),
+      'data-kind': version.kind,
+    });
+    const time = el('td', { class: 'num' }, formatTime(version.at));
+    time.title = new Date(version.at).toISOString();
+    const kind =
+      version.kind === 'rollback' && version.rolledBackTo
+        ? `rollback to ${version.rolledBackTo}`
+        : version.kind;
+    row.append(
+      el('td', { 'data-testid': 'config-row-version', class: 'num' }, String(version.version)),
+      time,
+      el('td', { 'data-testid': 'config-kind' }, kind),
+      el('td', { 'data-testid': 'config-actor' }, version.actor || '—'),
+      configChangesCell(version),
+      el('td', { 'data-testid': 'config-reason' }, version.reason || '—'),
+    );
+    return row;
+  }
+
+  function renderConfig(history) {
+    $('config-version').textContent = `v${history.version}`;
+    if (history.versions.length === 0) opsMessage('config-history-body', 6, 'No versions yet.');
+    else $('config-history-body').replaceChildren(...history.versions.map(configRow));
+    $('config-summary').textContent =
+      `version ${history.version} · last ${history.versions.length} change${history.versions.length === 1 ? '' : 's'}` +
+      ` · updated ${new Date().toLocaleTimeString()}`;
+  }
+
+  async function pollConfig() {
+    if (document.hidden) {
+      // A background tab asks nothing; it refreshes as soon as it is shown again.
+      setTimeout(pollConfig, CONFIG_POLL_MS);
+      return;
+    }
+    try {
+      renderConfig(await fetchJson(`/api/config/history?limit=${CONFIG_ROWS}`));
+      $('config-panel').dataset.state = 'loaded';
+    } catch {
+      $('config-panel').dataset.state = 'error';
+      $('config-summary').textContent = 'Cannot load the configuration history; retrying…';
+    }
+    setTimeout(pollConfig, CONFIG_POLL_MS);
+  }
+
   $('events-pause').addEventListener('click', () => setPaused(!tail.paused));
   $('events-filter-form').addEventListener('submit', (event) => {
     event.preventDefault();
@@ -615,5 +692,6 @@
   connect();
   startTail();
   void pollOps();
+  void pollConfig();
   setInterval(tickUptimes, 1000);
 })();
