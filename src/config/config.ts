@@ -97,10 +97,11 @@ export interface ConfigDependencies {
 export interface ConfigLifecycle {
   /**
    * Opens the version store and adopts its latest version (or writes version 1), starts watching the file and
-   * the store. Until then reads work (version 0) and changes are refused with `FND_SYSTEM_SERVICE_UNAVAILABLE`.
+   * the store (and reads the file once more: an edit made while the config was stopped becomes a `file`
+   * version). Until then reads work (version 0) and changes are refused with `FND_SYSTEM_SERVICE_UNAVAILABLE`.
    */
   start(): Promise<void>;
-  /** Stops watching; changes are refused again. Waits for a change in progress. */
+  /** Stops watching; changes are refused again. Waits for a change or a file reload in progress. */
   stop(): Promise<void>;
   /** `degraded` while the file holds a refused edit or a version from another node could not be applied. */
   health(): HealthReport;
@@ -217,6 +218,9 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
   #watch: FileWatch | undefined;
   #unwatchStore: (() => void) | undefined;
   #catchUpScheduled = false;
+  /** The file reloads, one after the other (a reload never reads beside another). */
+  #reloads: Promise<void> = Promise.resolve();
+  #reloadQueued = false;
 
   constructor(options: ConfigOptions, dependencies: ConfigDependencies) {
     if (
@@ -513,7 +517,7 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
         this.#file.path,
         this.#clock,
         () => {
-          void this.#reloadFile();
+          this.#scheduleReload();
         },
         (error) => {
           this.#fail(
@@ -525,6 +529,8 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
           );
         },
       );
+      // Edits made while the config was stopped (a restart by the supervisor) are read now.
+      this.#scheduleReload();
     }
   }
 
@@ -535,6 +541,7 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
     this.#watch = undefined;
     this.#unwatchStore?.();
     this.#unwatchStore = undefined;
+    await this.#reloads;
     await this.#exclusive(() => Promise.resolve());
     await this.#store.close();
   }
@@ -875,6 +882,22 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
 
   // ── the file ─────────────────────────────────────────────────────────────────────────────────────────
 
+  /**
+   * Queues a reload after the one in progress (at most one waits: it reads the file when it starts, so it
+   * sees every edit made until then). Reloads never overlap, so an older read is never applied after a
+   * newer one.
+   */
+  #scheduleReload(): void {
+    if (this.#reloadQueued) return;
+    this.#reloadQueued = true;
+    this.#reloads = this.#reloads.then(() => {
+      this.#reloadQueued = false;
+      return this.#reloadFile().catch((error: unknown) => {
+        this.#fail(error);
+      });
+    });
+  }
+
   async #reloadFile(): Promise<void> {
     const file = this.#file;
     if (file === undefined || !this.#running) return;
@@ -912,6 +935,8 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
   }
 
   #refuseFile(error: unknown): void {
+    // A reload that was in flight when the config stopped: not an edit to refuse (the next start reads again).
+    if (!this.#running) return;
     const file = this.#file?.path ?? '';
     this.#fileState = 'invalid';
     const failure =
