@@ -54,16 +54,17 @@ describe.skipIf(!hasChromium)('dashboard (headless Chromium)', () => {
     expect(await page.title()).toBe('dash-node · Foundation');
 
     const rows = page.getByTestId('service-row');
-    await expect.poll(() => rows.count()).toBe(6);
+    await expect.poll(() => rows.count()).toBe(7);
     expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-service')))).toEqual([
       'storage',
+      'config',
       'events',
       'projections',
       'db',
       'cache',
       'control-bus',
     ]);
-    for (const name of ['storage', 'events', 'projections', 'db', 'cache', 'control-bus']) {
+    for (const name of ['storage', 'config', 'events', 'projections', 'db', 'cache', 'control-bus']) {
       expect(await cell(page, name, 'service-state').textContent()).toBe('running');
       expect(await cell(page, name, 'service-health').textContent()).toMatch(/^healthy/);
       expect(await cell(page, name, 'service-restarts').textContent()).toBe('0');
@@ -89,7 +90,7 @@ describe.skipIf(!hasChromium)('dashboard (headless Chromium)', () => {
       { restart: 'temporary' },
     );
     await expect.poll(() => cell(page, 'worker', 'service-state').textContent()).toBe('running');
-    expect(await rows.count()).toBe(7);
+    expect(await rows.count()).toBe(8);
 
     // a failing service shows its state and last error
     workerContext!.fail(new Error('queue connection lost'));
@@ -182,7 +183,7 @@ describe.skipIf(!hasChromium)('dashboard (headless Chromium)', () => {
       await expect
         .poll(() => page.getByTestId('connection').getAttribute('data-state'), { timeout: 20_000 })
         .toBe('connected');
-      await expect.poll(() => page.getByTestId('service-row').count()).toBe(5);
+      await expect.poll(() => page.getByTestId('service-row').count()).toBe(6);
     } finally {
       await page.close();
       await local[Symbol.asyncDispose]();

@@ -116,7 +116,13 @@ describe('control bus API', () => {
       const status = (await (await fetch(`${bus.url}/api/status`)).json()) as FoundationStatus;
       expect(status.name).toBe('watched');
       // storage and events started and were rolled back; the broken service failed
-      expect(status.services.map((s) => s.name)).toEqual(['storage', 'events', 'projections', 'broken']);
+      expect(status.services.map((s) => s.name)).toEqual([
+        'storage',
+        'config',
+        'events',
+        'projections',
+        'broken',
+      ]);
       const broken = status.services.find((s) => s.name === 'broken');
       expect(broken).toMatchObject({ name: 'broken', state: 'failed' });
       expect(broken?.lastError?.message).toContain('boom');
@@ -155,6 +161,7 @@ describe('control bus API', () => {
     expect(status.process.rssBytes).toBeGreaterThan(0);
     expect(status.services.map((s) => s.name)).toEqual([
       'storage',
+      'config',
       'events',
       'projections',
       'db',
@@ -183,6 +190,7 @@ describe('control bus API', () => {
     });
     const registry = (await (await running.fetch('/api/registry')).json()) as RegistryBody;
     expect(registry.entries.map((e) => `${e.namespace}/${e.name}`)).toEqual([
+      'services/config',
       'services/control-bus',
       'services/db',
       'services/events',
@@ -207,6 +215,7 @@ describe('control bus API', () => {
       const all = (await (await running.fetch('/api/registry')).json()) as RegistryBody;
       expect(all.entries.map((e) => `${e.namespace}/${e.name}`)).toEqual([
         'plugins/geo',
+        'services/config',
         'services/control-bus',
         'services/db',
         'services/events',
@@ -235,6 +244,7 @@ describe('control bus API', () => {
       const allChecked = (await (await running.fetch('/api/registry?health=true')).json()) as RegistryBody;
       expect(allChecked.entries.map((e) => [e.name, e.health?.status])).toEqual([
         ['geo', 'degraded'],
+        ['config', 'healthy'],
         ['control-bus', 'healthy'],
         ['db', 'healthy'],
         ['events', 'healthy'],
