@@ -157,9 +157,19 @@ function catchSync(run: () => unknown): unknown {
 }
 
 describe('createConfig: changes', () => {
-  it('refuses changes before start', async () => {
+  it('refuses changes before start and after stop, rollbacks included', async () => {
     const config = started();
     expectCode(await refusal(() => config.update('limits.rps', 5)), 'FND_SYSTEM_SERVICE_UNAVAILABLE');
+    expectCode(await refusal(() => config.rollback(1)), 'FND_SYSTEM_SERVICE_UNAVAILABLE');
+    await config.start();
+    await config.update('limits.rps', 5);
+    await config.stop();
+    expectCode(await refusal(() => config.rollback(1)), 'FND_SYSTEM_SERVICE_UNAVAILABLE');
+    expectCode(
+      await refusal(() => config.updateBatch([{ path: 'mode', value: 'fast' }])),
+      'FND_SYSTEM_SERVICE_UNAVAILABLE',
+    );
+    expect(config.get('limits.rps')).toBe(5);
   });
 
   it('applies an update as a new version with its diff, metadata and event', async () => {

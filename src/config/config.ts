@@ -632,6 +632,8 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
   rollback(version: number, options?: ConfigUpdateOptions): Promise<ConfigUpdateResult> {
     return this.#guard(async () => {
       const checkedOptions = checkOptions(options);
+      // Refused like every change while stopped (before reading a store that may be closed).
+      if (!this.#running) throw unavailable();
       const target = await this.#store.get(checkVersion(version));
       if (target === undefined) throw this.#versionNotFound(version);
       return this.#run({
