@@ -98,16 +98,42 @@ ALTER TABLE foundation_events ADD COLUMN tx xid8 NOT NULL DEFAULT pg_current_xac
 CREATE INDEX foundation_events_tx_position ON foundation_events (tx, position);
 `;
 
+// Version 4: PostgreSQL's correlation index leaves out events without a correlation id (appended outside any
+// context): they were one index entry per event that no lookup can use (`correlation_id = $1` never matches
+// NULL, and the planner proves the partial index covers it). One index entry less per such event on the
+// append path (≈ 5 % of the server time of a batch of 100, measured interleaved). Same name, so plans and
+// tools that name it are unchanged. On a partitioned table the index is dropped and rebuilt on every
+// partition. SQLite is unchanged.
+const SQLITE_V4 = `
+-- The partial correlation index is PostgreSQL's only; no change.
+SELECT 1;
+`;
+
+const POSTGRES_V4 = `
+-- Correlation lookups only ever match events with a correlation id: index only those.
+DROP INDEX foundation_events_correlation_position;
+CREATE INDEX foundation_events_correlation_position ON foundation_events (correlation_id, position)
+  WHERE correlation_id IS NOT NULL;
+`;
+
 /**
  * The `events` capability's migrations: version 1 creates `foundation_events` (the global log: position,
  * id, type, stream and stream version, wall and monotonic time, correlation / causation / parent ids, JSON
  * data and metadata, node) with its indexes, and `foundation_streams` (each stream's current version);
  * version 2 creates `foundation_snapshots` (an aggregate's state per stream and snapshot kind, at a stream
  * version, with the wall time it was saved); version 3 adds `tx` (PostgreSQL: the writing transaction's id,
- * `xid8`, with an index on `(tx, position)`) for live subscriptions in commit order (nothing on SQLite).
+ * `xid8`, with an index on `(tx, position)`) for live subscriptions in commit order (nothing on SQLite);
+ * version 4 makes PostgreSQL's `(correlation_id, position)` index partial (`WHERE correlation_id IS NOT
+ * NULL`; nothing on SQLite).
  */
 export const EVENTS_MIGRATIONS: readonly Migration[] = Object.freeze([
   Object.freeze({ version: 1, name: 'create events', sqlite: SQLITE_V1, postgres: POSTGRES_V1 }),
   Object.freeze({ version: 2, name: 'create snapshots', sqlite: SQLITE_V2, postgres: POSTGRES_V2 }),
   Object.freeze({ version: 3, name: 'commit order', sqlite: SQLITE_V3, postgres: POSTGRES_V3 }),
+  Object.freeze({
+    version: 4,
+    name: 'partial correlation index',
+    sqlite: SQLITE_V4,
+    postgres: POSTGRES_V4,
+  }),
 ]);
