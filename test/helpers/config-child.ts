@@ -16,8 +16,10 @@
  *
  * Answers: `{ "id", "ok": true, "result" }` or `{ "id", "ok": false, "code", "message" }`.
  * Unsolicited lines: `{ "ready": true, "version" }` after start, `{ "version", "at" }` per applied version.
+ * With `deferred` as the fourth argument it first writes `{ "loaded": true }` and starts the foundation only
+ * when the first line arrives on stdin (its text is ignored), so several processes can start at once.
  *
- * Run: `node --import tsx test/helpers/config-child.ts <store-url> <name> <data-dir>` (from the repository root).
+ * Run: `node --import tsx test/helpers/config-child.ts <store-url> <name> <data-dir> [deferred]` (from the repository root).
  *
  * @module
  */
@@ -31,7 +33,7 @@ function write(line: unknown): void {
 }
 
 async function main(): Promise<void> {
-  const [store, name, dataDir] = process.argv.slice(2);
+  const [store, name, dataDir, deferred] = process.argv.slice(2);
   if (store === undefined || name === undefined || dataDir === undefined) {
     throw new Error('usage: config-child <store-url> <name> <data-dir>');
   }
@@ -49,6 +51,16 @@ async function main(): Promise<void> {
     }
   };
   config.subscribe('', { onChange: see });
+  const lines = createInterface({ input: process.stdin });
+  if (deferred === 'deferred') {
+    // Loaded: wait for the parent's `go` line, so several processes start at the same moment.
+    write({ loaded: true });
+    await new Promise<void>((resolve) =>
+      lines.once('line', () => {
+        resolve();
+      }),
+    );
+  }
   await foundation.start();
   see();
   write({ ready: true, version: config.version });
@@ -96,7 +108,6 @@ async function main(): Promise<void> {
     }
   };
 
-  const lines = createInterface({ input: process.stdin });
   lines.on('line', (line) => {
     const command = JSON.parse(line) as ChildCommand;
     run(command).then(

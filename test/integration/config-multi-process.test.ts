@@ -36,6 +36,10 @@ interface Child {
   readonly name: string;
   readonly process: ChildProcess;
   readonly ready: Promise<number>;
+  /** Resolves when a deferred child loaded its modules and waits for {@link Child.go}. */
+  readonly loaded: Promise<void>;
+  /** Lets a deferred child start its foundation. */
+  go(): void;
   /** Every version the child applied, in order, with the wall time it applied it. */
   readonly versions: Array<{ version: number; at: number }>;
   readonly exited: Promise<void>;
@@ -43,8 +47,9 @@ interface Child {
   stderr(): string;
 }
 
-function spawnChild(url: string, name: string, dataDir: string): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, url, name, dataDir], {
+function spawnChild(url: string, name: string, dataDir: string, deferred = false): Child {
+  const args = [CHILD, url, name, dataDir, ...(deferred ? ['deferred'] : [])];
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
     cwd: ROOT,
     stdio: 'pipe',
   });
@@ -55,6 +60,8 @@ function spawnChild(url: string, name: string, dataDir: string): Child {
   let buffer = '';
   let onReady: (version: number) => void = () => undefined;
   let onFail: (error: Error) => void = () => undefined;
+  let onLoaded: () => void = () => undefined;
+  const loaded = new Promise<void>((resolve) => (onLoaded = resolve));
   const ready = new Promise<number>((resolve, reject) => {
     onReady = resolve;
     onFail = reject;
@@ -64,7 +71,8 @@ function spawnChild(url: string, name: string, dataDir: string): Child {
     for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
       const line = JSON.parse(buffer.slice(0, nl)) as Record<string, unknown>;
       buffer = buffer.slice(nl + 1);
-      if (line.ready === true) onReady(line.version as number);
+      if (line.loaded === true) onLoaded();
+      else if (line.ready === true) onReady(line.version as number);
       else if (typeof line.id === 'number') {
         const waiter = pending.get(line.id);
         pending.delete(line.id);
@@ -88,6 +96,8 @@ function spawnChild(url: string, name: string, dataDir: string): Child {
     name,
     process: child,
     ready,
+    loaded,
+    go: () => child.stdin.write('go\n'),
     versions,
     exited,
     stderr: () => stderr,
@@ -327,4 +337,37 @@ describePg('config shared by several real processes (PostgreSQL)', () => {
     expect((lost?.reason as { code: string }).code).toBe('FND_CONFIG_VERSION_CONFLICT');
     await allOn(version + 1);
   }, 60_000);
+});
+
+describePg('config cold start of several real processes on an empty schema (PostgreSQL)', () => {
+  it('writes version 1 exactly once; every process starts on it', { timeout: 120_000 }, async () => {
+    const schema = await createTestSchema();
+    const dir = await mkdtemp(join(tmpdir(), 'config-cold-'));
+    const children = CHILDREN.map((name) => spawnChild(schema.url, name, join(dir, name), true));
+    const parent = makeParent(schema.url, dir);
+    try {
+      await Promise.all(children.map((child) => child.loaded));
+      // Everyone races to migrate and write the first version.
+      for (const child of children) child.go();
+      await Promise.all([parent.start(), ...children.map((child) => child.ready)]);
+      expect(parent.config.version).toBe(1);
+      expect(await Promise.all(children.map((child) => child.send('version')))).toEqual([1, 1, 1]);
+      const history = await parent.config.history();
+      expect(history.map((v) => [v.version, v.kind])).toEqual([[1, 'initial']]);
+      // And the shared config works at once from any of them.
+      await children[0]?.send('update', { path: 'mode', value: 'fast' });
+      await expect.poll(() => parent.config.get('mode'), POLL).toBe('fast');
+    } finally {
+      await Promise.all(
+        children.map(async (child) => {
+          await child.send('stop').catch(() => undefined);
+          child.process.kill('SIGKILL');
+          await child.exited;
+        }),
+      );
+      await parent.stop();
+      await schema.drop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
