@@ -76,6 +76,45 @@ SELECT string_agg(position::text, ',' ORDER BY position) AS positions,
 FROM appended`;
 
 /**
+ * {@link FAST_APPEND_SQL} for a group whose events all belong to one stream (a batch of one aggregate, the
+ * most common batch): the same parameters, the stream's row upserted from the one-element `$1`/`$2`, its
+ * version before the group read from that row, no joins on stream names (measured, interleaved 500 groups
+ * of 100 on one connection: 1.31 → 1.25 ms median, synchronous_commit off). `$4` (the checked requests'
+ * stream) is that stream on every element.
+ */
+export const FAST_APPEND_STREAM_SQL = `
+WITH locked AS (
+  INSERT INTO foundation_streams AS s (stream, version)
+  VALUES (($1::text[])[1], ($2::bigint[])[1])
+  ON CONFLICT (stream) DO UPDATE SET version = s.version + EXCLUDED.version
+  RETURNING s.version - ($2::bigint[])[1] AS version
+), gate AS (
+  SELECT l.version,
+    NOT EXISTS (
+      SELECT 1 FROM unnest($4::text[], $5::bigint[], $6::bigint[], $7::bigint[]) AS c(stream, before, lo, hi)
+      WHERE l.version + c.before NOT BETWEEN c.lo AND c.hi
+    ) AS ok,
+    pg_notify($19::text, '') AS notified
+  FROM locked l
+), appended AS (
+  INSERT INTO foundation_events
+    (id, type, stream, stream_version, time, monotonic, correlation_id, causation_id, parent_id, data, metadata, node)
+  SELECT e.id, CASE WHEN g.ok THEN e.type END, e.stream, g.version + e.off, e.time, e.monotonic, e.correlation_id,
+    e.causation_id, e.parent_id, e.data, e.metadata, e.node
+  FROM ROWS FROM (unnest($3::text[]), unnest($8::text[]), unnest($9::text[]), unnest($10::bigint[]),
+    unnest($11::bigint[]), unnest($12::float8[]), unnest($13::text[]), unnest($14::text[]), unnest($15::text[]),
+    jsonb_array_elements($16::jsonb), jsonb_array_elements($17::jsonb), unnest($18::text[]))
+    WITH ORDINALITY AS e(id, type, stream, off, time, monotonic, correlation_id, causation_id, parent_id, data,
+      metadata, node, ord)
+  CROSS JOIN gate g
+  ORDER BY e.ord
+  RETURNING position, stream_version
+)
+SELECT string_agg(position::text, ',' ORDER BY position) AS positions,
+  string_agg(COALESCE(stream_version::text, ''), ',' ORDER BY position) AS versions
+FROM appended`;
+
+/**
  * The same for a group of one single-event request, the most common append: scalar parameters instead of
  * arrays, no `unnest`, no joins (measured, interleaved 7 × 300 on one connection: 387 µs against 424 µs for
  * {@link FAST_APPEND_SQL}, and 372 µs for a bare `INSERT` plus the stream upsert). A stored id is refused by
@@ -144,14 +183,15 @@ export function fastAppendStatement(
       ],
     };
   }
-  const values = fastAppendParams(requests);
-  if (values === undefined) return undefined;
-  values.push(channel);
-  return { statement: MANY, values };
+  const params = groupParams(requests);
+  if (params === undefined) return undefined;
+  params.values.push(channel);
+  return { statement: params.oneStream ? ONE_STREAM : MANY, values: params.values };
 }
 
 const ONE = { name: 'fnd_events_fast_append_one', text: FAST_APPEND_ONE_SQL } as const;
 const MANY = { name: 'fnd_events_fast_append', text: FAST_APPEND_SQL } as const;
+const ONE_STREAM = { name: 'fnd_events_fast_append_stream', text: FAST_APPEND_STREAM_SQL } as const;
 
 /** Lowest stream version before the append that an expected version accepts. */
 function lowVersion(expected: Exclude<ExpectedVersion, 'any'>): number {
@@ -168,6 +208,17 @@ function highVersion(expected: Exclude<ExpectedVersion, 'any'>): number {
  * path (the same id twice in the group).
  */
 export function fastAppendParams(requests: readonly AppendRequest[]): unknown[] | undefined {
+  return groupParams(requests)?.values;
+}
+
+/**
+ * {@link fastAppendParams} and whether every event of the group belongs to one stream (the group can take
+ * {@link FAST_APPEND_STREAM_SQL}).
+ */
+function groupParams(
+  requests: readonly AppendRequest[],
+): { readonly values: unknown[]; readonly oneStream: boolean } | undefined {
+  let streamless = false;
   const added = new Map<string, number>();
   const seen = new Set<string>();
   const id: string[] = [];
@@ -201,6 +252,8 @@ export function fastAppendParams(requests: readonly AppendRequest[]): unknown[] 
       if (event.stream !== null) {
         off = (added.get(event.stream) ?? 0) + 1;
         added.set(event.stream, off);
+      } else {
+        streamless = true;
       }
       id.push(event.id);
       type.push(event.type);
@@ -218,7 +271,7 @@ export function fastAppendParams(requests: readonly AppendRequest[]): unknown[] 
   }
   const streams = [...added.keys()];
   const counts = streams.map((s) => added.get(s) ?? 0);
-  return [
+  const values: unknown[] = [
     streams,
     counts,
     id,
@@ -238,6 +291,8 @@ export function fastAppendParams(requests: readonly AppendRequest[]): unknown[] 
     `[${metadata.join(',')}]`,
     node,
   ];
+  const oneStream = !streamless && streams.length === 1 && checkStream.every((name) => name === streams[0]);
+  return { values, oneStream };
 }
 
 /** Whether a failure of a fast statement is its closed gate (the NOT NULL violation on `type`). */
