@@ -3,6 +3,8 @@
  *
  * @module
  */
+import type { Clock } from '../kernel/clock.js';
+import type { HealthReport } from '../kernel/service.js';
 import type {
   ConfigChangeInput,
   ConfigExplanation,
@@ -14,6 +16,7 @@ import type {
   ConfigUpdateResult,
   ConfigVersionDetail,
   ConfigVersionInfo,
+  ConfigVersionStore,
   DeepReadonly,
   JsonObject,
 } from './types.js';
@@ -73,7 +76,11 @@ export interface Config<T> extends ConfigView {
     changes: readonly ConfigChangeInput[],
     options?: ConfigUpdateOptions,
   ): Promise<ConfigUpdateResult>;
-  /** A new version whose configuration equals `version`'s. `FND_CONFIG_VERSION_NOT_FOUND` if it never existed. */
+  /**
+   * A new version with `version`'s runtime overrides, plus overrides for mutable paths whose file or
+   * environment values moved since, so those read as they did then; paths that are not mutable keep their
+   * current file and environment values. `FND_CONFIG_VERSION_NOT_FOUND` if it never existed.
+   */
   rollback(version: number, options?: ConfigUpdateOptions): Promise<ConfigUpdateResult>;
   /** Versions newest first (secrets redacted). */
   history(options?: { readonly limit?: number; readonly before?: number }): Promise<ConfigVersionInfo[]>;
@@ -86,3 +93,48 @@ export interface Config<T> extends ConfigView {
   subscribe(prefix: string, subscriber: ConfigSubscriber<T>): (() => void) & Disposable;
   status(): ConfigStatus;
 }
+
+/** An event a config asks to be recorded (the foundation appends it to its event store). */
+export interface ConfigEventRecord {
+  /** A stable id, the same on every retry (`config-v<version>` for a version), so a retried append is idempotent. */
+  readonly id: string;
+  readonly type: 'config.updated' | 'config.rolled_back' | 'config.reload_failed';
+  readonly data: JsonObject;
+  readonly correlationId: string | undefined;
+}
+
+/** What a config needs from its surroundings; all optional. */
+export interface ConfigDependencies {
+  readonly clock?: Clock;
+  /**
+   * Where versions live (or a function that makes the store at `start()`). Default: an in-memory store
+   * (nothing survives the process).
+   */
+  readonly store?: ConfigVersionStore | (() => ConfigVersionStore);
+  /** Records a change as an event; retried from the side-effect queue when it fails. */
+  readonly recordEvent?: (event: ConfigEventRecord) => Promise<unknown>;
+  /** This node's name in version records (or a function giving it). Default: the host name. */
+  readonly node?: string | (() => string);
+}
+
+/** The lifecycle of a config, whatever its type. */
+export interface ConfigLifecycle {
+  /**
+   * Opens the version store and adopts its latest version (or writes version 1), starts watching the file and
+   * the store (and reads the file once more: an edit made while the config was stopped becomes a `file`
+   * version). Until then reads work (version 0) and changes are refused with `FND_SYSTEM_SERVICE_UNAVAILABLE`.
+   */
+  start(): Promise<void>;
+  /** Stops watching; changes are refused again. Waits for a change or a file reload in progress. */
+  stop(): Promise<void>;
+  /** `degraded` while the file holds a refused edit or a version from another node could not be applied. */
+  health(): HealthReport;
+  /** Resolves when every pending side effect has run or given up (tests, graceful shutdown). */
+  settled(): Promise<void>;
+}
+
+/** A config with its lifecycle: `start()` attaches the store and the file watch, `stop()` detaches them. */
+export interface ManagedConfig<T> extends Config<T>, ConfigLifecycle {}
+
+/** A managed config seen without its type (generic code: the composition root, the control bus). */
+export interface ManagedConfigView extends ConfigView, ConfigLifecycle {}

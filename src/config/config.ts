@@ -13,10 +13,11 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
-import { currentCorrelationId, FoundationError } from '../errors/index.js';
+import { FoundationError } from '../errors/index.js';
 import { systemClock, type Clock } from '../kernel/clock.js';
 import type { HealthReport } from '../kernel/service.js';
-import type { Config, ConfigView } from './config-api.js';
+import type { ConfigDependencies, ConfigEventRecord, ManagedConfig } from './config-api.js';
+import { ConfigFileReloads } from './config-file-reloads.js';
 import {
   checkChanges,
   checkConfigOptions,
@@ -28,22 +29,26 @@ import {
   type ResolvedLimits,
 } from './config-input.js';
 import {
-  buildState,
-  emptyLayers,
-  firstUnknownKey,
-  leafPaths,
-  orderedLayers,
-  type ConfigState,
-  type LayerSet,
-} from './config-state.js';
+  changeEvent,
+  checkMutable,
+  conflict,
+  explainPath,
+  isConflict,
+  missingPath,
+  reloadFailedEvent,
+  rollbackRuntime,
+  unavailable,
+  versionInfo,
+  versionNotFound,
+  versionRecord,
+} from './config-records.js';
+import { fileSettings, loadSources, type FileSettings } from './config-sources.js';
+import { buildState, firstUnknownKey, type ConfigState, type LayerSet } from './config-state.js';
 import { configTelemetry } from './config-telemetry.js';
 import { watchConfigFile, type FileWatch } from './file-watcher.js';
 import { diffJson } from './model/diff.js';
-import { readEnvLayer } from './model/env.js';
-import { readConfigFile, readConfigFileSync } from './model/file.js';
-import { deepFreeze, isPlainObject, jsonEqual, toJsonValue } from './model/json-value.js';
-import { layerValues, mergeLayers, sourceOf } from './model/merge.js';
-import { getAt, parsePath, setAt, unsetAt } from './model/path.js';
+import { deepFreeze, isPlainObject, jsonEqual } from './model/json-value.js';
+import { parsePath, setAt, unsetAt } from './model/path.js';
 import { compilePatterns, type PathMatcher } from './model/patterns.js';
 import { createRedactor, type Redactor } from './model/redact.js';
 import { invalidConfigError } from './model/schema.js';
@@ -54,7 +59,6 @@ import type {
   ConfigChange,
   ConfigChangeInput,
   ConfigExplanation,
-  ConfigIssue,
   ConfigOptions,
   ConfigStatus,
   ConfigSubscriber,
@@ -67,88 +71,27 @@ import type {
   ConfigVersionStore,
   DeepReadonly,
   JsonObject,
-  JsonValue,
 } from './types.js';
 
-/** An event a config asks to be recorded (the foundation appends it to its event store). */
-export interface ConfigEventRecord {
-  /** A stable id, the same on every retry (`config-v<version>` for a version), so a retried append is idempotent. */
-  readonly id: string;
-  readonly type: 'config.updated' | 'config.rolled_back' | 'config.reload_failed';
-  readonly data: JsonObject;
-  readonly correlationId: string | undefined;
-}
+export type {
+  ConfigDependencies,
+  ConfigEventRecord,
+  ConfigLifecycle,
+  ManagedConfig,
+  ManagedConfigView,
+} from './config-api.js';
 
-/** What a config needs from its surroundings; all optional. */
-export interface ConfigDependencies {
-  readonly clock?: Clock;
-  /**
-   * Where versions live (or a function that makes the store at `start()`). Default: an in-memory store
-   * (nothing survives the process).
-   */
-  readonly store?: ConfigVersionStore | (() => ConfigVersionStore);
-  /** Records a change as an event; retried from the side-effect queue when it fails. */
-  readonly recordEvent?: (event: ConfigEventRecord) => Promise<unknown>;
-  /** This node's name in version records (or a function giving it). Default: the host name. */
-  readonly node?: string | (() => string);
-}
-
-/** The lifecycle of a config, whatever its type. */
-export interface ConfigLifecycle {
-  /**
-   * Opens the version store and adopts its latest version (or writes version 1), starts watching the file and
-   * the store (and reads the file once more: an edit made while the config was stopped becomes a `file`
-   * version). Until then reads work (version 0) and changes are refused with `FND_SYSTEM_SERVICE_UNAVAILABLE`.
-   */
-  start(): Promise<void>;
-  /** Stops watching; changes are refused again. Waits for a change or a file reload in progress. */
-  stop(): Promise<void>;
-  /** `degraded` while the file holds a refused edit or a version from another node could not be applied. */
-  health(): HealthReport;
-  /** Resolves when every pending side effect has run or given up (tests, graceful shutdown). */
-  settled(): Promise<void>;
-}
-
-/** A config with its lifecycle: `start()` attaches the store and the file watch, `stop()` detaches them. */
-export interface ManagedConfig<T> extends Config<T>, ConfigLifecycle {}
-
-/** A managed config seen without its type (generic code: the composition root, the control bus). */
-export interface ManagedConfigView extends ConfigView, ConfigLifecycle {}
-
-/** How often a conflicting append (another node took the version) is retried on the newer state. */
-const CAS_RETRIES = 5;
-
-function unavailable(): FoundationError {
-  return new FoundationError('FND_SYSTEM_SERVICE_UNAVAILABLE', {
-    message: 'The config is not started: changes need its version store',
-    context: { service: 'config' },
-  });
-}
-
-function conflict(expected: number, current: number): FoundationError {
-  return new FoundationError('FND_CONFIG_VERSION_CONFLICT', {
-    message: `The config is at version ${String(current)}, not ${String(expected)}`,
-    context: { expectedVersion: expected, version: current },
-  });
-}
-
-interface FileSettings {
-  readonly path: string;
-  readonly required: boolean;
-  readonly watch: boolean;
-}
-
-function fileSettings(file: ConfigOptions['file']): FileSettings | undefined {
-  if (file === undefined) return undefined;
-  if (typeof file === 'string') return { path: file, required: false, watch: true };
-  return { path: file.path, required: file.required ?? false, watch: file.watch ?? true };
-}
+/**
+ * How often a change is rebuilt after losing the race for a version number to another node. Every round of a
+ * race has a winner, so a writer among N racing ones loses about N times in a row at worst in practice.
+ */
+const CAS_RETRIES = 20;
 
 /** A pending change handed to the pipeline. */
 interface Plan {
   readonly kind: ConfigVersionKind;
   /** The next layers given the current ones (the runtime layer for updates, the file layer for reloads). */
-  readonly layers: (current: LayerSet, state: ConfigState) => LayerSet;
+  readonly layers: (current: LayerSet) => LayerSet;
   /** Checks the built state (unknown paths) before it is accepted. */
   readonly check?: (next: ConfigState) => void;
   readonly options: ConfigUpdateOptions;
@@ -194,6 +137,8 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
   readonly #nodeName: () => string;
   readonly #limits: ResolvedLimits;
   readonly #file: FileSettings | undefined;
+  readonly #fileReloads: ConfigFileReloads | undefined;
+  readonly #initialFileState: ConfigStatus['fileState'];
   readonly #envVars: ReadonlyMap<string, string>;
   readonly #mutable: PathMatcher;
   readonly #redactor: Redactor;
@@ -207,8 +152,6 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
   /** The newest version seen in the store. */
   #head = 0;
   #redacted: JsonObject | undefined;
-  #fileText: string | undefined;
-  #fileState: ConfigStatus['fileState'];
   #diverged = false;
   #lastError: ConfigStatus['lastError'];
   #updates = 0;
@@ -218,9 +161,6 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
   #watch: FileWatch | undefined;
   #unwatchStore: (() => void) | undefined;
   #catchUpScheduled = false;
-  /** The file reloads, one after the other (a reload never reads beside another). */
-  #reloads: Promise<void> = Promise.resolve();
-  #reloadQueued = false;
 
   constructor(options: ConfigOptions, dependencies: ConfigDependencies) {
     if (
@@ -257,79 +197,32 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
       clock: this.#clock,
       onFailed: (name, error) => {
         this.#telemetry.sideEffectFailed.emit({ count: 1 }, { effect: name });
-        this.#lastError = { code: error.code, message: error.message, at: this.#clock.now() };
+        this.#fail(error);
       },
     });
-
-    const limits = { maxBytes: Number.POSITIVE_INFINITY, maxDepth: this.#limits.maxDepth };
-    const defaults =
-      options.defaults === undefined ? {} : (toJsonValue(options.defaults, limits, 'defaults') as JsonObject);
-    const argumentsLayer =
-      options.arguments === undefined
-        ? {}
-        : (toJsonValue(options.arguments, limits, 'arguments') as JsonObject);
-    let fileLayer: JsonObject = {};
-    this.#fileState = 'none';
-    if (this.#file !== undefined) {
-      const read = readConfigFileSync(this.#file.path, this.#limits.maxFileBytes);
-      if (read.state === 'missing') {
-        if (this.#file.required) {
-          throw new FoundationError('FND_CONFIG_FILE_INVALID', {
-            message: `The config file ${this.#file.path} does not exist`,
-            context: { file: this.#file.path },
-          });
-        }
-        this.#fileState = 'missing';
-      } else {
-        fileLayer = read.value;
-        this.#fileText = read.text;
-        this.#fileState = 'ok';
-      }
-    }
-    // Environment strings are coerced to the type of the value below them: the defaults and the file as
-    // the schema completes them (its defaults included) when they validate, else as written.
-    const below = buildState(this.#schema, { ...emptyLayers(), default: defaults, file: fileLayer });
-    const envBase = below.ok
-      ? below.state.json
-      : mergeLayers([
-          { source: 'default', value: defaults },
-          { source: 'file', value: fileLayer },
-        ]);
-    const envRead =
-      options.env === undefined
-        ? { value: {}, vars: new Map<string, string>() }
-        : readEnvLayer(
+    const sources = loadSources(options, this.#file, this.#limits, this.#redactor);
+    this.#state = sources.state;
+    this.#overrides = sources.state.layers.runtime;
+    this.#envVars = sources.envVars;
+    this.#initialFileState = sources.fileState;
+    this.#fileReloads =
+      this.#file === undefined
+        ? undefined
+        : new ConfigFileReloads(
+            this.#file,
+            this.#limits.maxFileBytes,
+            { text: sources.fileText, state: sources.fileState },
             {
-              prefix: options.env.prefix,
-              env: options.env.env ?? process.env,
-              ...(options.env.separator === undefined ? {} : { separator: options.env.separator }),
+              running: () => this.#running,
+              apply: (next) => this.#applyFile(next),
+              refused: (error) => {
+                this.#refuseFile(error);
+              },
+              failed: (error) => {
+                this.#fail(error);
+              },
             },
-            envBase,
           );
-    this.#envVars = envRead.vars;
-    const layers: LayerSet = {
-      ...emptyLayers(),
-      default: defaults,
-      file: fileLayer,
-      env: envRead.value,
-      argument: argumentsLayer,
-    };
-    const built = buildState(this.#schema, layers);
-    if (!built.ok) throw this.#invalidSources(built.issues);
-    this.#state = built.state;
-    this.#overrides = layers.runtime;
-  }
-
-  /** The error for sources that do not validate; names the environment variables behind the issues. */
-  #invalidSources(issues: readonly ConfigIssue[]): FoundationError {
-    const invalid = invalidConfigError(issues, this.#redactor);
-    const variables = issues.map((issue) => this.#envVar(issue.path)).filter((name) => name !== undefined);
-    if (variables.length === 0) return invalid;
-    return new FoundationError('FND_CONFIG_ENV_INVALID', {
-      message: `Environment variable ${variables[0] ?? ''} gives an invalid value: ${invalid.message}`,
-      context: { variables: [...new Set(variables)], issues: invalid.context.issues },
-      cause: invalid,
-    });
   }
 
   // ── reading ──────────────────────────────────────────────────────────────────────────────────────────
@@ -349,17 +242,8 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
   get(path: string): never {
     const value = this.#state.index.get(path);
     if (value !== undefined || this.#state.index.has(path)) return value as never;
-    return this.#missing(path);
-  }
-
-  #missing(path: string): never {
-    const segments = parsePath(path);
-    const parent = this.#state.index.get(segments.slice(0, -1).join('.'));
-    if (isPlainObject(parent)) return undefined as never; // an optional key that is absent
-    throw new FoundationError('FND_CONFIG_UNKNOWN_PATH', {
-      message: `No config path "${segments.join('.')}"`,
-      context: { path: segments.join('.') },
-    });
+    missingPath(this.#state.index, path);
+    return undefined as never;
   }
 
   redacted(): JsonObject {
@@ -368,47 +252,25 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
   }
 
   explain(path: string): ConfigExplanation {
-    const segments = parsePath(path);
-    const joined = segments.join('.');
-    const state = this.#state;
-    const value = getAt(state.json, segments);
-    const layers = layerValues(orderedLayers(state.layers), segments);
-    if (value === undefined && layers.length === 0) {
-      throw new FoundationError('FND_CONFIG_UNKNOWN_PATH', {
-        message: `No config path "${joined}"`,
-        context: { path: joined },
-      });
-    }
-    const source = sourceOf(orderedLayers(state.layers), segments) ?? 'default';
-    const envVar = source === 'env' ? this.#envVar(joined) : undefined;
-    return {
-      path: joined,
-      value: this.#redactor.redactValue(joined, value),
-      source,
-      layers: layers.map((layer) => ({
-        source: layer.source,
-        value: this.#redactor.redactValue(joined, layer.value) ?? null,
-      })),
-      ...(this.#file !== undefined && layers.some((layer) => layer.source === 'file')
-        ? { file: this.#file.path }
-        : {}),
-      ...(envVar === undefined ? {} : { envVar }),
-      version: this.#version,
-      secret: this.#redactor.isSecret(joined),
-      mutable: this.#mutable.covers(joined),
-    };
-  }
-
-  #envVar(path: string): string | undefined {
-    for (let at = path; at !== ''; at = at.includes('.') ? at.slice(0, at.lastIndexOf('.')) : '') {
-      const name = this.#envVars.get(at);
-      if (name !== undefined) return name;
-    }
-    return undefined;
+    return explainPath(
+      {
+        state: this.#state,
+        redactor: this.#redactor,
+        mutable: this.#mutable,
+        envVars: this.#envVars,
+        file: this.#file?.path,
+        version: this.#version,
+      },
+      path,
+    );
   }
 
   isMutable(path: string): boolean {
     return this.#mutable.covers(parsePath(path).join('.'));
+  }
+
+  get #fileState(): ConfigStatus['fileState'] {
+    return this.#fileReloads?.state ?? this.#initialFileState;
   }
 
   status(): ConfigStatus {
@@ -428,17 +290,14 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
 
   health(): HealthReport {
     const details = { version: this.#version, fileState: this.#fileState, diverged: this.#diverged };
+    const last = this.#lastError?.message ?? '';
     if (this.#fileState === 'invalid') {
-      return {
-        status: 'degraded',
-        message: `The config file holds a refused edit: ${this.#lastError?.message ?? ''}`,
-        details,
-      };
+      return { status: 'degraded', message: `The config file holds a refused edit: ${last}`, details };
     }
     if (this.#diverged) {
       return {
         status: 'degraded',
-        message: `A version from another node could not be applied here: ${this.#lastError?.message ?? ''}`,
+        message: `A version from another node could not be applied here: ${last}`,
         details,
       };
     }
@@ -453,34 +312,13 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
     options: { readonly limit?: number; readonly before?: number } = {},
   ): Promise<ConfigVersionInfo[]> {
     const records = await this.#store.list(options);
-    return records.map((record) => this.#info(record));
+    return records.map((record) => versionInfo(record, this.#redactor));
   }
 
   async getVersion(version: number): Promise<ConfigVersionDetail> {
     const record = await this.#store.get(checkVersion(version));
-    if (record === undefined) throw this.#versionNotFound(version);
-    return { ...this.#info(record), config: this.#redactor.redactTree(record.config) };
-  }
-
-  #info(record: ConfigVersionRecord): ConfigVersionInfo {
-    return {
-      version: record.version,
-      at: record.at,
-      kind: record.kind,
-      changes: this.#redactor.redactChanges(record.changes),
-      node: record.node,
-      ...(record.rolledBackTo === undefined ? {} : { rolledBackTo: record.rolledBackTo }),
-      ...(record.reason === undefined ? {} : { reason: record.reason }),
-      ...(record.actor === undefined ? {} : { actor: record.actor }),
-      ...(record.correlationId === undefined ? {} : { correlationId: record.correlationId }),
-    };
-  }
-
-  #versionNotFound(version: number): FoundationError {
-    return new FoundationError('FND_CONFIG_VERSION_NOT_FOUND', {
-      message: `No config version ${String(version)}`,
-      context: { version, latest: this.#head },
-    });
+    if (record === undefined) throw versionNotFound(version, this.#head);
+    return { ...versionInfo(record, this.#redactor), config: this.#redactor.redactTree(record.config) };
   }
 
   settled(): Promise<void> {
@@ -503,7 +341,7 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
       if (latest === undefined) {
         await this.#writeInitial();
       } else {
-        this.#adopt(latest, 'remote');
+        this.#adopt(latest);
       }
     });
     this.#running = true;
@@ -512,25 +350,27 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
     });
     // A version appended between `latest()` and `watch()` is caught up here.
     this.#scheduleCatchUp();
-    if (this.#file?.watch === true) {
+    const file = this.#file;
+    const reloads = this.#fileReloads;
+    if (file?.watch === true && reloads !== undefined) {
       this.#watch = watchConfigFile(
-        this.#file.path,
+        file.path,
         this.#clock,
         () => {
-          this.#scheduleReload();
+          reloads.schedule();
         },
         (error) => {
           this.#fail(
             new FoundationError('FND_CONFIG_FILE_INVALID', {
-              message: `Watching ${this.#file?.path ?? ''} failed`,
-              context: { file: this.#file?.path },
+              message: `Watching ${file.path} failed`,
+              context: { file: file.path },
               cause: error,
             }),
           );
         },
       );
       // Edits made while the config was stopped (a restart by the supervisor) are read now.
-      this.#scheduleReload();
+      reloads.schedule();
     }
   }
 
@@ -541,7 +381,7 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
     this.#watch = undefined;
     this.#unwatchStore?.();
     this.#unwatchStore = undefined;
-    await this.#reloads;
+    await this.#fileReloads?.idle();
     await this.#exclusive(() => Promise.resolve());
     await this.#store.close();
   }
@@ -561,14 +401,14 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
       this.#version = 1;
       this.#head = 1;
     } catch (error) {
-      if (!(error instanceof FoundationError) || error.code !== 'FND_CONFIG_VERSION_CONFLICT') throw error;
+      if (!isConflict(error)) throw error;
       const latest = await this.#store.latest();
-      if (latest !== undefined) this.#adopt(latest, 'remote');
+      if (latest !== undefined) this.#adopt(latest);
     }
   }
 
   /** Applies a stored version's overrides on this node's layers. */
-  #adopt(record: ConfigVersionRecord, kind: 'remote'): void {
+  #adopt(record: ConfigVersionRecord): void {
     this.#head = record.version;
     this.#overrides = record.overrides;
     const built = buildState(this.#schema, { ...this.#state.layers, runtime: record.overrides });
@@ -592,7 +432,7 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
         { changes: changes.length },
         { version: record.version, node: record.node },
       );
-      this.#notify(kind, previous, changes, record);
+      this.#notify('remote', previous, changes, record);
     }
   }
 
@@ -610,7 +450,7 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
   async #catchUp(): Promise<void> {
     const records = await this.#store.since(this.#head);
     for (const record of records) {
-      if (record.version === this.#head + 1) this.#adopt(record, 'remote');
+      if (record.version === this.#head + 1) this.#adopt(record);
     }
   }
 
@@ -635,24 +475,15 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
       // Refused like every change while stopped (before reading a store that may be closed).
       if (!this.#running) throw unavailable();
       const target = await this.#store.get(checkVersion(version));
-      if (target === undefined) throw this.#versionNotFound(version);
+      if (target === undefined) throw versionNotFound(version, this.#head);
       return this.#run({
         kind: 'rollback',
         rolledBackTo: version,
         options: checkedOptions,
-        layers: (current) => {
-          // The old runtime layer, plus overrides for mutable paths whose lower layers moved since.
-          let runtime = target.overrides;
-          const rebuilt = buildState(this.#schema, { ...current, runtime });
-          if (rebuilt.ok) {
-            for (const change of diffJson(rebuilt.state.json, target.config)) {
-              if (change.new !== undefined && this.#mutable.covers(change.path)) {
-                runtime = setAt(runtime, parsePath(change.path), change.new);
-              }
-            }
-          }
-          return { ...current, runtime };
-        },
+        layers: (current) => ({
+          ...current,
+          runtime: rollbackRuntime(this.#schema, current, target, this.#mutable),
+        }),
       });
     });
   }
@@ -672,7 +503,7 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
   }
 
   #applyChanges(changes: CheckedChange[], options: ConfigUpdateOptions): Promise<ConfigUpdateResult> {
-    for (const change of changes) this.#checkMutable(change);
+    for (const change of changes) checkMutable(this.#mutable, change);
     return this.#run({
       kind: 'update',
       options,
@@ -701,37 +532,19 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
     });
   }
 
-  #checkMutable(change: CheckedChange): void {
-    const allowed =
-      this.#mutable.covers(change.path) ||
-      (change.value === undefined
-        ? this.#mutable.touches(change.path)
-        : this.#mutable.touches(change.path) &&
-          leafPaths(change.path, change.value).every((leaf) => this.#mutable.covers(leaf)));
-    if (!allowed) {
-      throw new FoundationError('FND_CONFIG_UPDATE_FORBIDDEN', {
-        message:
-          this.#mutable.patterns.length === 0
-            ? `"${change.path}" cannot change at run time: no path is declared mutable`
-            : `"${change.path}" cannot change at run time; mutable paths: ${this.#mutable.patterns.join(', ')}`,
-        context: { path: change.path, allowed: this.#mutable.patterns },
-      });
-    }
-  }
-
   /** The change pipeline, under the lock. */
   #run(plan: Plan): Promise<ConfigUpdateResult> {
     return this.#exclusive(async () => {
       if (!this.#running) throw unavailable();
       const dryRun = plan.options.dryRun === true;
+      const expected = plan.options.expectedVersion;
       for (let attempt = 0; ; attempt += 1) {
-        const expected = plan.options.expectedVersion;
         if (expected !== undefined && expected !== this.#head) throw conflict(expected, this.#head);
         const current = this.#state;
         // Build on the store's runtime layer (equal to the applied one unless this node diverged).
-        const layers = plan.layers({ ...current.layers, runtime: this.#overrides }, current);
+        const layers = plan.layers({ ...current.layers, runtime: this.#overrides });
         const built = buildState(this.#schema, layers);
-        const base = this.#result(dryRun, []);
+        const base = this.#result(dryRun);
         if (!built.ok) {
           if (dryRun) return { ...base, valid: false, issues: built.issues };
           throw invalidConfigError(built.issues, this.#redactor);
@@ -740,35 +553,32 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
         const changes = diffJson(current.json, built.state.json);
         const shown = this.#redactor.redactChanges(changes);
         if (dryRun) return { ...base, changes: shown };
-        if (
+        const unchanged =
           changes.length === 0 &&
           jsonEqual(layers.runtime, this.#overrides) &&
-          jsonEqual(layers.file, current.layers.file)
-        ) {
-          return { ...base, dryRun: false };
-        }
-        const veto = await this.#subscribers.prepare({
+          jsonEqual(layers.file, current.layers.file);
+        if (unchanged) return base;
+        await this.#prepare(plan.kind, changes, current, built.state);
+        const record = versionRecord({
+          version: this.#head + 1,
+          at: this.#clock.now(),
           kind: plan.kind,
-          changes,
-          current: current.json as DeepReadonly<T>,
-          proposed: built.state.json as DeepReadonly<T>,
+          overrides: layers.runtime,
+          config: built.state.json,
+          changes: shown,
+          node: this.#nodeName(),
+          options: plan.options,
+          rolledBackTo: plan.rolledBackTo,
         });
-        if (veto !== undefined) {
-          throw new FoundationError('FND_CONFIG_UPDATE_VETOED', {
-            message: `A subscriber of "${veto.prefix}" vetoed the change: ${veto.reason}`,
-            context: { prefix: veto.prefix, reason: veto.reason },
-          });
-        }
-        const record = this.#record(plan, built.state, layers.runtime, shown);
         try {
           await this.#store.append(record);
         } catch (error) {
-          if (!(error instanceof FoundationError) || error.code !== 'FND_CONFIG_VERSION_CONFLICT')
-            throw error;
+          if (!isConflict(error)) throw error;
           // Another node took the version: apply what it wrote, then refuse (compare-and-set) or rebuild.
           await this.#catchUp();
-          if (expected !== undefined || attempt >= CAS_RETRIES)
+          if (expected !== undefined || attempt >= CAS_RETRIES) {
             throw conflict(expected ?? record.version - 1, this.#head);
+          }
           continue;
         }
         const previous = this.#version;
@@ -778,50 +588,41 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
         this.#swap(built.state, record.version);
         this.#updates += 1;
         this.#afterChange(plan.kind, previous, changes, record);
-        return {
-          ...base,
-          applied: true,
-          dryRun: false,
-          version: record.version,
-          previousVersion: previous,
-          changes: shown,
-        };
+        return { ...base, applied: true, version: record.version, previousVersion: previous, changes: shown };
       }
     });
   }
 
-  #result(dryRun: boolean, changes: ConfigChange[]): ConfigUpdateResult {
+  /** Subscribers' `prepare`: a veto refuses the change with `FND_CONFIG_UPDATE_VETOED`. */
+  async #prepare(
+    kind: ConfigVersionKind,
+    changes: ConfigChange[],
+    current: ConfigState,
+    proposed: ConfigState,
+  ): Promise<void> {
+    const veto = await this.#subscribers.prepare({
+      kind,
+      changes,
+      current: current.json as DeepReadonly<T>,
+      proposed: proposed.json as DeepReadonly<T>,
+    });
+    if (veto !== undefined) {
+      throw new FoundationError('FND_CONFIG_UPDATE_VETOED', {
+        message: `A subscriber of "${veto.prefix}" vetoed the change: ${veto.reason}`,
+        context: { prefix: veto.prefix, reason: veto.reason },
+      });
+    }
+  }
+
+  #result(dryRun: boolean): ConfigUpdateResult {
     return {
       applied: false,
       dryRun,
       version: this.#version,
       previousVersion: this.#version,
-      changes,
+      changes: [],
       valid: true,
       issues: [],
-    };
-  }
-
-  #record(
-    plan: Plan,
-    state: ConfigState,
-    overrides: JsonObject,
-    changes: ConfigChange[],
-  ): ConfigVersionRecord {
-    const { reason, actor } = plan.options;
-    const correlationId = plan.options.correlationId ?? currentCorrelationId();
-    return {
-      version: this.#head + 1,
-      at: this.#clock.now(),
-      kind: plan.kind,
-      overrides,
-      config: state.json,
-      changes,
-      node: this.#nodeName(),
-      ...(plan.rolledBackTo === undefined ? {} : { rolledBackTo: plan.rolledBackTo }),
-      ...(reason === undefined ? {} : { reason }),
-      ...(actor === undefined ? {} : { actor }),
-      ...(correlationId === undefined ? {} : { correlationId }),
     };
   }
 
@@ -839,28 +640,17 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
     record: ConfigVersionRecord,
   ): void {
     this.#telemetry.updated.emit({ changes: changes.length }, { version: record.version, kind });
-    const recordEvent = this.#recordEvent;
-    if (recordEvent !== undefined) {
-      const event: ConfigEventRecord = {
-        id: `config-v${String(record.version)}`,
-        type: kind === 'rollback' ? 'config.rolled_back' : 'config.updated',
-        data: {
-          version: record.version,
-          previousVersion: previous,
-          kind,
-          changes: record.changes as unknown as JsonValue,
-          node: record.node,
-          ...(record.rolledBackTo === undefined ? {} : { rolledBackTo: record.rolledBackTo }),
-          ...(record.reason === undefined ? {} : { reason: record.reason }),
-          ...(record.actor === undefined ? {} : { actor: record.actor }),
-        },
-        correlationId: record.correlationId,
-      };
-      this.#effects.push(event.type, async () => {
-        await recordEvent(event);
-      });
-    }
+    this.#record(changeEvent(kind, previous, record));
     this.#notify(kind, previous, changes, record);
+  }
+
+  /** Queues an event for the event store (retried from the side-effect queue). */
+  #record(event: ConfigEventRecord): void {
+    const recordEvent = this.#recordEvent;
+    if (recordEvent === undefined) return;
+    this.#effects.push(event.type, async () => {
+      await recordEvent(event);
+    });
   }
 
   #notify(
@@ -884,63 +674,19 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
 
   // ── the file ─────────────────────────────────────────────────────────────────────────────────────────
 
-  /**
-   * Queues a reload after the one in progress (at most one waits: it reads the file when it starts, so it
-   * sees every edit made until then). Reloads never overlap, so an older read is never applied after a
-   * newer one.
-   */
-  #scheduleReload(): void {
-    if (this.#reloadQueued) return;
-    this.#reloadQueued = true;
-    this.#reloads = this.#reloads.then(() => {
-      this.#reloadQueued = false;
-      return this.#reloadFile().catch((error: unknown) => {
-        this.#fail(error);
-      });
+  /** New file contents as a `file` version through the pipeline (validation, prepare, store). */
+  async #applyFile(next: JsonObject): Promise<void> {
+    const path = this.#file?.path ?? '';
+    await this.#run({
+      kind: 'file',
+      options: { actor: 'file', reason: `edit of ${path}` },
+      layers: (current) => ({ ...current, file: next }),
     });
-  }
-
-  async #reloadFile(): Promise<void> {
-    const file = this.#file;
-    if (file === undefined || !this.#running) return;
-    let next: JsonObject;
-    let text: string | undefined;
-    try {
-      const read = await readConfigFile(file.path, this.#limits.maxFileBytes);
-      if (read.state === 'missing') {
-        // A file being replaced disappears for a moment; a deleted file keeps the last good layer.
-        return;
-      }
-      if (read.text === this.#fileText) {
-        // The last good contents are back (an invalid edit was reverted).
-        if (this.#fileState === 'invalid') this.#fileState = 'ok';
-        return;
-      }
-      next = read.value;
-      text = read.text;
-    } catch (error) {
-      this.#refuseFile(error);
-      return;
-    }
-    try {
-      await this.#run({
-        kind: 'file',
-        options: { actor: 'file', reason: `edit of ${file.path}` },
-        layers: (current) => ({ ...current, file: next }),
-      });
-      this.#fileText = text;
-      this.#fileState = 'ok';
-      this.#telemetry.reloaded.emit({ count: 1 }, { file: file.path, version: this.#version });
-    } catch (error) {
-      this.#refuseFile(error);
-    }
+    this.#telemetry.reloaded.emit({ count: 1 }, { file: path, version: this.#version });
   }
 
   #refuseFile(error: unknown): void {
-    // A reload that was in flight when the config stopped: not an edit to refuse (the next start reads again).
-    if (!this.#running) return;
     const file = this.#file?.path ?? '';
-    this.#fileState = 'invalid';
     const failure =
       error instanceof FoundationError
         ? error
@@ -951,18 +697,7 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
           });
     this.#fail(failure);
     this.#telemetry.reloadFailed.emit({ count: 1 }, { file, code: failure.code });
-    const recordEvent = this.#recordEvent;
-    if (recordEvent !== undefined) {
-      const event: ConfigEventRecord = {
-        id: `config-reload-failed-${randomUUID()}`,
-        type: 'config.reload_failed',
-        data: { file, code: failure.code, message: failure.message, version: this.#version },
-        correlationId: undefined,
-      };
-      this.#effects.push(event.type, async () => {
-        await recordEvent(event);
-      });
-    }
+    this.#record(reloadFailedEvent(`config-reload-failed-${randomUUID()}`, file, failure, this.#version));
   }
 
   #fail(error: unknown): void {
