@@ -36,6 +36,13 @@ import type { ExpectedVersion, StoredEvent } from '../model/types.js';
  * JSON text was escaped into an array literal by the driver, parsed back by the server, then cast to JSONB:
  * 2.81 → 2.57 ms per group of 100 events (median of 7 × 100, interleaved), equal for one event.
  *
+ * A column whose value is the same for every event of the group (type, time, monotonic time, correlation,
+ * causation and parent ids, metadata, node: usually all of them for one batch) arrives as a one-element
+ * array, and every row takes that element: `ROWS FROM` pads the shorter arrays with NULL, so a NOT NULL
+ * column takes it where its value is NULL, a nullable one when its array has one element (a group of one
+ * event means the same either way). Less for the driver to escape, to send and for the server to parse:
+ * 1.30 → 1.23 ms of server time per group of 100 in one stream (interleaved, 500 rounds).
+ *
  * The answer is one row: the new positions and stream versions as comma-separated lists in position order,
  * which is the events' order (they are inserted in `ord` order and each takes the identity's next value as it
  * is inserted). One row instead of one per event: less to send and to parse on both sides.
@@ -59,8 +66,12 @@ WITH locked AS (
 ), appended AS (
   INSERT INTO foundation_events
     (id, type, stream, stream_version, time, monotonic, correlation_id, causation_id, parent_id, data, metadata, node)
-  SELECT e.id, CASE WHEN g.ok THEN e.type END, e.stream, b.version + e.off, e.time, e.monotonic, e.correlation_id,
-    e.causation_id, e.parent_id, e.data, e.metadata, e.node
+  SELECT e.id, CASE WHEN g.ok THEN COALESCE(e.type, ($8::text[])[1]) END, e.stream, b.version + e.off,
+    COALESCE(e.time, ($11::bigint[])[1]), COALESCE(e.monotonic, ($12::float8[])[1]),
+    CASE WHEN cardinality($13::text[]) = 1 THEN ($13::text[])[1] ELSE e.correlation_id END,
+    CASE WHEN cardinality($14::text[]) = 1 THEN ($14::text[])[1] ELSE e.causation_id END,
+    CASE WHEN cardinality($15::text[]) = 1 THEN ($15::text[])[1] ELSE e.parent_id END,
+    e.data, COALESCE(e.metadata, $17::jsonb -> 0), COALESCE(e.node, ($18::text[])[1])
   FROM ROWS FROM (unnest($3::text[]), unnest($8::text[]), unnest($9::text[]), unnest($10::bigint[]),
     unnest($11::bigint[]), unnest($12::float8[]), unnest($13::text[]), unnest($14::text[]), unnest($15::text[]),
     jsonb_array_elements($16::jsonb), jsonb_array_elements($17::jsonb), unnest($18::text[]))
@@ -80,7 +91,7 @@ FROM appended`;
  * most common batch): the same parameters, the stream's row upserted from the one-element `$1`/`$2`, its
  * version before the group read from that row, no joins on stream names (measured, interleaved 500 groups
  * of 100 on one connection: 1.31 → 1.25 ms median, synchronous_commit off). `$4` (the checked requests'
- * stream) is that stream on every element.
+ * stream) is that stream on every element, and `$9` (the events' streams) is sent as `[stream]`.
  */
 export const FAST_APPEND_STREAM_SQL = `
 WITH locked AS (
@@ -99,8 +110,12 @@ WITH locked AS (
 ), appended AS (
   INSERT INTO foundation_events
     (id, type, stream, stream_version, time, monotonic, correlation_id, causation_id, parent_id, data, metadata, node)
-  SELECT e.id, CASE WHEN g.ok THEN e.type END, e.stream, g.version + e.off, e.time, e.monotonic, e.correlation_id,
-    e.causation_id, e.parent_id, e.data, e.metadata, e.node
+  SELECT e.id, CASE WHEN g.ok THEN COALESCE(e.type, ($8::text[])[1]) END, ($1::text[])[1], g.version + e.off,
+    COALESCE(e.time, ($11::bigint[])[1]), COALESCE(e.monotonic, ($12::float8[])[1]),
+    CASE WHEN cardinality($13::text[]) = 1 THEN ($13::text[])[1] ELSE e.correlation_id END,
+    CASE WHEN cardinality($14::text[]) = 1 THEN ($14::text[])[1] ELSE e.causation_id END,
+    CASE WHEN cardinality($15::text[]) = 1 THEN ($15::text[])[1] ELSE e.parent_id END,
+    e.data, COALESCE(e.metadata, $17::jsonb -> 0), COALESCE(e.node, ($18::text[])[1])
   FROM ROWS FROM (unnest($3::text[]), unnest($8::text[]), unnest($9::text[]), unnest($10::bigint[]),
     unnest($11::bigint[]), unnest($12::float8[]), unnest($13::text[]), unnest($14::text[]), unnest($15::text[]),
     jsonb_array_elements($16::jsonb), jsonb_array_elements($17::jsonb), unnest($18::text[]))
@@ -271,6 +286,8 @@ function groupParams(
   }
   const streams = [...added.keys()];
   const counts = streams.map((s) => added.get(s) ?? 0);
+  const oneStream = !streamless && streams.length === 1 && checkStream.every((name) => name === streams[0]);
+  const sameMetadata = same(metadata);
   const values: unknown[] = [
     streams,
     counts,
@@ -279,20 +296,26 @@ function groupParams(
     checkBefore,
     checkLow,
     checkHigh,
-    type,
-    stream,
+    same(type),
+    oneStream ? streams : stream,
     offset,
-    time,
-    monotonic,
-    correlationId,
-    causationId,
-    parentId,
+    same(time),
+    same(monotonic),
+    same(correlationId),
+    same(causationId),
+    same(parentId),
     `[${data.join(',')}]`,
-    `[${metadata.join(',')}]`,
-    node,
+    `[${sameMetadata.join(',')}]`,
+    same(node),
   ];
-  const oneStream = !streamless && streams.length === 1 && checkStream.every((name) => name === streams[0]);
   return { values, oneStream };
+}
+
+/** `values` itself, or its first element alone when every element is that one (see {@link FAST_APPEND_SQL}). */
+function same<T>(values: T[]): T[] {
+  const first = values[0];
+  for (let i = 1; i < values.length; i++) if (values[i] !== first) return values;
+  return values.length > 1 ? [first as T] : values;
 }
 
 /** Whether a failure of a fast statement is its closed gate (the NOT NULL violation on `type`). */
