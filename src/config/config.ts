@@ -10,13 +10,13 @@
  *
  * @module
  */
-import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { FoundationError } from '../errors/index.js';
 import { systemClock, type Clock } from '../kernel/clock.js';
 import type { HealthReport } from '../kernel/service.js';
-import type { ConfigDependencies, ConfigEventRecord, ManagedConfig } from './config-api.js';
+import type { ConfigDependencies, ManagedConfig } from './config-api.js';
+import { ConfigAnnouncer } from './config-announcer.js';
 import { ConfigFileReloads } from './config-file-reloads.js';
 import {
   checkChanges,
@@ -29,13 +29,11 @@ import {
   type ResolvedLimits,
 } from './config-input.js';
 import {
-  changeEvent,
   checkMutable,
   conflict,
   explainPath,
   isConflict,
   missingPath,
-  reloadFailedEvent,
   rollbackRuntime,
   unavailable,
   versionInfo,
@@ -44,7 +42,6 @@ import {
 } from './config-records.js';
 import { fileSettings, loadSources, type FileSettings } from './config-sources.js';
 import { buildState, firstUnknownKey, type ConfigState, type LayerSet } from './config-state.js';
-import { configTelemetry } from './config-telemetry.js';
 import { watchConfigFile, type FileWatch } from './file-watcher.js';
 import { diffJson } from './model/diff.js';
 import { deepFreeze, isPlainObject, jsonEqual } from './model/json-value.js';
@@ -52,11 +49,8 @@ import { parsePath, setAt, unsetAt } from './model/path.js';
 import { compilePatterns, type PathMatcher } from './model/patterns.js';
 import { createRedactor, type Redactor } from './model/redact.js';
 import { invalidConfigError } from './model/schema.js';
-import { SideEffectQueue } from './side-effects.js';
 import { MemoryConfigVersionStore } from './stores/memory-store.js';
-import { ConfigSubscribers } from './subscribers.js';
 import type {
-  ConfigChange,
   ConfigChangeInput,
   ConfigExplanation,
   ConfigOptions,
@@ -133,7 +127,6 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
   readonly #clock: Clock;
   readonly #makeStore: () => ConfigVersionStore;
   #storeInstance: ConfigVersionStore | undefined;
-  readonly #recordEvent: ConfigDependencies['recordEvent'];
   readonly #nodeName: () => string;
   readonly #limits: ResolvedLimits;
   readonly #file: FileSettings | undefined;
@@ -142,9 +135,7 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
   readonly #envVars: ReadonlyMap<string, string>;
   readonly #mutable: PathMatcher;
   readonly #redactor: Redactor;
-  readonly #subscribers: ConfigSubscribers<T>;
-  readonly #effects: SideEffectQueue;
-  readonly #telemetry = configTelemetry();
+  readonly #announcer: ConfigAnnouncer<T>;
   #state: ConfigState;
   /** The runtime layer as the store has it (may differ from the applied state while diverged). */
   #overrides: JsonObject;
@@ -183,22 +174,14 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
         : typeof store === 'function'
           ? store
           : () => store;
-    this.#recordEvent = dependencies.recordEvent;
     const node = dependencies.node ?? (hostname().split('.')[0] || 'node');
     this.#nodeName = typeof node === 'function' ? node : () => node;
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.#file = fileSettings(options.file);
     this.#mutable = compilePatterns(options.mutable ?? []);
     this.#redactor = createRedactor(compilePatterns(options.secrets ?? []));
-    this.#subscribers = new ConfigSubscribers<T>((error, phase, prefix) => {
-      this.#telemetry.subscriberFailed.emit({ count: 1 }, { phase, prefix, code: error.code });
-    });
-    this.#effects = new SideEffectQueue({
-      clock: this.#clock,
-      onFailed: (name, error) => {
-        this.#telemetry.sideEffectFailed.emit({ count: 1 }, { effect: name });
-        this.#fail(error);
-      },
+    this.#announcer = new ConfigAnnouncer<T>(this.#clock, dependencies.recordEvent, (error) => {
+      this.#fail(error);
     });
     const sources = loadSources(options, this.#file, this.#limits, this.#redactor);
     this.#state = sources.state;
@@ -281,9 +264,9 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
       lastError: this.#lastError,
       updates: this.#updates,
       refused: this.#refused,
-      subscribers: this.#subscribers.size,
-      subscriberErrors: this.#subscribers.errors,
-      sideEffects: this.#effects.counts(),
+      subscribers: this.#announcer.subscribers.count,
+      subscriberErrors: this.#announcer.subscribers.errors,
+      sideEffects: this.#announcer.sideEffects(),
       persisted: this.#store.kind !== 'memory',
     };
   }
@@ -305,7 +288,7 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
   }
 
   subscribe(prefix: string, subscriber: ConfigSubscriber<T>): (() => void) & Disposable {
-    return this.#subscribers.add(prefix, subscriber);
+    return this.#announcer.subscribe(prefix, subscriber);
   }
 
   async history(
@@ -322,7 +305,7 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
   }
 
   settled(): Promise<void> {
-    return this.#effects.idle();
+    return this.#announcer.settled();
   }
 
   // ── lifecycle ────────────────────────────────────────────────────────────────────────────────────────
@@ -428,11 +411,7 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
     const previous = this.#version;
     this.#swap(built.state, record.version);
     if (previous !== 0 && changes.length > 0) {
-      this.#telemetry.remoteApplied.emit(
-        { changes: changes.length },
-        { version: record.version, node: record.node },
-      );
-      this.#notify('remote', previous, changes, record);
+      this.#announcer.remoteApplied(previous, changes, record, built.state.json);
     }
   }
 
@@ -494,10 +473,7 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
       return await change();
     } catch (error) {
       this.#refused += 1;
-      this.#telemetry.refused.emit(
-        { count: 1 },
-        { code: error instanceof FoundationError ? error.code : 'unknown' },
-      );
+      this.#announcer.refused(error);
       throw error;
     }
   }
@@ -558,7 +534,7 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
           jsonEqual(layers.runtime, this.#overrides) &&
           jsonEqual(layers.file, current.layers.file);
         if (unchanged) return base;
-        await this.#prepare(plan.kind, changes, current, built.state);
+        await this.#announcer.prepare(plan.kind, changes, current.json, built.state.json);
         const record = versionRecord({
           version: this.#head + 1,
           at: this.#clock.now(),
@@ -587,31 +563,10 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
         this.#diverged = false;
         this.#swap(built.state, record.version);
         this.#updates += 1;
-        this.#afterChange(plan.kind, previous, changes, record);
+        this.#announcer.changed(plan.kind, previous, changes, record, built.state.json);
         return { ...base, applied: true, version: record.version, previousVersion: previous, changes: shown };
       }
     });
-  }
-
-  /** Subscribers' `prepare`: a veto refuses the change with `FND_CONFIG_UPDATE_VETOED`. */
-  async #prepare(
-    kind: ConfigVersionKind,
-    changes: ConfigChange[],
-    current: ConfigState,
-    proposed: ConfigState,
-  ): Promise<void> {
-    const veto = await this.#subscribers.prepare({
-      kind,
-      changes,
-      current: current.json as DeepReadonly<T>,
-      proposed: proposed.json as DeepReadonly<T>,
-    });
-    if (veto !== undefined) {
-      throw new FoundationError('FND_CONFIG_UPDATE_VETOED', {
-        message: `A subscriber of "${veto.prefix}" vetoed the change: ${veto.reason}`,
-        context: { prefix: veto.prefix, reason: veto.reason },
-      });
-    }
   }
 
   #result(dryRun: boolean): ConfigUpdateResult {
@@ -632,46 +587,6 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
     this.#redacted = undefined;
   }
 
-  /** Telemetry, the event record and notifications of an applied local change; none of them can fail it. */
-  #afterChange(
-    kind: ConfigVersionKind,
-    previous: number,
-    changes: ConfigChange[],
-    record: ConfigVersionRecord,
-  ): void {
-    this.#telemetry.updated.emit({ changes: changes.length }, { version: record.version, kind });
-    this.#record(changeEvent(kind, previous, record));
-    this.#notify(kind, previous, changes, record);
-  }
-
-  /** Queues an event for the event store (retried from the side-effect queue). */
-  #record(event: ConfigEventRecord): void {
-    const recordEvent = this.#recordEvent;
-    if (recordEvent === undefined) return;
-    this.#effects.push(event.type, async () => {
-      await recordEvent(event);
-    });
-  }
-
-  #notify(
-    kind: ConfigVersionKind | 'remote',
-    previous: number,
-    changes: ConfigChange[],
-    record: ConfigVersionRecord,
-  ): void {
-    if (this.#subscribers.size === 0) return;
-    this.#subscribers.notify({
-      version: record.version,
-      previousVersion: previous,
-      kind,
-      changes,
-      config: this.#state.json as DeepReadonly<T>,
-      correlationId: record.correlationId,
-      actor: record.actor,
-      reason: record.reason,
-    });
-  }
-
   // ── the file ─────────────────────────────────────────────────────────────────────────────────────────
 
   /** New file contents as a `file` version through the pipeline (validation, prepare, store). */
@@ -682,7 +597,7 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
       options: { actor: 'file', reason: `edit of ${path}` },
       layers: (current) => ({ ...current, file: next }),
     });
-    this.#telemetry.reloaded.emit({ count: 1 }, { file: path, version: this.#version });
+    this.#announcer.fileReloaded(path, this.#version);
   }
 
   #refuseFile(error: unknown): void {
@@ -696,8 +611,7 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
             cause: error,
           });
     this.#fail(failure);
-    this.#telemetry.reloadFailed.emit({ count: 1 }, { file, code: failure.code });
-    this.#record(reloadFailedEvent(`config-reload-failed-${randomUUID()}`, file, failure, this.#version));
+    this.#announcer.fileRefused(file, failure, this.#version);
   }
 
   #fail(error: unknown): void {
