@@ -8,7 +8,14 @@ import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { currentCorrelationId, FoundationError } from '../errors/index.js';
 import type { ConfigEventRecord } from './config-api.js';
 import type { CheckedChange } from './config-input.js';
-import { buildState, leafPaths, orderedLayers, type ConfigState, type LayerSet } from './config-state.js';
+import {
+  buildState,
+  leafPaths,
+  orderedLayers,
+  type ConfigState,
+  type LayerSet,
+  type PathIndex,
+} from './config-state.js';
 import { envVarOf } from './config-sources.js';
 import { diffJson } from './model/diff.js';
 import { isPlainObject } from './model/json-value.js';
@@ -76,9 +83,9 @@ export function checkMutable(mutable: PathMatcher, change: CheckedChange): void 
 }
 
 /** `undefined` for an absent key of an existing object; `FND_CONFIG_UNKNOWN_PATH` for any other miss. */
-export function missingPath(index: ReadonlyMap<string, JsonValue>, path: string): undefined {
+export function missingPath(index: PathIndex, path: string): undefined {
   const segments = parsePath(path);
-  const parent = index.get(segments.slice(0, -1).join('.'));
+  const parent = index[segments.slice(0, -1).join('.')];
   if (isPlainObject(parent)) return undefined; // an optional key that is absent
   throw new FoundationError('FND_CONFIG_UNKNOWN_PATH', {
     message: `No config path "${segments.join('.')}"`,

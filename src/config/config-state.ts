@@ -11,6 +11,9 @@ import { mergeLayers, type ConfigLayer } from './model/merge.js';
 import { validateSchema } from './model/schema.js';
 import type { ConfigIssue, ConfigSource, JsonObject, JsonValue } from './types.js';
 
+/** Path → value, without a prototype. */
+export type PathIndex = Readonly<Record<string, JsonValue | undefined>>;
+
 /** The layers of a config by source (absent sources are empty objects). */
 export type LayerSet = Readonly<Record<ConfigSource, JsonObject>>;
 
@@ -19,8 +22,11 @@ export interface ConfigState {
   readonly layers: LayerSet;
   /** The validated configuration (the schema's output), JSON, deeply frozen. */
   readonly json: JsonObject;
-  /** Every path of `json` (objects, arrays and leaves) → its value; `''` → the root. */
-  readonly index: ReadonlyMap<string, JsonValue>;
+  /**
+   * Every path of `json` (objects, arrays and leaves) → its value; `''` → the root. A null-prototype object
+   * (no inherited keys): a property read is about twice as fast as `Map.get` here, and `get` is the hot path.
+   */
+  readonly index: PathIndex;
 }
 
 const EMPTY: JsonObject = Object.freeze({});
@@ -47,18 +53,19 @@ function toFrozenJson(value: unknown): JsonObject {
   return deepFreeze(isPlainObject(copy) ? copy : {});
 }
 
-function indexOf(json: JsonObject): Map<string, JsonValue> {
-  const index = new Map<string, JsonValue>([['', json]]);
+function indexOf(json: JsonObject): PathIndex {
+  const index = Object.create(null) as Record<string, JsonValue>;
+  index[''] = json;
   const walk = (node: JsonObject, prefix: string): void => {
     for (const key of Object.keys(node)) {
       const value = node[key] as JsonValue;
       const path = prefix === '' ? key : `${prefix}.${key}`;
-      index.set(path, value);
+      index[path] = value;
       if (isPlainObject(value)) walk(value, path);
     }
   };
   walk(json, '');
-  return index;
+  return Object.freeze(index);
 }
 
 /** Merges and validates `layers`: the new state, or the validation issues. */
@@ -83,11 +90,11 @@ export function firstUnknownKey(
   path: string,
   value: JsonValue,
   json: JsonObject,
-  index: ReadonlyMap<string, JsonValue>,
+  index: PathIndex,
 ): string | undefined {
-  if (!index.has(path)) return path;
+  if (index[path] === undefined) return path;
   if (!isPlainObject(value)) return undefined;
-  const stored = index.get(path);
+  const stored = index[path];
   if (!isPlainObject(stored)) return undefined;
   for (const key of Object.keys(value)) {
     const child = `${path}.${key}`;

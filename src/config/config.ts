@@ -223,8 +223,8 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
   }
 
   get(path: string): never {
-    const value = this.#state.index.get(path);
-    if (value !== undefined || this.#state.index.has(path)) return value as never;
+    const value = this.#state.index[path];
+    if (value !== undefined) return value as never;
     missingPath(this.#state.index, path);
     return undefined as never;
   }
