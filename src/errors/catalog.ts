@@ -587,6 +587,15 @@ export const ERROR_CATALOG = {
     400,
     'The subscription options are invalid',
   ),
+  FND_TELEMETRY_INVALID_METRIC: entry(
+    3216,
+    'data',
+    'validation',
+    'medium',
+    'no_retry',
+    400,
+    'Invalid metric definition or observation',
+  ),
   FND_EVENTS_INVALID_POLICY: entry(
     3215,
     'data',
@@ -651,6 +660,15 @@ export const ERROR_CATALOG = {
     'fixed_delay',
     502,
     'External service error',
+  ),
+  FND_TELEMETRY_EXPORT_FAILED: entry(
+    4202,
+    'external',
+    'service',
+    'low',
+    'exponential_backoff',
+    502,
+    'Metrics export failed',
   ),
   FND_EXTERNAL_TIMEOUT: entry(
     4301,

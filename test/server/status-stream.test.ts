@@ -27,6 +27,7 @@ describe('GET /api/status/stream', () => {
     expect(first.status.state).toBe('running');
     expect(first.status.services.map((s) => [s.name, s.state])).toEqual([
       ['storage', 'running'],
+      ['config', 'running'],
       ['events', 'running'],
       ['projections', 'running'],
       ['db', 'running'],
@@ -37,6 +38,7 @@ describe('GET /api/status/stream', () => {
     expect(first.events).toEqual({ lastPosition: 0 });
     expect(first.health.services.map((s) => [s.name, s.status])).toEqual([
       ['storage', 'healthy'],
+      ['config', 'healthy'],
       ['events', 'healthy'],
       ['projections', 'healthy'],
       ['db', 'healthy'],
@@ -147,6 +149,7 @@ describe('GET /api/status/stream', () => {
     const status = running.foundation.status();
     expect(status.services.map((s) => [s.name, s.state])).toEqual([
       ['storage', 'running'],
+      ['config', 'running'],
       ['events', 'running'],
       ['projections', 'running'],
       ['db', 'running'],
