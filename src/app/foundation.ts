@@ -303,7 +303,13 @@ export function createFoundation<S extends StandardSchemaV1 | undefined = undefi
   const location = parseStoreUrl(settings.store ?? `sqlite:${join(dataDir, 'foundation.db')}`);
   const storage = new Storage(location, { clock });
   // maxHealthyLag is not an event-store option: it went into the config (an argument-level value).
-  const { spool: spoolOption, retention, ...withLag } = options.events ?? {};
+  const { spool: spoolOption, retention: retentionOption, ...withLag } = options.events ?? {};
+  // Retention from the options, else from the config's foundation.retention section.
+  const retention =
+    retentionOption ??
+    (settings.retention.policies === undefined
+      ? undefined
+      : { policies: settings.retention.policies, intervalMs: settings.retention.intervalMs });
   const eventOptions: Omit<typeof withLag, 'maxHealthyLag'> = withoutKey(withLag, 'maxHealthyLag');
   const port = createEventStorePort(storage);
   let spool: SpoolingEventStorePort | undefined;

@@ -7,6 +7,7 @@
  */
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { z } from 'zod';
+import { validateRetentionPolicies } from '../events/retention/index.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -20,7 +21,8 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
  *   `shutdownTimeoutMs` (10 000) — read by `foundation start`.
  * - `events.maxHealthyLag` — a live subscription further behind makes the `events` service degraded
  *   (10 000). Mutable at run time.
- * - `retention` — `intervalMs` (one hour) between retention runs.
+ * - `retention` — `policies` (docs/retention.md; absent: no retention service) and `intervalMs` (one hour)
+ *   between runs; `createFoundation({ events: { retention } })` wins over them.
  * - `protection`, `telemetry` — sections the protection and telemetry capabilities validate; empty by default.
  */
 export const foundationSettingsSchema = z.object({
@@ -45,6 +47,21 @@ export const foundationSettingsSchema = z.object({
     .prefault({}),
   retention: z
     .object({
+      /** Retention policies (docs/retention.md); absent: no retention service. */
+      policies: z
+        .array(z.unknown())
+        .optional()
+        .superRefine((policies, context) => {
+          if (policies === undefined) return;
+          try {
+            validateRetentionPolicies(policies);
+          } catch (error) {
+            context.addIssue({
+              code: 'custom',
+              message: error instanceof Error ? error.message : String(error),
+            });
+          }
+        }),
       intervalMs: z.number().int().positive().default(3_600_000),
     })
     .prefault({}),
