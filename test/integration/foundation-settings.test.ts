@@ -82,6 +82,6 @@ describe('the foundation section of the config', () => {
     expect(await events()).toBe('degraded');
     await foundation.config.update('foundation.events.maxHealthyLag', 10_000);
     expect(await events()).toBe('healthy');
-    await subscription.return?.();
+    await subscription.close();
   });
 });
