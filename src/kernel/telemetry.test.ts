@@ -2,9 +2,11 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { afterEach, describe, expect, it } from 'vitest';
 import { withContext } from '../errors/context.js';
 import {
+  CATCH_ALL_CHANNEL,
   channelName,
   emit,
   onTelemetry,
+  onTelemetryPrefix,
   span,
   telemetryEvent,
   telemetrySpan,
@@ -163,5 +165,99 @@ describe('span', () => {
     const s = telemetrySpan('test_kernel:unobserved');
     expect(s.channel.hasSubscribers).toBe(false);
     expect(s.run({}, () => 'plain')).toBe('plain');
+  });
+});
+
+describe('onTelemetryPrefix', () => {
+  function collectPrefix(prefix: string): TelemetryMessage[] {
+    const seen: TelemetryMessage[] = [];
+    cleanups.push(onTelemetryPrefix(prefix, (m) => seen.push(m)));
+    return seen;
+  }
+
+  it('receives every emitted event whose name starts with the prefix, with its correlation id', () => {
+    const seen = collectPrefix('test_prefix:');
+    const declared = telemetryEvent('test_prefix:declared');
+    withContext({ correlationId: 'corr-p' }, () => {
+      declared.emit({ n: 1 }, { a: 'x' });
+      emit('test_prefix:adhoc', { n: 2 });
+      emit('test_prefix_other:nope', { n: 3 });
+    });
+    expect(seen.map((m) => [m.name, m.measurements['n'], m.correlationId])).toEqual([
+      ['test_prefix:declared', 1, 'corr-p'],
+      ['test_prefix:adhoc', 2, 'corr-p'],
+    ]);
+    expect(seen[0]!.metadata).toEqual({ a: 'x' });
+  });
+
+  it('publishes one message object to both the named channel and the catch-all channel', () => {
+    const byPrefix = collectPrefix('test_prefix:');
+    const byName = collect('test_prefix:shared');
+    emit('test_prefix:shared', { n: 1 });
+    expect(byPrefix).toHaveLength(1);
+    expect(byName).toHaveLength(1);
+    expect(byPrefix[0]).toBe(byName[0]);
+  });
+
+  it('an empty prefix sees everything, and the catch-all channel is a plain diagnostics channel', () => {
+    const seen = collectPrefix('');
+    const raw: unknown[] = [];
+    const listener = (m: unknown): void => {
+      raw.push(m);
+    };
+    diagnosticsChannel.subscribe(CATCH_ALL_CHANNEL, listener);
+    cleanups.push(() => diagnosticsChannel.unsubscribe(CATCH_ALL_CHANNEL, listener));
+    emit('test_prefix_any:one', {});
+    telemetryEvent('test_prefix_any:two').emit({});
+    expect(seen.map((m) => m.name)).toEqual(['test_prefix_any:one', 'test_prefix_any:two']);
+    expect(raw).toHaveLength(2);
+  });
+
+  it('isolates a throwing handler: reported, still subscribed, other handlers and the emitter unaffected', () => {
+    const failures = collect('telemetry:handler_failed');
+    let calls = 0;
+    cleanups.push(
+      onTelemetryPrefix('test_prefix_boom:', () => {
+        calls += 1;
+        throw new Error('prefix handler bug');
+      }),
+    );
+    const seen = collectPrefix('test_prefix_boom:');
+    expect(() => {
+      emit('test_prefix_boom:a', { n: 1 });
+      telemetryEvent('test_prefix_boom:b').emit({ n: 2 });
+    }).not.toThrow();
+    expect(calls).toBe(2);
+    expect(seen.map((m) => m.name)).toEqual(['test_prefix_boom:a', 'test_prefix_boom:b']);
+    expect(failures.map((m) => [m.metadata['event'], m.metadata['prefix']])).toEqual([
+      ['test_prefix_boom:a', 'test_prefix_boom:'],
+      ['test_prefix_boom:b', 'test_prefix_boom:'],
+    ]);
+    expect((failures[0]!.metadata['error'] as Error).message).toBe('prefix handler bug');
+  });
+
+  it('a handler that throws on everything (handler_failed included) does not loop', () => {
+    const failures = collect('telemetry:handler_failed');
+    let calls = 0;
+    cleanups.push(
+      onTelemetryPrefix('', () => {
+        calls += 1;
+        throw new Error('always');
+      }),
+    );
+    emit('test_prefix_loop:x', {});
+    // The event itself, then the handler_failed report (seen by the same handler, not reported again).
+    expect(calls).toBe(2);
+    expect(failures).toHaveLength(1);
+  });
+
+  it('stops delivering after unsubscribe and costs nothing when nobody listens', () => {
+    const seen: TelemetryMessage[] = [];
+    const off = onTelemetryPrefix('test_prefix_off:', (m) => seen.push(m));
+    emit('test_prefix_off:x', {});
+    off();
+    emit('test_prefix_off:x', {});
+    expect(seen).toHaveLength(1);
+    expect(diagnosticsChannel.channel(CATCH_ALL_CHANNEL).hasSubscribers).toBe(false);
   });
 });

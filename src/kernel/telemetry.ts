@@ -6,6 +6,9 @@
  * nobody listens. Subscribers are plain diagnostics_channel subscribers: any tool (APM agents, our own
  * metrics) can listen without importing the foundation.
  *
+ * Every event (not spans) is also published on one catch-all channel, {@link CATCH_ALL_CHANNEL}
+ * (`foundation:*`), when that channel has subscribers: {@link onTelemetryPrefix} listens there.
+ *
  * @module
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
@@ -51,6 +54,15 @@ export interface SpanMessage {
 
 const NAME_PATTERN = /^[a-z][a-z0-9_]*(?::[a-z][a-z0-9_.]*)+$/;
 
+/** The catch-all channel: every `emit` / `telemetryEvent.emit` is published here too when it has subscribers. */
+export const CATCH_ALL_CHANNEL = 'foundation:*';
+
+/** The catch-all channel object (a diagnostics_channel singleton per name, not foundation state). */
+const catchAll = diagnosticsChannel.channel(CATCH_ALL_CHANNEL);
+
+/** The event that reports a throwing handler. */
+const HANDLER_FAILED = 'telemetry:handler_failed';
+
 /** The channel name for an event name: `registry:lookup` → `foundation:registry:lookup`. */
 export function channelName(name: string): string {
   return `foundation:${name}`;
@@ -95,7 +107,7 @@ export function telemetryEvent(name: string): TelemetryEvent {
       return channel.hasSubscribers;
     },
     emit(measurements: Measurements, metadata: Metadata = EMPTY): void {
-      if (channel.hasSubscribers) publish(channel, name, measurements, metadata);
+      if (channel.hasSubscribers || catchAll.hasSubscribers) publish(channel, name, measurements, metadata);
     },
   };
 }
@@ -103,12 +115,15 @@ export function telemetryEvent(name: string): TelemetryEvent {
 /** Emits a one-off event. For hot paths prefer a declared {@link telemetryEvent}. */
 export function emit(name: string, measurements: Measurements, metadata: Metadata = EMPTY): void {
   const channel = diagnosticsChannel.channel(channelName(name));
-  if (!channel.hasSubscribers) return;
+  if (!channel.hasSubscribers && !catchAll.hasSubscribers) return;
   assertName(name);
   publish(channel, name, measurements, metadata);
 }
 
-/** Builds the message (stamped with the current correlation id and the wall time) and publishes it. */
+/**
+ * Builds the message once (stamped with the current correlation id and the wall time) and publishes it on
+ * the event's channel and on the catch-all channel, each when it has subscribers.
+ */
 function publish(
   channel: diagnosticsChannel.Channel,
   name: string,
@@ -122,7 +137,8 @@ function publish(
     correlationId: currentContext()?.correlationId,
     time: Date.now(),
   };
-  channel.publish(message);
+  if (channel.hasSubscribers) channel.publish(message);
+  if (catchAll.hasSubscribers) catchAll.publish(message);
 }
 
 /** A declared span: a TracingChannel `foundation:<name>` with a `run` that times and rethrows. */
@@ -221,13 +237,39 @@ export function onTelemetry(name: string, handler: (message: TelemetryMessage) =
     try {
       handler(message as TelemetryMessage);
     } catch (error) {
-      if (name !== 'telemetry:handler_failed') {
-        emit('telemetry:handler_failed', { count: 1 }, { event: name, error });
+      if (name !== HANDLER_FAILED) {
+        emit(HANDLER_FAILED, { count: 1 }, { event: name, error });
       }
     }
   };
   diagnosticsChannel.subscribe(channelId, listener);
   return () => {
     diagnosticsChannel.unsubscribe(channelId, listener);
+  };
+}
+
+/**
+ * Subscribes `handler` to every event whose name starts with `prefix` (e.g. `events:` for every events
+ * capability event, `''` for all of them) through the catch-all channel, and returns a function that
+ * unsubscribes. Spans are not delivered. A throwing handler is isolated like in {@link onTelemetry}: the
+ * error is reported on `foundation:telemetry:handler_failed` (metadata `event`, `prefix`, `error`; a failure
+ * while handling `telemetry:handler_failed` itself is not reported again), the handler stays subscribed and
+ * the emitter is unaffected.
+ */
+export function onTelemetryPrefix(prefix: string, handler: (message: TelemetryMessage) => void): () => void {
+  const listener = (raw: unknown): void => {
+    const message = raw as TelemetryMessage;
+    if (!message.name.startsWith(prefix)) return;
+    try {
+      handler(message);
+    } catch (error) {
+      if (message.name !== HANDLER_FAILED) {
+        emit(HANDLER_FAILED, { count: 1 }, { event: message.name, prefix, error });
+      }
+    }
+  };
+  diagnosticsChannel.subscribe(CATCH_ALL_CHANNEL, listener);
+  return () => {
+    diagnosticsChannel.unsubscribe(CATCH_ALL_CHANNEL, listener);
   };
 }
