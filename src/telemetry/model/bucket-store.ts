@@ -139,7 +139,7 @@ export class BucketStore {
       if (this.hi < newLo) {
         this.lo = 1;
         this.hi = 0;
-      } else {
+      } else if (this.lo < newLo) {
         this.lo = newLo;
       }
       this.ensureCapacity(newLo, newHi);
