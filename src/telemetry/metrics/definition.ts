@@ -14,6 +14,8 @@ const METRIC_NAME = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
 const TAG_NAME = /^[a-z][a-z0-9_]*$/;
 /** Telemetry event names, as the kernel accepts them (`area:event`). */
 const EVENT_NAME = /^[a-z][a-z0-9_]*(?::[a-z][a-z0-9_.]*)+$/;
+/** Measurement names, as events spell them (`duration`, `durationMs`). */
+const MEASUREMENT_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Units: short lowercase words (`ms`, `bytes`, `ratio`). */
 const UNIT = /^[a-z][a-z0-9_]*$/;
 
@@ -184,7 +186,7 @@ export function normalizeDefinition(definition: MetricDefinition): MetricDefinit
   checkString(def, 'description', undefined);
   checkString(def, 'unit', UNIT);
   checkString(def, 'event', EVENT_NAME);
-  checkString(def, 'measurement', TAG_NAME);
+  checkString(def, 'measurement', MEASUREMENT_NAME);
   if (def['measurement'] !== undefined && def['event'] === undefined) {
     throw invalid(name, 'measurement needs an event', 'measurement');
   }
