@@ -14,7 +14,7 @@ import { OtelBridge } from './otlp.js';
 interface Sdk {
   readonly provider: MeterProvider;
   /** Runs one collection through the SDK's reader into the in-memory exporter; returns its metrics. */
-  collect(this: void): Promise<MetricData[]>;
+  readonly collect: () => Promise<MetricData[]>;
 }
 
 const cleanups: Array<() => Promise<void>> = [];
