@@ -55,6 +55,7 @@ import {
   type FoundationRetentionOptions,
 } from './event-services.js';
 import { appendConfigEvent, configService, settingsOf } from './config-service.js';
+import { FoundationTelemetry, type FoundationMetrics } from './foundation-telemetry.js';
 import { eventsService, storageService } from './store-services.js';
 
 /**
@@ -189,6 +190,12 @@ export interface Foundation extends AsyncDisposable {
    * service to run (it persists versions in the foundation's store).
    */
   readonly config: ManagedConfigView;
+  /**
+   * Metrics (docs/telemetry.md): the registry of this foundation (`metrics.registry.counter(…)`), fed from the
+   * capabilities' telemetry events while the foundation runs, with runtime metrics, in-memory series and the
+   * exporters chosen in `foundation.telemetry` (Prometheus at `GET /metrics`, StatsD, OpenTelemetry).
+   */
+  readonly metrics: FoundationMetrics;
   /** This instance's service registry; running supervised services appear in namespace `services`. */
   readonly registry: ServiceRegistry;
   /** This instance's supervisor. */
@@ -302,6 +309,10 @@ export function createFoundation<S extends StandardSchemaV1 | undefined = undefi
   const dataDir = settings.dataDir;
   const location = parseStoreUrl(settings.store ?? `sqlite:${join(dataDir, 'foundation.db')}`);
   const storage = new Storage(location, { clock });
+  const telemetry = new FoundationTelemetry(clock, () => settingsOf(config).telemetry);
+  (config as unknown as ManagedConfig<FoundationConfigShape>).subscribe('foundation.telemetry', {
+    onChange: () => telemetry.apply(),
+  });
   // maxHealthyLag is not an event-store option: it went into the config (an argument-level value).
   const { spool: spoolOption, retention: retentionOption, ...withLag } = options.events ?? {};
   // Retention from the options, else from the config's foundation.retention section.
@@ -392,6 +403,7 @@ export function createFoundation<S extends StandardSchemaV1 | undefined = undefi
 
   const foundation: TypedFoundation<FoundationConfigOf<S>> = {
     config,
+    metrics: telemetry,
     id,
     name,
     dataDir,
@@ -419,7 +431,14 @@ export function createFoundation<S extends StandardSchemaV1 | undefined = undefi
     },
     async start() {
       await registering;
-      await supervisor.start();
+      // Metrics first, so they see the services start; stopped after them.
+      await telemetry.start();
+      try {
+        await supervisor.start();
+      } catch (error) {
+        await telemetry.stop();
+        throw error;
+      }
       startedAt = clock.now();
       startedMonotonic = clock.monotonic();
       foundationStarted.emit({ services: supervisor.status().services.length }, { id, name });
@@ -428,6 +447,7 @@ export function createFoundation<S extends StandardSchemaV1 | undefined = undefi
       const wasRunning = startedAt !== undefined;
       await Promise.all([...durables].map((handle) => handle.stop().catch(() => undefined)));
       await supervisor.stop();
+      await telemetry.stop();
       registry.rejectWaiters(
         new FoundationError('FND_SYSTEM_ABORTED', {
           message: 'Foundation stopped',

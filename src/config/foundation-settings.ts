@@ -23,7 +23,9 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
  *   (10 000). Mutable at run time.
  * - `retention` — `policies` (docs/retention.md; absent: no retention service) and `intervalMs` (one hour)
  *   between runs; `createFoundation({ events: { retention } })` wins over them.
- * - `protection`, `telemetry` — sections the protection and telemetry capabilities validate; empty by default.
+ * - `telemetry` — runtime metrics, in-memory series, Prometheus (`GET /metrics`), StatsD and OpenTelemetry
+ *   exporters, export interval; mutable at run time (hot reload).
+ * - `protection` — a section the protection capability validates; empty by default.
  */
 export const foundationSettingsSchema = z.object({
   name: z
@@ -66,14 +68,59 @@ export const foundationSettingsSchema = z.object({
     })
     .prefault({}),
   protection: z.record(z.string(), z.unknown()).default({}),
-  telemetry: z.record(z.string(), z.unknown()).default({}),
+  telemetry: z
+    .object({
+      /** Event-loop delay and utilization, heap and RSS, GC pauses, active handles. */
+      runtime: z
+        .object({
+          enabled: z.boolean().default(true),
+          intervalMs: z.number().int().min(100).max(3_600_000).default(1000),
+        })
+        .prefault({}),
+      /** The in-memory series behind the dashboard's charts and `GET /api/metrics`. */
+      series: z
+        .object({
+          enabled: z.boolean().default(true),
+          intervalMs: z.number().int().min(100).max(60_000).default(1000),
+          maxSeriesPerMetric: z.number().int().min(1).max(1000).default(20),
+        })
+        .prefault({}),
+      /** `GET /metrics` on the control bus. */
+      prometheus: z
+        .object({
+          enabled: z.boolean().default(true),
+          prefix: z
+            .string()
+            .regex(/^[a-zA-Z_][a-zA-Z0-9_]{0,63}$/)
+            .optional(),
+        })
+        .prefault({}),
+      /** StatsD / DogStatsD over UDP. */
+      statsd: z
+        .object({
+          enabled: z.boolean().default(false),
+          host: z.string().min(1).max(255).default('127.0.0.1'),
+          port: z.number().int().min(1).max(65535).default(8125),
+          prefix: z.string().max(100).default(''),
+          dogstatsd: z.boolean().default(false),
+        })
+        .prefault({}),
+      /** Our metrics as observable instruments of the global OpenTelemetry meter provider. */
+      otlp: z.object({ enabled: z.boolean().default(false) }).prefault({}),
+      /** Interval of the push exporters (StatsD, OpenTelemetry), ms. */
+      exportIntervalMs: z.number().int().min(100).max(3_600_000).default(10_000),
+    })
+    .prefault({}),
 });
 
 /** The validated `foundation` section. */
 export type FoundationSettings = z.output<typeof foundationSettingsSchema>;
 
 /** The paths of the `foundation` section that may change at run time. */
-export const FOUNDATION_MUTABLE_PATHS: readonly string[] = Object.freeze(['foundation.events.maxHealthyLag']);
+export const FOUNDATION_MUTABLE_PATHS: readonly string[] = Object.freeze([
+  'foundation.events.maxHealthyLag',
+  'foundation.telemetry.**',
+]);
 
 /** The paths of the `foundation` section whose values are secret. */
 export const FOUNDATION_SECRET_PATHS: readonly string[] = Object.freeze([
