@@ -18,10 +18,11 @@
  *   copied.
  *
  * Costs (measured, docs/retention.md): the id guard adds ≈ 35 µs of server time to a single-event insert and
- * ≈ 10 µs per event to a batch. The store's id lookups (`WHERE id = …`: get, the append gate) probe the `id`
- * index of every partition, so they grow with the number of partitions: keep it in the tens (a day interval
- * with a month of retention, a week or month interval for longer). `foundation_event_ids` holds each id's
- * `time`, so those lookups could become one probe plus partition pruning (a change of the store's SQL).
+ * ≈ 10 µs per event to a batch. The store's id lookups (`WHERE id = …`: get, the transactional append path)
+ * probe the `id` index of every partition, so they grow with the number of partitions: keep it in the tens
+ * (a day interval with a month of retention, a week or month interval for longer). `foundation_event_ids`
+ * holds each id's `time`, so those lookups could become one probe plus partition pruning (a change of the
+ * store's SQL).
  *
  * @module
  */
