@@ -157,7 +157,12 @@ export function buildControlBusApp(
     if (requestServed.hasSubscribers) {
       requestServed.emit(
         { durationMs: reply.elapsedTime, statusCode: reply.statusCode },
-        { method: request.method, route: request.routeOptions.url ?? '(unmatched)' },
+        {
+          method: request.method,
+          route: request.routeOptions.url ?? '(unmatched)',
+          // The status class (2xx…5xx): a bounded tag for error rates.
+          status: `${String(Math.floor(reply.statusCode / 100))}xx`,
+        },
       );
     }
     done();

@@ -50,8 +50,16 @@ describe('FOUNDATION_METRICS', () => {
     const metrics = new MetricsRegistry({ clock: new FakeClock() });
     for (const definition of FOUNDATION_METRICS) metrics.define(definition);
     cleanups.push(metrics.attachEvents());
-    emit('control_bus:request', { durationMs: 12, statusCode: 200 }, { method: 'GET', route: '/api/status' });
-    emit('control_bus:request', { durationMs: 3, statusCode: 404 }, { method: 'GET', route: '(unmatched)' });
+    emit(
+      'control_bus:request',
+      { durationMs: 12, statusCode: 200 },
+      { method: 'GET', route: '/api/status', status: '2xx' },
+    );
+    emit(
+      'control_bus:request',
+      { durationMs: 3, statusCode: 404 },
+      { method: 'GET', route: '(unmatched)', status: '4xx' },
+    );
     emit('events:appended', { count: 3, duration: 1.5 }, { idempotent: false });
     emit('events:subscription_lag', { lag: 42, buffered: 0, delivered: 10 }, { name: 'projector' });
     emit('supervisor:restart', { restarts: 2 }, { service: 'db' });
@@ -60,11 +68,11 @@ describe('FOUNDATION_METRICS', () => {
     const byName = new Map(snapshot.metrics.map((m) => [m.definition.name, m]));
     expect(byName.get('foundation.control_bus.requests')?.series.map((s) => [s.tags, s.value])).toEqual([
       [
-        { method: 'GET', route: '/api/status' },
+        { method: 'GET', route: '/api/status', status: '2xx' },
         { kind: 'counter', value: 1 },
       ],
       [
-        { method: 'GET', route: '(unmatched)' },
+        { method: 'GET', route: '(unmatched)', status: '4xx' },
         { kind: 'counter', value: 1 },
       ],
     ]);

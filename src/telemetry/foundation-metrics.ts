@@ -27,13 +27,13 @@ export const GROUP_SIZE_BUCKETS: readonly number[] = Object.freeze([
 
 /** The foundation's event-fed metric declarations. */
 export const FOUNDATION_METRICS: readonly MetricDefinition[] = Object.freeze([
-  // control bus — `control_bus:request` { durationMs, statusCode } { method, route }
+  // control bus — `control_bus:request` { durationMs, statusCode } { method, route, status (class: 2xx…) }
   {
     name: 'foundation.control_bus.requests',
     kind: 'counter',
     event: 'control_bus:request',
-    tags: ['method', 'route'],
-    description: 'HTTP requests served by the control bus',
+    tags: ['method', 'route', 'status'],
+    description: 'HTTP requests served by the control bus (status: 2xx, 4xx, 5xx…)',
   },
   {
     name: 'foundation.control_bus.request_duration',
