@@ -1,13 +1,28 @@
 /**
- * Telemetry: a declared event's `emit` and a declared span's `run` with nobody listening (should cost about
- * a bare call: one `hasSubscribers` read), and `emit` with one subscriber against a raw
- * `diagnostics_channel` publish to one subscriber (ours also builds the message: correlation id, time).
+ * Telemetry (issue 6): a declared event's `emit` and a declared span's `run` with nobody listening (should
+ * cost about a bare call: one `hasSubscribers` read; target for `emit` ≤ 20 ns), and `emit` with one
+ * subscriber against a raw `diagnostics_channel` publish to one subscriber (ours also builds the message:
+ * correlation id, time).
+ *
+ * Metrics, ours vs prom-client 15.1.3 and the OpenTelemetry SDK 2.x with a reader attached (cases in
+ * bench/telemetry/cases.ts): bound counter add (target ≤ 0.2× prom-client's bound child `inc()`), unbound
+ * counter add with 2 tags, histogram observe (target ≤ 0.3× prom-client), sliding-window summary observe
+ * (target ≤ 0.1× prom-client's Summary), and one Prometheus scrape of 10k series (target: faster than
+ * prom-client's `metrics()`).
  *
  * @module
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { telemetryEvent, telemetrySpan, type Measurements } from '../../src/kernel/telemetry.js';
 import { defineSuite, impl } from '../suite.js';
+import {
+  boundCounterCase,
+  boundHistogramCase,
+  expositionCase,
+  histogramCase,
+  summaryCase,
+  unboundCounterCase,
+} from '../telemetry/cases.js';
 
 /** A do-nothing function standing in for "no telemetry at all". */
 const noop: (measurements: Measurements) => void = () => undefined;
@@ -41,7 +56,7 @@ function unsubscribe(state: Subscribed): void {
   diagnosticsChannel.unsubscribe(state.name, state.listener);
 }
 
-export default defineSuite({
+export default defineSuite(({ quick }) => ({
   name: 'telemetry',
   cases: [
     {
@@ -104,5 +119,11 @@ export default defineSuite({
         impl({ impl: 'bare-call', role: 'baseline', fn: (_state, i) => work(i) }),
       ],
     },
+    boundCounterCase(),
+    unboundCounterCase(),
+    histogramCase(),
+    boundHistogramCase(),
+    summaryCase(),
+    expositionCase(quick),
   ],
-});
+}));
