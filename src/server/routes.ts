@@ -1,7 +1,7 @@
 /**
  * The control bus's routes: liveness and readiness, status, registry, the live status stream and the
- * dashboard's static files — all read-only (`GET`, and `HEAD` where it makes sense) — and the configuration
- * routes (`config-routes.ts`).
+ * dashboard's static files — all read-only (`GET`, and `HEAD` where it makes sense) — the configuration
+ * routes (`config-routes.ts`) and the metrics routes (`metrics-routes.ts`).
  *
  * @module
  */
@@ -10,6 +10,7 @@ import type { Foundation } from '../app/foundation.js';
 import { CORRELATION_ID_HEADER, FoundationError } from '../errors/index.js';
 import { isValidRegistryName } from '../registry/index.js';
 import { registerConfigRoutes } from './config-routes.js';
+import { registerMetricsRoutes } from './metrics-routes.js';
 import { sendProblem } from './problem.js';
 import type { RequestContexts } from './request-contexts.js';
 import { SECURITY_HEADERS } from './security-headers.js';
@@ -131,6 +132,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDependencies): v
   });
 
   registerConfigRoutes(app, { config: () => foundation.config, requests });
+  registerMetricsRoutes(app, { metrics: foundation.metrics, requests });
 
   for (const file of files) {
     app.get(file.path, (_request, reply) =>
