@@ -146,7 +146,19 @@ function exemplarSuffix(series: SeriesSnapshot): string {
   return ` # {${EXEMPLAR_LABEL}="${escapeLabelValue(id)}"} ${formatValue(exemplar.value)} ${String(exemplar.time / 1000)}`;
 }
 
-function renderSeries(sample: string, series: SeriesSnapshot, body: string, openMetrics: boolean): string {
+/** Formatted `le` texts of one metric's bucket bounds, filled by the first series rendered. */
+interface BoundTexts {
+  readonly values: number[];
+  readonly texts: string[];
+}
+
+function renderSeries(
+  sample: string,
+  series: SeriesSnapshot,
+  body: string,
+  openMetrics: boolean,
+  bounds: BoundTexts,
+): string {
   const value = series.value;
   switch (value.kind) {
     case 'counter':
@@ -170,7 +182,9 @@ function renderSeries(sample: string, series: SeriesSnapshot, body: string, open
       let out = '';
       let sawInf = false;
       let last = 0;
-      for (const [bound, count] of value.buckets) {
+      const buckets = value.buckets;
+      for (let i = 0; i < buckets.length; i++) {
+        const [bound, count] = buckets[i] as readonly [number, number];
         let suffix = '';
         if (exemplarPending && exemplar !== undefined && exemplar.value <= bound) {
           suffix = exemplarSuffix(series);
@@ -178,7 +192,14 @@ function renderSeries(sample: string, series: SeriesSnapshot, body: string, open
         }
         if (bound === Infinity) sawInf = true;
         last = count;
-        out += `${open}${formatBound(bound, openMetrics)}"} ${formatValue(count)}${suffix}\n`;
+        // Every series of a metric has the same bounds: their `…"} ` texts are formatted once per render.
+        let le = bounds.texts[i];
+        if (le === undefined || bounds.values[i] !== bound) {
+          le = `${formatBound(bound, openMetrics)}"} `;
+          bounds.values[i] = bound;
+          bounds.texts[i] = le;
+        }
+        out += `${open}${le}${formatValue(count)}${suffix}\n`;
       }
       // A hand-built snapshot without the +Inf bucket still renders a valid histogram.
       if (!sawInf) out += `${open}+Inf"} ${formatValue(Math.max(last, value.count))}\n`;
@@ -230,9 +251,10 @@ export function renderPrometheus(snapshot: MetricsSnapshot, options: PrometheusR
     const reserved =
       definition.kind === 'distribution' ? 'le' : definition.kind === 'summary' ? 'quantile' : undefined;
     const plan = definition.tags === undefined ? undefined : labelPlan(definition.tags, reserved);
+    const bounds: BoundTexts = { values: [], texts: [] };
     for (const series of metric.series) {
       const body = labelBody(plan ?? labelPlan(Object.keys(series.tags), reserved), series);
-      out += renderSeries(sample, series, body, openMetrics);
+      out += renderSeries(sample, series, body, openMetrics, bounds);
     }
   }
   return openMetrics ? `${out}# EOF\n` : out;
