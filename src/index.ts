@@ -1,6 +1,6 @@
 /**
  * `@elixirscope/foundation`: the few names every user needs. Each capability has its own subpath
- * (`@elixirscope/foundation/errors`, `…/config`, `…/kernel`, `…/registry`, `…/server`, `…/testing`).
+ * (`@elixirscope/foundation/errors`, `…/config`, `…/telemetry`, `…/kernel`, `…/registry`, `…/server`, `…/testing`).
  *
  * @module @elixirscope/foundation
  */

@@ -4,3 +4,4 @@
  * @module
  */
 export * from './foundation.js';
+export type { FoundationMetrics } from './foundation-telemetry.js';
