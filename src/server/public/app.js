@@ -1,6 +1,7 @@
 // Foundation dashboard: renders the status snapshots streamed by /api/status/stream, and a live tail of the
 // event log from /api/events/stream, and the projections and subscriptions polled from /api/projections and
-// /api/subscriptions, and the configuration's latest versions polled from /api/config/history.
+// /api/subscriptions, and the configuration's latest versions polled from /api/config/history, and small
+// live charts (hand-written inline SVG) of the in-memory metric series polled from /api/metrics/series.
 // Plain browser JavaScript, no build step. Every value is written with textContent (never innerHTML).
 'use strict';
 
@@ -682,6 +683,225 @@
     setTimeout(pollConfig, CONFIG_POLL_MS);
   }
 
+  // ── Metrics: small live charts of the in-memory series, polled from /api/metrics/series ─────────────
+  const METRICS_POLL_MS = 3000;
+  /** The time shown by each chart: the last 10 minutes (fine resolution: 1 s points). */
+  const METRICS_WINDOW_MS = 10 * 60 * 1000;
+  /** The shortest time axis (a young node's charts are stretched over at least this). */
+  const METRICS_MIN_SPAN_MS = 30 * 1000;
+  const CHART_WIDTH = 300;
+  const CHART_HEIGHT = 80;
+  const SVG_NS = 'http://www.w3.org/2000/svg';
+
+  function formatNumber(value) {
+    if (!Number.isFinite(value)) return '—';
+    const abs = Math.abs(value);
+    if (abs >= 100) return value.toFixed(0);
+    if (abs >= 10) return value.toFixed(1);
+    return value.toFixed(2);
+  }
+
+  const sumOf = (select) => ({ select, zeroFill: false });
+
+  /**
+   * The charts: which metric, which of its series (summed per sample time), and the unit. Counters are
+   * recorded as rates per second; summaries per quantile (`quantile` tag); the event-loop delay per `stat`.
+   */
+  const CHARTS = [
+    {
+      id: 'requests',
+      title: 'Requests',
+      metric: 'foundation.control_bus.responses',
+      ...sumOf(() => true),
+      format: (v) => `${formatNumber(v)} req/s`,
+    },
+    {
+      id: 'errors',
+      title: 'Errors (5xx)',
+      metric: 'foundation.control_bus.responses',
+      // Every sample time of the metric counts, so "no 5xx" draws 0 rather than nothing.
+      select: (tags) => tags.status === '5xx',
+      zeroFill: true,
+      format: (v) => `${formatNumber(v)} req/s`,
+    },
+    {
+      id: 'latency',
+      title: 'Request latency p99',
+      metric: 'foundation.control_bus.request_latency',
+      ...sumOf((tags) => tags.quantile === '0.99'),
+      format: (v) => `${formatNumber(v)} ms`,
+    },
+    {
+      id: 'event-loop',
+      title: 'Event-loop delay p99',
+      metric: 'foundation.runtime.event_loop_delay',
+      ...sumOf((tags) => tags.stat === 'p99'),
+      format: (v) => `${formatNumber(v)} ms`,
+    },
+    {
+      id: 'heap',
+      title: 'Heap used',
+      metric: 'foundation.runtime.heap_used',
+      ...sumOf(() => true),
+      format: formatBytes,
+    },
+    {
+      id: 'appends',
+      title: 'Events appended',
+      metric: 'foundation.events.appended',
+      ...sumOf(() => true),
+      format: (v) => `${formatNumber(v)} events/s`,
+    },
+  ];
+
+  /** Server time minus browser time (from the `date` header), so `since` asks the server's last minutes. */
+  let serverOffsetMs = 0;
+
+  function svg(tag, attributes) {
+    const node = document.createElementNS(SVG_NS, tag);
+    for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, value);
+    return node;
+  }
+
+  function buildCharts() {
+    const figures = CHARTS.map((chart) => {
+      const figure = el('figure', {
+        class: 'chart',
+        'data-testid': 'metric-chart',
+        'data-chart': chart.id,
+        'data-state': 'empty',
+        'data-points': '0',
+      });
+      const caption = el('figcaption');
+      caption.append(
+        el('span', { class: 'chart-title' }, chart.title),
+        el('span', { class: 'chart-value', 'data-testid': 'chart-value' }, '—'),
+      );
+      const plot = el('div', { class: 'chart-plot' });
+      const image = svg('svg', {
+        viewBox: `0 0 ${CHART_WIDTH} ${CHART_HEIGHT}`,
+        preserveAspectRatio: 'none',
+        role: 'img',
+        'aria-label': `${chart.title}, last ${METRICS_WINDOW_MS / 60000} minutes`,
+      });
+      image.append(
+        svg('path', { class: 'chart-area', d: '' }),
+        svg('path', { class: 'chart-line', 'data-testid': 'chart-line', d: '' }),
+      );
+      plot.append(image, el('p', { class: 'chart-empty', 'data-testid': 'chart-empty' }, 'no data'));
+      const axis = el('div', { class: 'chart-axis' });
+      axis.append(
+        el('span', { 'data-testid': 'chart-max' }, ''),
+        el('span', { 'data-testid': 'chart-span' }, ''),
+      );
+      figure.append(caption, plot, axis);
+      chart.figure = figure;
+      return figure;
+    });
+    $('metrics-charts').replaceChildren(...figures);
+  }
+
+  /** The chart's points: its selected series summed per sample time, oldest first. */
+  function chartPoints(chart, series) {
+    const byTime = new Map();
+    for (const s of series) {
+      const selected = chart.select(s.tags || {});
+      if (!selected && !chart.zeroFill) continue;
+      for (const point of s.points) {
+        const sum = byTime.get(point.t) || 0;
+        byTime.set(point.t, selected ? sum + point.v : sum);
+      }
+    }
+    return [...byTime.entries()].sort((a, b) => a[0] - b[0]).map(([t, v]) => ({ t, v }));
+  }
+
+  /** Draws `points` over [start, end] (wall ms of the server). */
+  function renderChart(chart, points, start, end) {
+    const figure = chart.figure;
+    const [area, line] = figure.querySelectorAll('path');
+    const value = figure.querySelector('[data-testid="chart-value"]');
+    const max = figure.querySelector('[data-testid="chart-max"]');
+    figure.dataset.points = String(points.length);
+    if (points.length === 0) {
+      figure.dataset.state = 'empty';
+      line.setAttribute('d', '');
+      area.setAttribute('d', '');
+      value.textContent = '—';
+      max.textContent = '';
+      return;
+    }
+    figure.dataset.state = 'data';
+    const top = Math.max(...points.map((p) => p.v)) * 1.1 || 1;
+    const x = (t) => Math.max(0, Math.min(CHART_WIDTH, ((t - start) / (end - start)) * CHART_WIDTH));
+    const y = (v) => CHART_HEIGHT - 2 - (Math.max(0, v) / top) * (CHART_HEIGHT - 4);
+    const coordinates = points.map((p) => `${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`);
+    // A single point is drawn as a short flat segment so it shows.
+    if (coordinates.length === 1)
+      coordinates.push(`${Math.min(CHART_WIDTH, x(points[0].t) + 2)},${y(points[0].v).toFixed(1)}`);
+    const d = `M${coordinates.join('L')}`;
+    line.setAttribute('d', d);
+    const first = coordinates[0].split(',')[0];
+    const last = coordinates[coordinates.length - 1].split(',')[0];
+    area.setAttribute('d', `${d}L${last},${CHART_HEIGHT}L${first},${CHART_HEIGHT}Z`);
+    const latestPoint = points[points.length - 1];
+    value.textContent = chart.format(latestPoint.v);
+    value.title = `at ${formatTime(latestPoint.t)}`;
+    max.textContent = `max ${chart.format(Math.max(...points.map((p) => p.v)))}`;
+  }
+
+  /** One metric's series since `since`; a metric the node does not know (404) has none. */
+  async function fetchSeries(metric, since) {
+    const response = await fetch(
+      `/api/metrics/series?name=${encodeURIComponent(metric)}&resolution=fine&since=${since}`,
+      { headers: { accept: 'application/json' } },
+    );
+    const date = Date.parse(response.headers.get('date') || '');
+    if (Number.isFinite(date)) serverOffsetMs = date - Date.now();
+    if (response.status === 404) return [];
+    if (!response.ok) throw new Error(`series of ${metric} answered ${response.status}`);
+    return (await response.json()).series;
+  }
+
+  async function pollMetrics() {
+    if (document.hidden) {
+      // A background tab asks nothing; it refreshes as soon as it is shown again.
+      setTimeout(pollMetrics, METRICS_POLL_MS);
+      return;
+    }
+    try {
+      const now = Date.now() + serverOffsetMs;
+      // The date header has 1 s resolution: ask a little more than the window.
+      const since = Math.max(0, Math.floor(now - METRICS_WINDOW_MS - 5000));
+      const metrics = [...new Set(CHARTS.map((chart) => chart.metric))];
+      const results = await Promise.all(metrics.map((metric) => fetchSeries(metric, since)));
+      const byMetric = new Map(metrics.map((metric, i) => [metric, results[i]]));
+      // The charts share one time axis: the window, or less while the node is younger than the window.
+      let newest = 0;
+      let oldest = Infinity;
+      for (const series of results) {
+        for (const s of series) {
+          if (s.points.length === 0) continue;
+          oldest = Math.min(oldest, s.points[0].t);
+          newest = Math.max(newest, s.points[s.points.length - 1].t);
+        }
+      }
+      const end = Math.max(now, newest);
+      const start = Math.min(end - METRICS_MIN_SPAN_MS, Math.max(end - METRICS_WINDOW_MS, oldest));
+      for (const chart of CHARTS) {
+        renderChart(chart, chartPoints(chart, byMetric.get(chart.metric)), start, end);
+        chart.figure.querySelector('[data-testid="chart-span"]').textContent =
+          `last ${formatDuration(end - start)}`;
+      }
+      $('metrics-panel').dataset.state = 'loaded';
+      $('metrics-summary').textContent =
+        `up to the last ${METRICS_WINDOW_MS / 60000} minutes at 1 s · updated ${new Date().toLocaleTimeString()}`;
+    } catch {
+      $('metrics-panel').dataset.state = 'error';
+      $('metrics-summary').textContent = 'Cannot load the metrics; retrying…';
+    }
+    setTimeout(pollMetrics, METRICS_POLL_MS);
+  }
+
   $('events-pause').addEventListener('click', () => setPaused(!tail.paused));
   $('events-filter-form').addEventListener('submit', (event) => {
     event.preventDefault();
@@ -693,5 +913,7 @@
   startTail();
   void pollOps();
   void pollConfig();
+  buildCharts();
+  void pollMetrics();
   setInterval(tickUptimes, 1000);
 })();
