@@ -59,7 +59,7 @@ describe('telemetry bench peers', () => {
     if (value?.kind !== 'distribution') throw new Error('expected a distribution');
     const cumulative = value.buckets.map(([, count]) => count);
     const promBuckets = (await prom.getSingleMetric('bench_histogram')?.get())?.values
-      .filter((v) => v.metricName === 'bench_histogram_bucket')
+      .filter((v) => (v as { metricName?: string }).metricName === 'bench_histogram_bucket')
       .map((v) => v.value);
     expect(promBuckets).toEqual(cumulative);
     const [point] = (await otelPoints(otel.reader)) as [{ value: { buckets: { counts: number[] } } }];
