@@ -15,8 +15,8 @@
  * Query strings are checked strictly: an unknown or repeated parameter, or a value out of its bounds, is 400
  * `FND_HTTP_BAD_REQUEST` naming the parameter.
  *
- * It also declares {@link CONTROL_BUS_RESPONSES_METRIC} (responses by status class, fed from the
- * `control_bus:request` event), which the dashboard's request and 5xx charts read.
+ * The dashboard's request and 5xx charts read `foundation.control_bus.responses` (responses by status class,
+ * one of the foundation's metrics).
  *
  * @module
  */
@@ -25,7 +25,6 @@ import type { FoundationMetrics } from '../app/foundation-telemetry.js';
 import { FoundationError } from '../errors/index.js';
 import { acceptsOpenMetrics } from '../telemetry/exporters/prometheus.js';
 import type { SeriesResolution } from '../telemetry/model/time-series.js';
-import type { MetricDefinition } from '../telemetry/types.js';
 import type { RequestContexts } from './request-contexts.js';
 
 /** What {@link registerMetricsRoutes} needs. */
@@ -34,21 +33,6 @@ export interface MetricsRouteDependencies {
   readonly metrics: FoundationMetrics;
   readonly requests: RequestContexts;
 }
-
-/**
- * Control-bus responses by status class only (tag `status`: `2xx`, `3xx`, `4xx`, `5xx`, from the
- * `control_bus:request` event's metadata): exported as `foundation_control_bus_responses_total`. A handful of
- * series, so its in-memory series are never cut by the recorder's per-metric limit (unlike
- * `foundation.control_bus.requests`, tagged by method and route too): the dashboard's request and 5xx rates
- * are complete.
- */
-export const CONTROL_BUS_RESPONSES_METRIC: MetricDefinition = Object.freeze({
-  name: 'foundation.control_bus.responses',
-  kind: 'counter',
-  event: 'control_bus:request',
-  tags: Object.freeze(['status']),
-  description: 'HTTP responses of the control bus, by status class (2xx, 3xx, 4xx, 5xx)',
-});
 
 /** Longest accepted metric name (as the registry accepts them). */
 const MAX_NAME_CHARS = 200;
@@ -133,12 +117,10 @@ export function parseSeriesQuery(raw: unknown, correlationId: string): SeriesQue
   return { name, resolution: resolution as SeriesResolution, since };
 }
 
-/** Registers the metrics routes on `app` and declares {@link CONTROL_BUS_RESPONSES_METRIC}. */
+/** Registers the metrics routes on `app`. */
 export function registerMetricsRoutes(app: FastifyInstance, deps: MetricsRouteDependencies): void {
   const { metrics, requests } = deps;
   const correlationOf = (request: FastifyRequest): string => requests.contextOf(request).correlationId;
-  // Idempotent: a restarted control bus declares the same definition again.
-  metrics.registry.define(CONTROL_BUS_RESPONSES_METRIC);
 
   app.get('/metrics', (request, reply) => {
     const correlationId = correlationOf(request);

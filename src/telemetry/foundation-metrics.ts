@@ -36,6 +36,15 @@ export const FOUNDATION_METRICS: readonly MetricDefinition[] = Object.freeze([
     description: 'HTTP requests served by the control bus (status: 2xx, 4xx, 5xx…)',
   },
   {
+    // By status class only: a handful of series, so the dashboard's request and 5xx rates are complete
+    // (the recorder keeps at most 20 series of a metric; the method × route series above are more).
+    name: 'foundation.control_bus.responses',
+    kind: 'counter',
+    event: 'control_bus:request',
+    tags: ['status'],
+    description: 'HTTP responses of the control bus, by status class (2xx, 3xx, 4xx, 5xx)',
+  },
+  {
     name: 'foundation.control_bus.request_duration',
     kind: 'distribution',
     unit: 'ms',

@@ -27,6 +27,16 @@ function points(
 }
 
 describe('SeriesRecorder', () => {
+  it('counts a series that appears after the first sample from 0 at the sample before', () => {
+    const { clock, metrics, recorder } = setup();
+    const appended = metrics.counter('app.appended', { tags: ['type'] });
+    recorder.start();
+    clock.advance(1000);
+    appended.add(3, { type: 'order' }); // the series does not exist before this
+    clock.advance(1000);
+    expect(points(recorder, 'app.appended', { type: 'order' })).toEqual([[2000, 3]]);
+  });
+
   it('records counter and sum rates per second, last values as they are', () => {
     const { clock, metrics, recorder } = setup();
     const requests = metrics.counter('app.requests', { tags: ['route'] }).bind({ route: '/' });

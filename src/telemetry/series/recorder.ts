@@ -3,8 +3,8 @@
  * collects the registry and records one number per series into a {@link MetricSeries} (the last 15 minutes
  * at 1 s and the last 24 hours at 1 min):
  *
- * - counter, sum: the rate per second since the previous sample (the first sample of a series only sets the
- *   baseline; a counter never goes below 0);
+ * - counter, sum: the rate per second since the previous sample (the recorder's first sample only sets the
+ *   baseline; a series that appears later counts from 0 at the sample before; a counter never goes below 0);
  * - last_value: the value;
  * - summary: one series per quantile, tag `quantile` (`'0.5'`, `'0.9'`, `'0.99'`…); no point while the window
  *   is empty;
@@ -85,6 +85,8 @@ export class SeriesRecorder {
   readonly #previous = new Map<string, Map<string, Previous>>();
   #timer: TimerHandle | undefined;
   #skipped = 0;
+  /** When the previous sample ran (a series first seen after it started from 0 since then). */
+  #lastSampleAt: number | undefined;
 
   /** @param registry the metrics to record; @param options clock, interval and bound. */
   constructor(registry: MetricsRegistry, options: SeriesRecorderOptions) {
@@ -140,6 +142,7 @@ export class SeriesRecorder {
     const snapshot = this.#registry.collect();
     const t = this.#clock.now();
     for (const metric of snapshot.metrics) this.#sampleMetric(metric, t);
+    this.#lastSampleAt = t;
   }
 
   #sampleMetric(metric: MetricSnapshot, t: number): void {
@@ -190,10 +193,14 @@ export class SeriesRecorder {
       this.#previous.set(name, byKey);
     }
     const key = keyOf(tags);
-    const previous = byKey.get(key);
-    if (previous === undefined && byKey.size >= this.#maxSeries * 2) return undefined;
+    const known = byKey.get(key);
+    if (known === undefined && byKey.size >= this.#maxSeries * 2) return undefined;
     byKey.set(key, next);
-    return previous;
+    // A series that appeared since the previous sample counted from 0 since then: its first point is a rate
+    // too (only the very first sample is a bare baseline).
+    return (
+      known ?? (this.#lastSampleAt === undefined ? undefined : { t: this.#lastSampleAt, value: 0, sum: 0 })
+    );
   }
 
   #record(name: string, tags: Tags, t: number, v: number): void {
