@@ -83,7 +83,13 @@ describe('foundation CLI (real process)', () => {
     expect(json.code).toBe(0);
     const status = JSON.parse(json.stdout) as StatusBody;
     expect(status.name).toBe('table-node');
-    expect(status.services.map((s) => s.name)).toEqual(['storage', 'config', 'events', 'projections', 'control-bus']);
+    expect(status.services.map((s) => s.name)).toEqual([
+      'storage',
+      'config',
+      'events',
+      'projections',
+      'control-bus',
+    ]);
 
     const health = await runCliProcess(['health', '--url', cli.url]);
     expect(health).toMatchObject({ code: 0, stdout: 'ready (healthy)\n', stderr: '' });
