@@ -1,0 +1,96 @@
+/**
+ * The state of one protected call (and of each of its attempts): the attempt number, the deadline, and an
+ * abort signal created only when something reads it. Layers abort a state (timeout, deadline, lost hedge,
+ * caller's abort); the abort reaches the children (attempts) and, if the function ever read `signal`, the
+ * function.
+ *
+ * @module
+ */
+import type { Clock } from '../kernel/clock.js';
+import type { CoarseTimer } from './coarse-timer.js';
+import type { Attempt, ProtectedFn } from './types.js';
+
+/** What every state of one pipeline shares. */
+export interface PipelineRuntime {
+  readonly policy: string;
+  readonly clock: Clock;
+  readonly timer: CoarseTimer;
+}
+
+/** One call or attempt under protection. Created by the pipeline; layers make children for attempts. */
+export class CallState implements Attempt {
+  readonly runtime: PipelineRuntime;
+  /** The protected function (shared by every attempt of the call). */
+  readonly fn: ProtectedFn<unknown>;
+  readonly parent: CallState | undefined;
+  attempt: number;
+  deadline: number | undefined;
+  #controller: AbortController | undefined;
+  #aborted = false;
+  #reason: Error | undefined;
+  #children: CallState[] | undefined;
+
+  constructor(
+    runtime: PipelineRuntime,
+    fn: ProtectedFn<unknown>,
+    parent: CallState | undefined,
+    attempt: number,
+    deadline: number | undefined,
+  ) {
+    this.runtime = runtime;
+    this.fn = fn;
+    this.parent = parent;
+    this.attempt = attempt;
+    this.deadline = deadline;
+  }
+
+  /** The attempt's signal, created on first read (already aborted if the state was). */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  /** Whether this state (or an ancestor) was aborted. */
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  /** Why it was aborted (the rejection error), if it was. */
+  get reason(): Error | undefined {
+    return this.#reason;
+  }
+
+  /** Aborts this state and its children (first reason wins). */
+  abort(reason: Error): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+    const children = this.#children;
+    if (children !== undefined) for (const child of children) child.abort(reason);
+  }
+
+  /** A child state for one attempt: same function and deadline, aborted with this one. */
+  child(attempt: number = this.attempt): CallState {
+    const child = new CallState(this.runtime, this.fn, this, attempt, this.deadline);
+    if (this.#aborted && this.#reason !== undefined) child.abort(this.#reason);
+    else (this.#children ??= []).push(child);
+    return child;
+  }
+
+  /** Forgets a settled child (so long retry loops keep no garbage). */
+  release(child: CallState): void {
+    const children = this.#children;
+    if (children === undefined) return;
+    const index = children.indexOf(child);
+    if (index >= 0) children.splice(index, 1);
+  }
+
+  /** Milliseconds left before the deadline (`Infinity` without one). */
+  remaining(): number {
+    return this.deadline === undefined ? Number.POSITIVE_INFINITY : this.deadline - this.runtime.clock.now();
+  }
+}

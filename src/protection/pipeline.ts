@@ -1,0 +1,93 @@
+/**
+ * Composes layers into a policy: `execute(fn, signal?)` runs `fn` through every layer, outermost first. The
+ * chain of `next` functions is built once per policy (no closure per call per layer); the function is read
+ * from the call state.
+ *
+ * @module
+ */
+import type { Clock } from '../kernel/clock.js';
+import { CallState, type PipelineRuntime } from './call-state.js';
+import type { CoarseTimer } from './coarse-timer.js';
+import { rejection } from './errors.js';
+import type { Layer, LayerStatus, ProtectedFn } from './types.js';
+
+/** A composed policy. */
+export interface Policy {
+  readonly name: string;
+  /**
+   * Runs `fn` under every layer. `signal` (optional) cancels the call: it rejects with
+   * `FND_PROTECT_CANCELLED` and aborts the attempt's signal.
+   */
+  execute<T>(fn: ProtectedFn<T>, signal?: AbortSignal): Promise<T>;
+  /** Each layer's live state, outermost first. */
+  status(): LayerStatus[];
+}
+
+/** Runs the function of a state: a sync throw becomes a rejection, a value a resolved promise. */
+function invoke(call: CallState): Promise<unknown> {
+  try {
+    const result = call.fn(call);
+    return result instanceof Promise ? result : Promise.resolve(result);
+  } catch (error) {
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the function's own throw, unchanged
+    return Promise.reject(error);
+  }
+}
+
+/** Builds a policy named `name` from `layers` (outermost first). */
+export function pipeline(
+  name: string,
+  layers: readonly Layer[],
+  options: { readonly clock: Clock; readonly timer: CoarseTimer },
+): Policy {
+  const runtime: PipelineRuntime = { policy: name, clock: options.clock, timer: options.timer };
+  let next: (call: CallState) => Promise<unknown> = invoke;
+  for (let i = layers.length - 1; i >= 0; i -= 1) {
+    const layer = layers[i] as Layer;
+    const inner = next;
+    next = (call) => layer.run(call, inner);
+  }
+  const first = next;
+  return {
+    name,
+    execute<T>(fn: ProtectedFn<T>, signal?: AbortSignal): Promise<T> {
+      const call = new CallState(runtime, fn, undefined, 1, undefined);
+      if (signal === undefined) return first(call) as Promise<T>;
+      const cancelled = (): void => {
+        call.abort(
+          rejection('FND_PROTECT_CANCELLED', `Call under "${name}" cancelled by its caller`, {
+            layer: 'fallback',
+            policy: name,
+          }),
+        );
+      };
+      if (signal.aborted) {
+        cancelled();
+        return Promise.reject(call.reason ?? new Error('cancelled'));
+      }
+      // The caller's abort settles the call at once (the function may ignore its signal; its late result is
+      // dropped).
+      return new Promise<T>((resolve, reject) => {
+        const onAbort = (): void => {
+          cancelled();
+          reject(call.reason ?? new Error('cancelled'));
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        (first(call) as Promise<T>).then(
+          (value) => {
+            signal.removeEventListener('abort', onAbort);
+            resolve(value);
+          },
+          (error: unknown) => {
+            signal.removeEventListener('abort', onAbort);
+            // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the function's own reason, unchanged
+            reject(error);
+          },
+        );
+      });
+    },
+    status() {
+      return layers.map((layer) => layer.status());
+    },
+  };
+}
