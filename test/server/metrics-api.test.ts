@@ -86,7 +86,7 @@ describe('control bus: metrics routes', () => {
   });
 
   it('GET /metrics serves the Prometheus text format with the request and runtime metrics', async () => {
-    // The runtime sampler runs every 100 ms: wait for its first sample.
+    // The runtime sampler runs every 100 ms: wait for its samples.
     let families: ParsedFamily[] = [];
     await expect
       .poll(async () => {
@@ -94,7 +94,11 @@ describe('control bus: metrics routes', () => {
         expect(response.status).toBe(200);
         expect(response.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
         families = parsePrometheus(await response.text());
-        return family(families, 'foundation_runtime_heap_used_bytes') !== undefined;
+        // The event-loop delay needs a full interval of samples (its first sample may be empty).
+        return (
+          family(families, 'foundation_runtime_heap_used_bytes') !== undefined &&
+          (family(families, 'foundation_runtime_event_loop_delay_ms')?.metrics.length ?? 0) === 4
+        );
       }, WAIT)
       .toBe(true);
 
