@@ -51,7 +51,7 @@ describe('runAsyncCase', () => {
         teardown: async (c) => {
           log.push(`case teardown ${c.dir}`);
         },
-        notes: (c) => `plan for ${c.dir}`,
+        notes: (c, results) => `plan for ${c.dir}, ${results.map((r) => `${r.impl} ${r.rounds}`).join()}`,
         impls: [
           asyncImpl({
             impl: 'ours',
@@ -71,7 +71,7 @@ describe('runAsyncCase', () => {
       createSink(),
     );
     expect(log).toEqual(['case setup', 'ours setup /tmp/x', 'ours teardown 7', 'case teardown /tmp/x']);
-    expect(result.notes).toBe('plan for /tmp/x');
+    expect(result.notes).toBe('plan for /tmp/x, ours 3');
     expect(result.results[0]).toMatchObject({ impl: 'ours', role: 'ours', rounds: 3, batch: 3 });
   });
 

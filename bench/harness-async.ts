@@ -174,6 +174,7 @@ export async function runAsyncCase(
   const caseState = await benchCase.setup();
   const runners: AsyncRunner[] = [];
   let notes: string | undefined;
+  let results: CaseResult['results'] = [];
   try {
     const floor = benchCase.concurrency;
     for (const impl of benchCase.impls) {
@@ -187,10 +188,10 @@ export async function runAsyncCase(
       });
     }
     await measure(benchCase, runners, options, sink);
-    if (benchCase.notes !== undefined) notes = await benchCase.notes(caseState);
+    results = runners.map(summarizeRunner);
+    if (benchCase.notes !== undefined) notes = await benchCase.notes(caseState, results);
   } finally {
     await teardownAll(benchCase, caseState, runners);
   }
-  const results = runners.map(summarizeRunner);
   return notes === undefined ? { case: benchCase.name, results } : { case: benchCase.name, results, notes };
 }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { ImplResult } from './harness.js';
 
 /** Who an implementation belongs to: the foundation, a peer library, or a bare-language baseline. */
 export const IMPL_ROLES = ['ours', 'peer', 'baseline'] as const;
@@ -141,10 +142,11 @@ export interface AsyncCaseSpec<C> {
   /** Runs once after every implementation's teardown, also when the case failed. */
   readonly teardown?: (caseState: C) => void | Promise<void>;
   /**
-   * Text shown after the suite's table (e.g. a query plan), computed after the measured rounds and before
-   * teardown.
+   * Text shown after the suite's table (e.g. a query plan, or a figure derived from the rows such as an
+   * added-overhead ratio), computed after the measured rounds and before teardown, with the case's results
+   * (one per implementation, in declaration order).
    */
-  readonly notes?: (caseState: C) => string | Promise<string>;
+  readonly notes?: (caseState: C, results: readonly ImplResult[]) => string | Promise<string>;
   readonly impls: readonly AsyncImpl<C>[];
 }
 
@@ -156,7 +158,7 @@ export interface AsyncBenchCase {
   readonly unavailable: () => Promise<string | undefined>;
   readonly setup: () => Promise<unknown>;
   readonly teardown: (caseState: unknown) => Promise<void>;
-  readonly notes: ((caseState: unknown) => Promise<string>) | undefined;
+  readonly notes: ((caseState: unknown, results: readonly ImplResult[]) => Promise<string>) | undefined;
   readonly impls: readonly AsyncImpl[];
 }
 
@@ -206,7 +208,7 @@ export function asyncCase<C = undefined>(spec: AsyncCaseSpec<C>): AsyncBenchCase
     teardown: async (caseState) => {
       if (teardown !== undefined) await teardown(caseState);
     },
-    notes: notes === undefined ? undefined : async (caseState) => await notes(caseState),
+    notes: notes === undefined ? undefined : async (caseState, results) => await notes(caseState, results),
     impls: erased.impls,
   };
 }
