@@ -8,6 +8,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { z } from 'zod';
 import { validateRetentionPolicies } from '../events/retention/index.js';
+import { protectionConfigSchema } from '../protection/policy-config.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -25,7 +26,8 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
  *   between runs; `createFoundation({ events: { retention } })` wins over them.
  * - `telemetry` — runtime metrics, in-memory series, Prometheus (`GET /metrics`), StatsD and OpenTelemetry
  *   exporters, export interval; mutable at run time (hot reload).
- * - `protection` — a section the protection capability validates; empty by default.
+ * - `protection` — named protection policies (docs/protection.md): name → `{ breaker?, retry?, timeout?,
+ *   deadline?, bulkhead?, hedge?, adaptive?, order? }`; empty by default. Mutable at run time (hot reload).
  */
 export const foundationSettingsSchema = z.object({
   name: z
@@ -67,7 +69,7 @@ export const foundationSettingsSchema = z.object({
       intervalMs: z.number().int().positive().default(3_600_000),
     })
     .prefault({}),
-  protection: z.record(z.string(), z.unknown()).default({}),
+  protection: protectionConfigSchema,
   telemetry: z
     .object({
       /** Event-loop delay and utilization, heap and RSS, GC pauses, active handles. */
@@ -120,6 +122,7 @@ export type FoundationSettings = z.output<typeof foundationSettingsSchema>;
 export const FOUNDATION_MUTABLE_PATHS: readonly string[] = Object.freeze([
   'foundation.events.maxHealthyLag',
   'foundation.telemetry.**',
+  'foundation.protection.**',
 ]);
 
 /** The paths of the `foundation` section whose values are secret. */

@@ -1,0 +1,433 @@
+/**
+ * `protect()`: the registry of a foundation's named protection policies. A policy is built (once) from its
+ * entry in `foundation.protection` — its layers in the documented order ({@link LAYER_ORDER}) or the entry's
+ * `order` — plus the code-only options (a fallback, failure predicates). When the config changes,
+ * {@link ProtectionRegistry.reconfigure} applies it: a layer whose kind stays is reconfigured in place
+ * (thresholds change, a breaker keeps its state, calls in flight are not dropped); added or removed layers give
+ * a new pipeline for new calls while calls in flight finish on the one they started on.
+ *
+ * @module
+ */
+import type { Clock } from '../kernel/clock.js';
+import type { FoundationError } from '../errors/index.js';
+import { CoarseTimer } from './coarse-timer.js';
+import { invalidPolicy } from './errors.js';
+import { DEFAULT_LAYER_FACTORIES, type ConfigurableLayer, type LayerFactories } from './layer-factories.js';
+import { pipeline, type Policy } from './pipeline.js';
+import {
+  layerOrderOf,
+  POLICY_NAME_PATTERN,
+  type PolicyConfig,
+  type ProtectionSettings,
+} from './policy-config.js';
+import type { FailurePredicate, LayerKind, LayerStatus, ProtectedFn } from './types.js';
+
+/** A breaker's state, as the registry reports it. */
+export type BreakerStateName = 'closed' | 'open' | 'half_open' | 'isolated';
+
+/** A breaker's state change, tagged with its policy. */
+export interface BreakerStateChange {
+  readonly policy: string;
+  readonly from: BreakerStateName;
+  readonly to: BreakerStateName;
+  /** When `to` is `open`: ms until it half-opens. */
+  readonly retryAfterMs?: number;
+  /** What caused it: `call`, `isolate`, `reset`, `restore`, `configure` or `poll`. */
+  readonly cause?: string;
+}
+
+/** What an operator can do with a policy's breaker. */
+export interface BreakerControl extends ConfigurableLayer {
+  readonly kind: 'breaker';
+  /** Holds the breaker open (refusing every call) until {@link reset}. */
+  isolate(): void;
+  /** Closes the breaker and forgets its failures. */
+  reset(): void;
+  state(): BreakerStateName;
+}
+
+/** The code-only options of a policy (they cannot live in config). */
+export interface PolicyOverrides {
+  /** A fallback layer's options (`{ value }` or `{ fn, when? }`); absent: no fallback layer. */
+  readonly fallback?: Readonly<Record<string, unknown>>;
+  /** Which outcomes the breaker and retry count as failures. */
+  readonly failures?: FailurePredicate;
+}
+
+/** One policy in {@link ProtectionRegistry.list}. */
+export interface PolicyListing {
+  readonly name: string;
+  /** False once its config entry was removed: it keeps its last layers until the entry returns. */
+  readonly configured: boolean;
+  /** Each layer's live state, outermost first. */
+  readonly layers: LayerStatus[];
+  /** Why the last config change could not be applied to it (its previous layers stay). */
+  readonly lastError?: { readonly code: string; readonly message: string };
+}
+
+/** The outcome of {@link ProtectionRegistry.reconfigure}. */
+export interface ReconfigureResult {
+  /** Policies whose layers changed. */
+  readonly reconfigured: string[];
+  /** Policies the new config could not be applied to (they keep their previous layers). */
+  readonly failed: Array<{ readonly policy: string; readonly error: FoundationError }>;
+}
+
+/** Settings of a {@link ProtectionRegistry}. */
+export interface ProtectionRegistryOptions {
+  readonly clock: Clock;
+  /** Reads the current `foundation.protection` section. */
+  readonly settings: () => ProtectionSettings;
+  /** The layer factories (default: the foundation's layers). */
+  readonly factories?: LayerFactories;
+  /** The shared coarse timer (default: one for this registry, on `clock`). */
+  readonly timer?: CoarseTimer;
+  /** Called on every breaker state change of every policy (must not throw; must not block). */
+  readonly onBreakerStateChange?: (change: BreakerStateChange) => void;
+}
+
+interface Entry {
+  readonly name: string;
+  overrides: PolicyOverrides | undefined;
+  readonly layers: Map<LayerKind, ConfigurableLayer>;
+  readonly listeners: Map<ConfigurableLayer, () => void>;
+  kinds: LayerKind[];
+  current: Policy;
+  applied: PolicyConfig | undefined;
+  configured: boolean;
+  lastError: FoundationError | undefined;
+  readonly handle: Policy;
+}
+
+/** Most configured names quoted in an unknown-policy error. */
+const MAX_NAMES_SHOWN = 50;
+
+/** What a breaker layer tells its state-change listeners. */
+type StateListener = (change: {
+  readonly from: BreakerStateName;
+  readonly to: BreakerStateName;
+  /** How long this open state lasts (when `to` is `open`), ms. */
+  readonly openMs?: number;
+  readonly cause?: string;
+}) => void;
+
+function onStateChangeOf(layer: ConfigurableLayer): ((listener: StateListener) => () => void) | undefined {
+  const candidate = (layer as unknown as { onStateChange?: unknown }).onStateChange;
+  return typeof candidate === 'function'
+    ? (listener) => (candidate as (l: StateListener) => () => void).call(layer, listener)
+    : undefined;
+}
+
+function sameKinds(a: readonly LayerKind[], b: readonly LayerKind[]): boolean {
+  return a.length === b.length && a.every((kind, i) => kind === b[i]);
+}
+
+/**
+ * The named protection policies of one foundation.
+ *
+ * @example
+ * ```ts
+ * const registry = new ProtectionRegistry({ clock, settings: () => ({ api: { breaker: { threshold: 5 } } }) });
+ * const value = await registry.policy('api').execute(({ signal }) => fetch(url, { signal }));
+ * ```
+ */
+export class ProtectionRegistry {
+  readonly #clock: Clock;
+  readonly #settings: () => ProtectionSettings;
+  readonly #factories: LayerFactories;
+  readonly #timer: CoarseTimer;
+  readonly #onBreakerStateChange: ((change: BreakerStateChange) => void) | undefined;
+  readonly #entries = new Map<string, Entry>();
+
+  constructor(options: ProtectionRegistryOptions) {
+    this.#clock = options.clock;
+    this.#settings = options.settings;
+    this.#factories = options.factories ?? DEFAULT_LAYER_FACTORIES;
+    this.#timer = options.timer ?? new CoarseTimer(options.clock);
+    this.#onBreakerStateChange = options.onBreakerStateChange;
+  }
+
+  /** The shared coarse timer of this registry's policies. */
+  get timer(): CoarseTimer {
+    return this.#timer;
+  }
+
+  /** The names of the configured policies, sorted. */
+  names(): string[] {
+    return Object.keys(this.#settings()).sort();
+  }
+
+  /**
+   * The policy `name`, built from its config entry on first use and cached. `overrides` (code-only options)
+   * may be given on any call until some are set; a call with other overrides than those set is refused.
+   *
+   * @throws FoundationError `FND_PROTECT_INVALID_POLICY` when `foundation.protection` has no entry `name`
+   * (the message lists the configured names), when an option is refused by its layer, or when other
+   * overrides were already set.
+   */
+  policy(name: string, overrides?: PolicyOverrides): Policy {
+    let entry = this.#entries.get(name);
+    if (entry === undefined) {
+      entry = this.#create(name, this.#configOf(name), overrides);
+      this.#entries.set(name, entry);
+      return entry.handle;
+    }
+    if (overrides !== undefined && !this.#sameOverrides(entry.overrides, overrides)) {
+      if (entry.overrides !== undefined) {
+        throw invalidPolicy(`Policy "${name}" already has other code options (fallback, failures)`, {
+          policy: name,
+        });
+      }
+      const config = entry.applied ?? this.#configOf(name);
+      const previous = entry.overrides;
+      entry.overrides = overrides;
+      try {
+        this.#apply(entry, config, true);
+      } catch (error) {
+        entry.overrides = previous;
+        throw error;
+      }
+    }
+    return entry.handle;
+  }
+
+  /**
+   * The breaker of policy `name` (built if needed), for `isolate()` / `reset()` / `state()`.
+   *
+   * @throws FoundationError `FND_PROTECT_INVALID_POLICY` when there is no such policy or it has no breaker.
+   */
+  breaker(name: string): BreakerControl {
+    this.policy(name);
+    const layer = this.#entries.get(name)?.layers.get('breaker');
+    if (layer === undefined) {
+      throw invalidPolicy(`Policy "${name}" has no breaker`, { policy: name });
+    }
+    return layer as BreakerControl;
+  }
+
+  /**
+   * Every policy — configured ones (built on the way, without overrides) and built ones whose entry was
+   * removed — with its layers' live state, sorted by name.
+   */
+  list(): PolicyListing[] {
+    const settings = this.#settings();
+    for (const name of Object.keys(settings)) {
+      if (!this.#entries.has(name)) {
+        try {
+          this.policy(name);
+        } catch {
+          // Listed below without layers: a layer refused the entry's options.
+        }
+      }
+    }
+    const names = new Set([...Object.keys(settings), ...this.#entries.keys()]);
+    return [...names].sort().map((name) => {
+      const entry = this.#entries.get(name);
+      const lastError = entry?.lastError;
+      return {
+        name,
+        configured: Object.hasOwn(settings, name),
+        layers: entry === undefined ? [] : entry.current.status(),
+        ...(lastError === undefined
+          ? {}
+          : { lastError: { code: lastError.code, message: lastError.message } }),
+      };
+    });
+  }
+
+  /**
+   * Checks that every entry of `settings` builds (each layer accepts its options), without changing anything.
+   *
+   * @throws FoundationError `FND_PROTECT_INVALID_POLICY` naming the policy and the option.
+   */
+  validate(settings: ProtectionSettings): void {
+    for (const [name, config] of Object.entries(settings)) {
+      const overrides = this.#entries.get(name)?.overrides;
+      for (const kind of layerOrderOf(config, overrides?.fallback !== undefined)) {
+        this.#build(name, kind, config, overrides);
+      }
+    }
+  }
+
+  /**
+   * Applies a new `foundation.protection` section (default: the current one) to the built policies: kept
+   * layers are reconfigured in place, added or removed ones give a new pipeline for new calls. A policy whose
+   * new options a layer refuses keeps its previous layers (reported in the result and in {@link list}). A
+   * policy whose entry was removed keeps its last layers.
+   */
+  reconfigure(settings: ProtectionSettings = this.#settings()): ReconfigureResult {
+    const reconfigured: string[] = [];
+    const failed: Array<{ policy: string; error: FoundationError }> = [];
+    for (const entry of this.#entries.values()) {
+      const config = Object.hasOwn(settings, entry.name) ? settings[entry.name] : undefined;
+      entry.configured = config !== undefined;
+      if (config === undefined || config === entry.applied) continue;
+      if (JSON.stringify(config) === JSON.stringify(entry.applied)) {
+        entry.applied = config;
+        continue;
+      }
+      try {
+        this.#apply(entry, config, false);
+        entry.lastError = undefined;
+        reconfigured.push(entry.name);
+      } catch (error) {
+        const refused = error as FoundationError;
+        entry.lastError = refused;
+        failed.push({ policy: entry.name, error: refused });
+      }
+    }
+    return { reconfigured, failed };
+  }
+
+  /** Detaches the registry from its breakers' state changes. */
+  close(): void {
+    for (const entry of this.#entries.values()) {
+      for (const unsubscribe of entry.listeners.values()) unsubscribe();
+      entry.listeners.clear();
+    }
+  }
+
+  #configOf(name: string): PolicyConfig {
+    const settings = this.#settings();
+    const config = Object.hasOwn(settings, name) ? settings[name] : undefined;
+    if (config !== undefined) return config;
+    const configured = Object.keys(settings).sort();
+    const shown = configured.slice(0, MAX_NAMES_SHOWN);
+    const valid = POLICY_NAME_PATTERN.test(name);
+    throw invalidPolicy(
+      `No protection policy ${valid ? `"${name}"` : '(invalid name)'} in foundation.protection; configured: ${
+        shown.length === 0 ? 'none' : shown.join(', ')
+      }${configured.length > shown.length ? ', …' : ''}`,
+      { ...(valid ? { policy: name } : {}), configured: shown },
+    );
+  }
+
+  #sameOverrides(a: PolicyOverrides | undefined, b: PolicyOverrides): boolean {
+    return a !== undefined && a.fallback === b.fallback && a.failures === b.failures;
+  }
+
+  #optionsOf(
+    kind: LayerKind,
+    config: PolicyConfig,
+    overrides: PolicyOverrides | undefined,
+  ): Readonly<Record<string, unknown>> {
+    if (kind === 'fallback') return overrides?.fallback ?? {};
+    const options = config[kind] as Readonly<Record<string, unknown>>;
+    const failures = overrides?.failures;
+    return failures !== undefined && (kind === 'breaker' || kind === 'retry')
+      ? { ...options, failures }
+      : options;
+  }
+
+  #build(
+    name: string,
+    kind: LayerKind,
+    config: PolicyConfig,
+    overrides: PolicyOverrides | undefined,
+  ): ConfigurableLayer {
+    try {
+      return this.#factories[kind](this.#optionsOf(kind, config, overrides), {
+        policy: name,
+        clock: this.#clock,
+      });
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (code === 'FND_PROTECT_INVALID_POLICY') {
+        const refused = error as FoundationError;
+        throw invalidPolicy(`Policy "${name}": ${refused.message}`, { ...refused.context, policy: name });
+      }
+      throw error;
+    }
+  }
+
+  #create(name: string, config: PolicyConfig, overrides: PolicyOverrides | undefined): Entry {
+    const entry: Entry = {
+      name,
+      overrides,
+      layers: new Map(),
+      listeners: new Map(),
+      kinds: [],
+      current: pipeline(name, [], { clock: this.#clock, timer: this.#timer }),
+      applied: undefined,
+      configured: true,
+      lastError: undefined,
+      handle: {
+        name,
+        execute<T>(fn: ProtectedFn<T>, signal?: AbortSignal): Promise<T> {
+          return entry.current.execute(fn, signal);
+        },
+        status(): LayerStatus[] {
+          return entry.current.status();
+        },
+      },
+    };
+    this.#apply(entry, config, true);
+    return entry;
+  }
+
+  /**
+   * Applies `config` to `entry`: every layer is validated first (a fresh layer per kind), then kept layers are
+   * reconfigured and new ones taken; the pipeline is rebuilt only when the kinds or their order changed (or
+   * `rebuild`). Nothing changes when a layer refuses its options.
+   */
+  #apply(entry: Entry, config: PolicyConfig, rebuild: boolean): void {
+    const kinds = layerOrderOf(config, entry.overrides?.fallback !== undefined);
+    const fresh = new Map<LayerKind, ConfigurableLayer>();
+    for (const kind of kinds) fresh.set(kind, this.#build(entry.name, kind, config, entry.overrides));
+    const layers: ConfigurableLayer[] = [];
+    for (const kind of kinds) {
+      const kept = entry.layers.get(kind);
+      if (kept === undefined || (kind === 'fallback' && rebuild)) {
+        const layer = fresh.get(kind) as ConfigurableLayer;
+        if (kept !== undefined) this.#detach(entry, kept);
+        entry.layers.set(kind, layer);
+        this.#attach(entry, layer);
+        layers.push(layer);
+      } else {
+        if (kind !== 'fallback') {
+          (kept.configure as (options: Readonly<Record<string, unknown>>) => void)(
+            this.#optionsOf(kind, config, entry.overrides),
+          );
+        }
+        layers.push(kept);
+      }
+    }
+    for (const [kind, layer] of [...entry.layers]) {
+      if (!kinds.includes(kind)) {
+        this.#detach(entry, layer);
+        entry.layers.delete(kind);
+      }
+    }
+    if (rebuild || !sameKinds(kinds, entry.kinds)) {
+      entry.current = pipeline(entry.name, layers, { clock: this.#clock, timer: this.#timer });
+      entry.kinds = kinds;
+    }
+    entry.applied = config;
+    entry.configured = true;
+  }
+
+  #attach(entry: Entry, layer: ConfigurableLayer): void {
+    const notify = this.#onBreakerStateChange;
+    if (layer.kind !== 'breaker' || notify === undefined) return;
+    const subscribe = onStateChangeOf(layer);
+    if (subscribe === undefined) return;
+    const policy = entry.name;
+    entry.listeners.set(
+      layer,
+      subscribe((change) => {
+        notify({
+          policy,
+          from: change.from,
+          to: change.to,
+          ...(change.openMs === undefined ? {} : { retryAfterMs: change.openMs }),
+          ...(change.cause === undefined ? {} : { cause: change.cause }),
+        });
+      }),
+    );
+  }
+
+  #detach(entry: Entry, layer: ConfigurableLayer): void {
+    entry.listeners.get(layer)?.();
+    entry.listeners.delete(layer);
+  }
+}
