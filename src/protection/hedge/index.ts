@@ -1,0 +1,6 @@
+/**
+ * Hedging: extra attempts after a delay, first success wins.
+ *
+ * @module
+ */
+export * from './hedge-layer.js';
