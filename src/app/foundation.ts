@@ -56,6 +56,9 @@ import {
 } from './event-services.js';
 import { appendConfigEvent, configService, settingsOf } from './config-service.js';
 import { FoundationTelemetry, type FoundationMetrics } from './foundation-telemetry.js';
+import { wireProtection } from './protection-wiring.js';
+import type { Policy } from '../protection/pipeline.js';
+import type { PolicyOverrides, ProtectionRegistry } from '../protection/protect.js';
 import { eventsService, storageService } from './store-services.js';
 
 /**
@@ -196,6 +199,21 @@ export interface Foundation extends AsyncDisposable {
    * exporters chosen in `foundation.telemetry` (Prometheus at `GET /metrics`, StatsD, OpenTelemetry).
    */
   readonly metrics: FoundationMetrics;
+  /**
+   * The named protection policies of this foundation (docs/protection.md), built from the config's
+   * `foundation.protection` section and reconfigured when it changes: `list()`, `breaker(name)` (isolate,
+   * reset), `policy(name, overrides)`.
+   */
+  readonly protection: ProtectionRegistry;
+  /**
+   * The protection policy `name` (`foundation.protection.<name>`): its layers in the documented order, built
+   * once; `execute(fn)` runs `fn({ attempt, signal, deadline })` under them. `overrides` adds the code-only
+   * options (a fallback, failure predicates).
+   *
+   * @throws FoundationError `FND_PROTECT_INVALID_POLICY` when the config has no such entry (the message lists
+   * the configured names).
+   */
+  protect(name: string, overrides?: PolicyOverrides): Policy;
   /** This instance's service registry; running supervised services appear in namespace `services`. */
   readonly registry: ServiceRegistry;
   /** This instance's supervisor. */
@@ -339,6 +357,8 @@ export function createFoundation<S extends StandardSchemaV1 | undefined = undefi
     );
   }
   const events = new EventStore(spool ?? port, { ...eventOptions, clock });
+  // Checked at once: an entry a layer refuses throws FND_PROTECT_INVALID_POLICY here.
+  const protection = wireProtection(config, events, clock);
   const projections = new Projections(events, projectionStoreFor(storage), { clock });
   const durables = new Set<DurableSubscription>();
   // One checkpoint store for every durable subscription of this foundation (on memory it holds the
@@ -404,6 +424,10 @@ export function createFoundation<S extends StandardSchemaV1 | undefined = undefi
   const foundation: TypedFoundation<FoundationConfigOf<S>> = {
     config,
     metrics: telemetry,
+    protection: protection.registry,
+    protect(policyName, overrides) {
+      return protection.registry.policy(policyName, overrides);
+    },
     id,
     name,
     dataDir,

@@ -214,6 +214,22 @@ export const FOUNDATION_METRICS: readonly MetricDefinition[] = Object.freeze([
     tags: ['code'],
     description: 'Config file reloads that failed',
   },
+  // protection — `protection:reconfigure_failed` { count } { policy, code }, `protection:event_failed` { count }
+  {
+    name: 'foundation.protection.reconfigure_failures',
+    kind: 'counter',
+    event: 'protection:reconfigure_failed',
+    measurement: 'count',
+    tags: ['policy', 'code'],
+    description: 'Config changes a policy could not take (it kept its previous layers), by policy and code',
+  },
+  {
+    name: 'foundation.protection.event_failures',
+    kind: 'counter',
+    event: 'protection:event_failed',
+    measurement: 'count',
+    description: 'Breaker state-change events that could not be appended after their retries',
+  },
   // storage — `storage:pool_error` {} { store, message } (neither is a bounded tag)
   {
     name: 'foundation.storage.pool_errors',
