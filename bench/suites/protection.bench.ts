@@ -5,20 +5,46 @@
  *
  * Targets: a closed breaker around `async () => 1` adds ≤ 0.5× what cockatiel's adds and ≤ 0.1× opossum's
  * `fire()`; retry + breaker + timeout ≤ 0.05× cockatiel's `wrap(retry, breaker, timeout)`, ≤ 0.3× when the
- * function reads its signal. Timeout alone and retry alone are context rows.
+ * function reads its signal. Timeout alone and retry alone are context rows. Ours' timeout runs cooperative
+ * (`ours`, cockatiel's strategy) and in its default aggressive mode (`ours-aggressive`).
  *
  * @module
  */
-import { defineSuite } from '../suite.js';
+import type { Policy } from '../../src/protection/pipeline.js';
+import type { ProtectedFn } from '../../src/protection/types.js';
+import type { TimeoutMode } from '../../src/protection/timeout/index.js';
 import {
   breakerCase,
   composedCase,
   composedSignalCase,
   retryCase,
   timeoutCase,
+  type Impl,
 } from '../protection/cases.js';
+import { oursRetry, oursTimeout } from '../protection/ours.js';
+import { valueFn } from '../protection/peers.js';
+import { asyncImpl, defineSuite } from '../suite.js';
+
+/** Ours' row: `policy.execute(fn)`, the policy created once. */
+function ours(impl: string, create: () => Policy, fn: ProtectedFn<number>): Impl {
+  return asyncImpl({ impl, role: 'ours', setup: () => create(), fn: (policy) => policy.execute(fn) });
+}
+
+/** Ours' rows with the timeout cooperative (like cockatiel) and in the default aggressive mode. */
+function bothModes(create: (mode: TimeoutMode) => Policy, fn: ProtectedFn<number>): Impl[] {
+  return [
+    ours('ours', () => create('cooperative'), fn),
+    ours('ours-aggressive', () => create('aggressive'), fn),
+  ];
+}
 
 export default defineSuite({
   name: 'protection',
-  cases: [breakerCase([]), composedCase([]), composedSignalCase([]), timeoutCase([]), retryCase([])],
+  cases: [
+    breakerCase([]),
+    composedCase([]),
+    composedSignalCase([]),
+    timeoutCase(bothModes(oursTimeout, valueFn)),
+    retryCase([ours('ours', oursRetry, valueFn)]),
+  ],
 });
