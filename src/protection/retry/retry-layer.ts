@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { FoundationError } from '../../errors/index.js';
+import { defaultRetryDelay, FoundationError, isFoundationError } from '../../errors/index.js';
 import { telemetryEvent } from '../../kernel/telemetry.js';
 import type { CallState } from '../call-state.js';
 import { invalidPolicy } from '../errors.js';
@@ -72,15 +72,22 @@ function validate(options: RetryOptions): RetryOptions {
   return options;
 }
 
-/** The retry-after hint of an error, ms: `error.retryAfterMs`, else `error.context.retryAfterMs`. */
+/**
+ * The retry-after hint of an error, ms: `error.context.retryAfterMs` (where the rejection family puts it),
+ * else `error.retryAfterMs` — on a `FoundationError` only when it is not the catalog's default delay for
+ * the error's retry strategy (that default is no hint from the dependency).
+ */
 export function retryAfterHint(error: unknown): number | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
-  const direct = (error as { retryAfterMs?: unknown }).retryAfterMs;
-  if (typeof direct === 'number' && Number.isFinite(direct) && direct >= 0) return direct;
   const context = (error as { context?: unknown }).context;
-  if (typeof context !== 'object' || context === null) return undefined;
-  const hinted = (context as { retryAfterMs?: unknown }).retryAfterMs;
-  return typeof hinted === 'number' && Number.isFinite(hinted) && hinted >= 0 ? hinted : undefined;
+  if (typeof context === 'object' && context !== null) {
+    const hinted = (context as { retryAfterMs?: unknown }).retryAfterMs;
+    if (typeof hinted === 'number' && Number.isFinite(hinted) && hinted >= 0) return hinted;
+  }
+  const direct = (error as { retryAfterMs?: unknown }).retryAfterMs;
+  if (typeof direct !== 'number' || !Number.isFinite(direct) || direct < 0) return undefined;
+  if (isFoundationError(error) && direct === defaultRetryDelay(error.retryStrategy, 0)) return undefined;
+  return direct;
 }
 
 /** Whether an error must never be retried: a cancellation or the call's deadline. */
