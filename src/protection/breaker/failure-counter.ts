@@ -271,8 +271,9 @@ export class SamplingWindow implements FailureCounter {
     this.reset();
     if (snapshot.policy !== 'sampling' || snapshot.buckets.length === 0) return;
     const size = this.#successes.length;
-    // Bucket starts are multiples of the width: nudge before flooring so rounding errors keep their bucket.
-    const keyOf = (at: number): number => Math.floor((at - offset) / this.#width + 1e-6);
+    // Bucket starts are multiples of the width: round (a wall time near 1.7e12 ms carries float noise); with
+    // another width, a bucket lands in the nearest new one.
+    const keyOf = (at: number): number => Math.round((at - offset) / this.#width);
     let latest = Number.NEGATIVE_INFINITY;
     for (const bucket of snapshot.buckets) latest = Math.max(latest, keyOf(bucket.at));
     this.#latest = latest;
