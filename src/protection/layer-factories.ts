@@ -6,7 +6,14 @@
  * @module
  */
 import type { Clock } from '../kernel/clock.js';
+import { createAdaptiveLayer, type AdaptiveOptions } from './adaptive/index.js';
+import { createBulkheadLayer, type BulkheadOptions } from './bulkhead/index.js';
+import { createDeadlineLayer, type DeadlineOptions } from './deadline/index.js';
 import { invalidPolicy } from './errors.js';
+import { createFallbackLayer, type FallbackOptions } from './fallback/index.js';
+import { createHedgeLayer, type HedgeOptions } from './hedge/index.js';
+import { createRetryLayer, type RetryOptions } from './retry/index.js';
+import { createTimeoutLayer, type TimeoutOptions } from './timeout/index.js';
 import type { Layer, LayerKind } from './types.js';
 
 /** A layer whose options can change at run time without dropping in-flight calls. */
@@ -37,12 +44,12 @@ function unavailable(kind: LayerKind): LayerFactory {
 
 /** The foundation's own layers. */
 export const DEFAULT_LAYER_FACTORIES: LayerFactories = Object.freeze({
-  fallback: unavailable('fallback'),
-  deadline: unavailable('deadline'),
-  retry: unavailable('retry'),
+  fallback: (options) => createFallbackLayer(options as unknown as FallbackOptions),
+  deadline: (options) => createDeadlineLayer(options as unknown as DeadlineOptions),
+  retry: (options) => createRetryLayer(options as unknown as RetryOptions),
   breaker: unavailable('breaker'),
-  adaptive: unavailable('adaptive'),
-  bulkhead: unavailable('bulkhead'),
-  hedge: unavailable('hedge'),
-  timeout: unavailable('timeout'),
+  adaptive: (options) => createAdaptiveLayer(options as AdaptiveOptions),
+  bulkhead: (options) => createBulkheadLayer(options as unknown as BulkheadOptions),
+  hedge: (options) => createHedgeLayer(options as unknown as HedgeOptions),
+  timeout: (options) => createTimeoutLayer(options as unknown as TimeoutOptions),
 });

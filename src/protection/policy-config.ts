@@ -89,6 +89,7 @@ const backoffUnion = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('constant'),
     delayMs: z.number().min(0).max(86_400_000).default(100),
+    maxMs: ms().optional(),
   }),
   z.strictObject({
     kind: z.literal('exponential'),
@@ -144,7 +145,7 @@ export const bulkheadConfigSchema = z.strictObject({
 /** `hedge`. */
 export const hedgeConfigSchema = z.strictObject({
   delayMs: z.number().min(0).max(86_400_000).default(100),
-  maxHedges: z.number().int().min(1).max(10).default(1),
+  maxHedges: z.number().int().min(0).max(10).default(1),
 });
 
 const adaptiveCommon = {

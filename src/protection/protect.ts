@@ -10,6 +10,7 @@
  */
 import type { Clock } from '../kernel/clock.js';
 import type { FoundationError } from '../errors/index.js';
+import type { FallbackOptions } from './fallback/index.js';
 import { CoarseTimer } from './coarse-timer.js';
 import { invalidPolicy } from './errors.js';
 import { DEFAULT_LAYER_FACTORIES, type ConfigurableLayer, type LayerFactories } from './layer-factories.js';
@@ -49,7 +50,7 @@ export interface BreakerControl extends ConfigurableLayer {
 /** The code-only options of a policy (they cannot live in config). */
 export interface PolicyOverrides {
   /** A fallback layer's options (`{ value }` or `{ fn, when? }`); absent: no fallback layer. */
-  readonly fallback?: Readonly<Record<string, unknown>>;
+  readonly fallback?: FallbackOptions;
   /** Which outcomes the breaker and retry count as failures. */
   readonly failures?: FailurePredicate;
 }

@@ -214,6 +214,39 @@ export const FOUNDATION_METRICS: readonly MetricDefinition[] = Object.freeze([
     tags: ['code'],
     description: 'Config file reloads that failed',
   },
+  // protection — `protection:rejected` { count } { policy, layer, code }, `protection:limit_changed` { limit }
+  // { policy } (policy names come from the config: bounded)
+  {
+    name: 'foundation.protection.rejections',
+    kind: 'counter',
+    event: 'protection:rejected',
+    measurement: 'count',
+    tags: ['policy', 'layer', 'code'],
+    description: 'Calls refused by a protection layer, by policy, layer and code',
+  },
+  {
+    name: 'foundation.protection.adaptive_limit',
+    kind: 'last_value',
+    event: 'protection:limit_changed',
+    measurement: 'limit',
+    tags: ['policy'],
+    description: 'The concurrency limit of each adaptive layer',
+  },
+  // protection — `protection:retry` { attempt, delayMs } { policy }, `protection:hedged` {} { policy }
+  {
+    name: 'foundation.protection.retries',
+    kind: 'counter',
+    event: 'protection:retry',
+    tags: ['policy'],
+    description: 'Retries started by the retry layers, by policy',
+  },
+  {
+    name: 'foundation.protection.hedges',
+    kind: 'counter',
+    event: 'protection:hedged',
+    tags: ['policy'],
+    description: 'Hedged (extra) attempts started, by policy',
+  },
   // protection — `protection:reconfigure_failed` { count } { policy, code }, `protection:event_failed` { count }
   {
     name: 'foundation.protection.reconfigure_failures',
