@@ -1,0 +1,55 @@
+/**
+ * Protection (docs/protection.md): circuit breaker, retry, timeout, deadline, bulkhead, fallback, hedging and
+ * adaptive concurrency as composable layers, and `protect()` — named policies built from the config's
+ * `foundation.protection` section and reconfigured at run time.
+ *
+ * @module
+ */
+export { CallState, type PipelineRuntime } from './call-state.js';
+export { CoarseTimer, type CoarseTimeout } from './coarse-timer.js';
+export { invalidPolicy, isRejection, rejection, type RejectionContext } from './errors.js';
+export { pipeline, type Policy } from './pipeline.js';
+export {
+  LAYER_ORDER,
+  type Attempt,
+  type FailurePredicate,
+  type Layer,
+  type LayerKind,
+  type LayerStatus,
+  type ProtectedFn,
+  type RejectionCode,
+} from './types.js';
+export {
+  CONFIGURABLE_LAYERS,
+  POLICY_NAME_PATTERN,
+  layerOrderOf,
+  policyConfigSchema,
+  protectionConfigSchema,
+  type ConfigurableLayer as ConfigurableLayerKind,
+  type PolicyConfig,
+  type ProtectionSettings,
+} from './policy-config.js';
+export {
+  DEFAULT_LAYER_FACTORIES,
+  type ConfigurableLayer,
+  type LayerContext,
+  type LayerFactories,
+  type LayerFactory,
+} from './layer-factories.js';
+export {
+  ProtectionRegistry,
+  type BreakerControl,
+  type BreakerStateChange as PolicyBreakerStateChange,
+  type BreakerStateName,
+  type PolicyListing,
+  type PolicyOverrides,
+  type ProtectionRegistryOptions,
+  type ReconfigureResult,
+} from './protect.js';
+export * from './adaptive/index.js';
+export * from './bulkhead/index.js';
+export * from './deadline/index.js';
+export * from './fallback/index.js';
+export * from './hedge/index.js';
+export * from './retry/index.js';
+export * from './timeout/index.js';
