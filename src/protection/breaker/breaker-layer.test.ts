@@ -218,6 +218,21 @@ describe('createBreakerLayer', () => {
     expect(breaker.state()).toBe('open');
   });
 
+  it('turns a synchronous throw of an inner layer into a counted rejection', async () => {
+    const clock = new FakeClock();
+    const breaker = createBreakerLayer({ policy: 'consecutive', threshold: 1 }, { clock });
+    const throwing = {
+      kind: 'timeout' as const,
+      run(): Promise<never> {
+        throw new Error('inner layer');
+      },
+      status: () => ({ kind: 'timeout' as const }),
+    };
+    const policy = pipeline('sync', [breaker, throwing], { clock, timer: new CoarseTimer(clock) });
+    await expect(policy.execute(one)).rejects.toThrow('inner layer');
+    expect(breaker.state()).toBe('open');
+  });
+
   it('isolates and resets by hand', async () => {
     const { breaker, policy, changes } = setup({ policy: 'consecutive', threshold: 1 });
     breaker.isolate();

@@ -103,7 +103,16 @@ class CircuitBreakerLayer implements BreakerLayer {
     this.#runtime ??= call.runtime;
     // The closed path: two prebound handlers, nothing allocated but the promise of `then`.
     if (this.#machine.state === 'closed' && this.#slowCallMs === undefined) {
-      return next(call).then(this.#closedSuccess as (value: T) => T, this.#closedFailure);
+      let inner: Promise<T>;
+      try {
+        inner = next(call);
+      } catch (error) {
+        // A layer below broke the contract and threw synchronously: still an outcome, still a promise.
+        this.#failed(CLOSED_TICKET, error);
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the inner layer's own throw, unchanged
+        return Promise.reject(error);
+      }
+      return inner.then(this.#closedSuccess as (value: T) => T, this.#closedFailure);
     }
     return this.#guarded(call, next);
   }
