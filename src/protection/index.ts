@@ -47,6 +47,7 @@ export {
   type ReconfigureResult,
 } from './protect.js';
 export * from './adaptive/index.js';
+export * from './breaker/index.js';
 export * from './bulkhead/index.js';
 export * from './deadline/index.js';
 export * from './fallback/index.js';

@@ -7,9 +7,9 @@
  */
 import type { Clock } from '../kernel/clock.js';
 import { createAdaptiveLayer, type AdaptiveOptions } from './adaptive/index.js';
+import { createBreakerLayer, type BreakerOptions } from './breaker/index.js';
 import { createBulkheadLayer, type BulkheadOptions } from './bulkhead/index.js';
 import { createDeadlineLayer, type DeadlineOptions } from './deadline/index.js';
-import { invalidPolicy } from './errors.js';
 import { createFallbackLayer, type FallbackOptions } from './fallback/index.js';
 import { createHedgeLayer, type HedgeOptions } from './hedge/index.js';
 import { createRetryLayer, type RetryOptions } from './retry/index.js';
@@ -36,18 +36,16 @@ export type LayerFactory = (
 /** A factory per layer kind. */
 export type LayerFactories = { readonly [K in LayerKind]: LayerFactory };
 
-function unavailable(kind: LayerKind): LayerFactory {
-  return () => {
-    throw invalidPolicy(`The "${kind}" layer is not available in this build`, { layer: kind });
-  };
-}
-
 /** The foundation's own layers. */
 export const DEFAULT_LAYER_FACTORIES: LayerFactories = Object.freeze({
   fallback: (options) => createFallbackLayer(options as unknown as FallbackOptions),
   deadline: (options) => createDeadlineLayer(options as unknown as DeadlineOptions),
   retry: (options) => createRetryLayer(options as unknown as RetryOptions),
-  breaker: unavailable('breaker'),
+  breaker: (options, context) =>
+    createBreakerLayer(options as unknown as BreakerOptions, {
+      clock: context.clock,
+      policy: context.policy,
+    }),
   adaptive: (options) => createAdaptiveLayer(options as AdaptiveOptions),
   bulkhead: (options) => createBulkheadLayer(options as unknown as BulkheadOptions),
   hedge: (options) => createHedgeLayer(options as unknown as HedgeOptions),

@@ -10,6 +10,7 @@
  */
 import type { Clock } from '../kernel/clock.js';
 import type { FoundationError } from '../errors/index.js';
+import type { BreakerLayer } from './breaker/index.js';
 import type { FallbackOptions } from './fallback/index.js';
 import { CoarseTimer } from './coarse-timer.js';
 import { invalidPolicy } from './errors.js';
@@ -37,15 +38,8 @@ export interface BreakerStateChange {
   readonly cause?: string;
 }
 
-/** What an operator can do with a policy's breaker. */
-export interface BreakerControl extends ConfigurableLayer {
-  readonly kind: 'breaker';
-  /** Holds the breaker open (refusing every call) until {@link reset}. */
-  isolate(): void;
-  /** Closes the breaker and forgets its failures. */
-  reset(): void;
-  state(): BreakerStateName;
-}
+/** What an operator can do with a policy's breaker (`isolate()`, `reset()`, `state()`, `exportState()`…). */
+export type BreakerControl = BreakerLayer;
 
 /** The code-only options of a policy (they cannot live in config). */
 export interface PolicyOverrides {

@@ -232,6 +232,14 @@ export const FOUNDATION_METRICS: readonly MetricDefinition[] = Object.freeze([
     tags: ['policy'],
     description: 'The concurrency limit of each adaptive layer',
   },
+  // protection — `protection:breaker_state` {} { policy, from, to }
+  {
+    name: 'foundation.protection.breaker_transitions',
+    kind: 'counter',
+    event: 'protection:breaker_state',
+    tags: ['policy', 'to'],
+    description: 'Circuit breaker state changes, by policy and the state entered',
+  },
   // protection — `protection:retry` { attempt, delayMs } { policy }, `protection:hedged` {} { policy }
   {
     name: 'foundation.protection.retries',

@@ -246,4 +246,112 @@ describe('foundation.protect()', () => {
     first.resolve('done');
     await expect(onBulkheadOnly).resolves.toBe('done');
   });
+
+  it('hot-reloads a breaker threshold under load: no call dropped or double-counted, new threshold for new calls', async () => {
+    await using foundation = createFoundation({
+      store: 'memory:',
+      config: {
+        arguments: {
+          foundation: {
+            protection: {
+              x: { breaker: { policy: 'count', size: 1000, threshold: 0.9, minimumCalls: 1000 } },
+            },
+          },
+        },
+      },
+    });
+    await foundation.start();
+    const policy = foundation.protect('x');
+    const gates: Array<ReturnType<typeof deferred<number>>> = [];
+    const calls: Array<Promise<unknown>> = [];
+    let invoked = 0;
+    const start = (): void => {
+      const gate = deferred<number>();
+      gates.push(gate);
+      calls.push(
+        policy.execute(() => {
+          invoked += 1;
+          return gate.promise;
+        }),
+      );
+    };
+    // A load loop: 200 calls in flight while the threshold changes (twice, interleaved with more calls).
+    for (let i = 0; i < 100; i += 1) start();
+    const updating = foundation.config.update('foundation.protection.x.breaker.threshold', 0.5);
+    for (let i = 0; i < 100; i += 1) start();
+    await updating;
+    await foundation.config.update('foundation.protection.x.breaker.minimumCalls', 10);
+    expect(invoked).toBe(200);
+    // Settle them: every other one fails; each settles exactly once.
+    for (const [i, gate] of gates.entries()) {
+      if (i % 2 === 0) gate.resolve(i);
+      else gate.reject(new Error(`failure ${String(i)}`));
+    }
+    const outcomes = await Promise.allSettled(calls);
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(100);
+    expect(outcomes.filter((o) => o.status === 'rejected')).toHaveLength(100);
+    const status = policy.status()[0] as Record<string, unknown>;
+    // The breaker counted every call once (100 failures out of 200 ≥ 0.5 with minimumCalls 10: open now).
+    expect(status).toMatchObject({ kind: 'breaker', state: 'open' });
+    expect(foundation.protection.breaker('x').state()).toBe('open');
+    await expect(policy.execute(() => 1)).rejects.toMatchObject({
+      code: 'FND_PROTECT_CIRCUIT_OPEN',
+      context: { layer: 'breaker', policy: 'x' },
+    });
+  });
+
+  it('records breaker state changes as events in the event store, and isolate/reset through the registry', async () => {
+    const clock = new FakeClock();
+    await using foundation = createFoundation({
+      store: 'memory:',
+      clock,
+      config: {
+        arguments: { foundation: { protection: { pay: { breaker: { threshold: 2, openMs: 1000 } } } } },
+      },
+    });
+    await foundation.start();
+    const policy = foundation.protect('pay');
+    for (let i = 0; i < 2; i += 1) {
+      await expect(
+        policy.execute(() => {
+          throw new Error('down');
+        }),
+      ).rejects.toThrow('down');
+    }
+    const open = await policy.execute(() => 1).catch((error: unknown) => error);
+    expect(open).toMatchObject({ code: 'FND_PROTECT_CIRCUIT_OPEN', context: { retryAfterMs: 1000 } });
+    await clock.advanceAsync(1000);
+    await expect(policy.execute(() => 'ok')).resolves.toBe('ok');
+    foundation.protection.breaker('pay').isolate();
+    await expect(policy.execute(() => 1)).rejects.toMatchObject({ code: 'FND_PROTECT_CIRCUIT_OPEN' });
+    foundation.protection.breaker('pay').reset();
+    await expect(policy.execute(() => 2)).resolves.toBe(2);
+    await expect
+      .poll(async () => {
+        const page = await foundation.events.query({ types: ['protection.*'] });
+        return page.events.map((event) => [event.type, event.data]);
+      })
+      .toEqual([
+        [
+          'protection.breaker_opened',
+          expect.objectContaining({ policy: 'pay', from: 'closed', to: 'open', retryAfterMs: 1000 }),
+        ],
+        [
+          'protection.breaker_half_opened',
+          expect.objectContaining({ policy: 'pay', from: 'open', to: 'half_open' }),
+        ],
+        [
+          'protection.breaker_closed',
+          expect.objectContaining({ policy: 'pay', from: 'half_open', to: 'closed' }),
+        ],
+        [
+          'protection.breaker_isolated',
+          expect.objectContaining({ policy: 'pay', from: 'closed', to: 'isolated' }),
+        ],
+        [
+          'protection.breaker_closed',
+          expect.objectContaining({ policy: 'pay', from: 'isolated', to: 'closed' }),
+        ],
+      ]);
+  });
 });
