@@ -1,7 +1,8 @@
 /**
  * The control bus's routes: liveness and readiness, status, registry, the live status stream and the
  * dashboard's static files — all read-only (`GET`, and `HEAD` where it makes sense) — the configuration
- * routes (`config-routes.ts`) and the metrics routes (`metrics-routes.ts`).
+ * routes (`config-routes.ts`), the metrics routes (`metrics-routes.ts`) and the protection routes
+ * (`protection-routes.ts`).
  *
  * @module
  */
@@ -11,6 +12,7 @@ import { CORRELATION_ID_HEADER, FoundationError } from '../errors/index.js';
 import { isValidRegistryName } from '../registry/index.js';
 import { registerConfigRoutes } from './config-routes.js';
 import { registerMetricsRoutes } from './metrics-routes.js';
+import { registerProtectionRoutes } from './protection-routes.js';
 import { sendProblem } from './problem.js';
 import type { RequestContexts } from './request-contexts.js';
 import { SECURITY_HEADERS } from './security-headers.js';
@@ -133,6 +135,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDependencies): v
 
   registerConfigRoutes(app, { config: () => foundation.config, requests });
   registerMetricsRoutes(app, { metrics: foundation.metrics, requests });
+  registerProtectionRoutes(app, { protection: () => foundation.protection, requests });
 
   for (const file of files) {
     app.get(file.path, (_request, reply) =>
