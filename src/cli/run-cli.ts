@@ -12,6 +12,7 @@ import { configCommand } from './commands/config.js';
 import { eventsCommand } from './commands/events.js';
 import { healthCommand } from './commands/health.js';
 import { projectionsCommand, retentionCommand, subscriptionsCommand } from './commands/ops.js';
+import { protectionCommand } from './commands/protection.js';
 import { startCommand } from './commands/start.js';
 import { statusCommand } from './commands/status.js';
 import { versionCommand } from './commands/version.js';
@@ -26,6 +27,7 @@ export const COMMANDS: readonly Command[] = [
   subscriptionsCommand,
   retentionCommand,
   configCommand,
+  protectionCommand,
   versionCommand,
 ];
 

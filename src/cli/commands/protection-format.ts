@@ -1,0 +1,95 @@
+/**
+ * Terminal rendering for `foundation protection`: the policies table of `GET /api/protection` (one row per
+ * policy: its breaker state and a summary of every layer, outermost first) and the one-line result of an
+ * isolate or reset — read defensively from the control bus's JSON (unknown shapes print as `-`).
+ *
+ * @module
+ */
+import { table } from '../ops-format.js';
+
+type Json = Record<string, unknown>;
+
+function record(value: unknown): Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : {};
+}
+
+function list(value: unknown): Json[] {
+  return Array.isArray(value) ? value.map(record) : [];
+}
+
+function text(value: unknown): string {
+  if (typeof value === 'string') return value === '' ? '-' : value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return '-';
+}
+
+/** `a/b` of two counts, `-` for a missing one. */
+function ratio(a: unknown, b: unknown): string {
+  return `${text(a)}/${text(b)}`;
+}
+
+/** A duration in ms as `850ms`, `12s` or `3m20s`. */
+export function shortDuration(ms: unknown): string {
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) return '-';
+  if (ms < 1000) return `${Math.ceil(ms)}ms`;
+  const seconds = Math.ceil(ms / 1000);
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  return seconds % 60 === 0 ? `${minutes}m` : `${minutes}m${seconds % 60}s`;
+}
+
+/** Scalar fields of a layer status other than `kind`, as `key=value`. */
+function scalarFields(layer: Json): string {
+  const fields = Object.entries(layer)
+    .filter(([key, value]) => key !== 'kind' && ['string', 'number', 'boolean'].includes(typeof value))
+    .map(([key, value]) => `${key}=${text(value)}`);
+  return fields.length === 0 ? '' : ` ${fields.join(' ')}`;
+}
+
+/** One layer's live state on one line (`bulkhead 1/2 running, 0/1 queued`). */
+export function layerText(layer: unknown): string {
+  const status = record(layer);
+  switch (status.kind) {
+    case 'breaker': {
+      const open = status.state === 'open' ? `, half-opens in ${shortDuration(status.retryAfterMs)}` : '';
+      return `breaker ${text(status.state)} (${text(status.failures)} failures / ${text(status.calls)} calls${open})`;
+    }
+    case 'bulkhead':
+      return `bulkhead ${ratio(status.running, status.maxConcurrent)} running, ${ratio(status.queued, status.maxQueue)} queued`;
+    case 'adaptive':
+      return `adaptive ${text(status.algorithm)} limit ${text(status.limit)}, ${text(status.inflight)} in flight, ${ratio(status.queued, status.maxQueue)} queued`;
+    default:
+      return `${text(status.kind)}${scalarFields(status)}`;
+  }
+}
+
+/** The breaker state of a policy listing, `-` without a breaker. */
+function breakerState(layers: readonly Json[]): string {
+  const breaker = layers.find((layer) => layer.kind === 'breaker');
+  return breaker === undefined ? '-' : text(breaker.state);
+}
+
+/** The policies table of `GET /api/protection`. */
+export function formatPolicies(body: unknown): string[] {
+  const policies = list(record(body).policies);
+  if (policies.length === 0) return ['No protection policies (configure foundation.protection).'];
+  const rows = policies.map((policy) => {
+    const layers = list(policy.layers);
+    const notes = [
+      ...(policy.configured === false ? ['(removed from config)'] : []),
+      ...(policy.lastError === undefined
+        ? []
+        : [`(config not applied: ${text(record(policy.lastError).code)})`]),
+    ];
+    const summary = layers.length === 0 ? 'no layers' : layers.map(layerText).join(' · ');
+    return [text(policy.name), breakerState(layers), [summary, ...notes].join(' ')];
+  });
+  return table(['POLICY', 'BREAKER', 'LAYERS'], rows);
+}
+
+/** The one-line result of `POST /api/protection/:name/isolate|reset`. */
+export function formatAction(body: unknown): string[] {
+  const { name, action, state } = record(body);
+  const verb = action === 'isolate' ? 'isolated' : action === 'reset' ? 'reset' : text(action);
+  return [`${verb} ${text(name)}: breaker ${text(state)}`];
+}

@@ -1,0 +1,142 @@
+/**
+ * `foundation protection list|isolate|reset`: shows the named protection policies of a running foundation
+ * with their layers' live state (`GET /api/protection`), and isolates or resets a policy's circuit breaker
+ * (`POST /api/protection/<name>/isolate|reset`, bearer token). Same conventions as the other control-bus
+ * commands: `--url` / `FOUNDATION_URL`, `--token` / `FOUNDATION_TOKEN` for the subcommands that POST,
+ * `--json`, `--timeout`.
+ *
+ * @module
+ */
+import {
+  invalidArgument,
+  parseDuration,
+  parseFlags,
+  parseNonEmpty,
+  parseUrl,
+  pick,
+  type ParsedFlags,
+} from '../arguments.js';
+import { EXIT, type CliIo, type ExitCode } from '../cli-io.js';
+import type { Command } from '../command.js';
+import { DEFAULT_URL, problemError, requestJson } from '../control-bus-client.js';
+import { POLICY_NAME_PATTERN } from '../../protection/policy-config.js';
+import { formatAction, formatPolicies } from './protection-format.js';
+
+const READ_FLAGS = {
+  url: { type: 'string' },
+  json: { type: 'boolean' },
+  timeout: { type: 'string' },
+} as const;
+
+const WRITE_FLAGS = { ...READ_FLAGS, token: { type: 'string' } } as const;
+
+const HELP = [
+  'Usage: foundation protection [list] [--json] [--url U]',
+  '       foundation protection isolate <name> [--json] [--url U] [--token T]',
+  '       foundation protection reset <name> [--json] [--url U] [--token T]',
+  '',
+  'list     every named policy (foundation.protection.<name>) with its breaker state and the live state of',
+  '         each layer, outermost first: breaker counts, bulkhead and adaptive occupancy (GET /api/protection)',
+  "isolate  holds the policy's circuit breaker open — every call refused with FND_PROTECT_CIRCUIT_OPEN —",
+  '         until a reset (POST /api/protection/<name>/isolate)',
+  "reset    closes the policy's circuit breaker and forgets its failures (POST /api/protection/<name>/reset)",
+  '',
+  'Options:',
+  `  --url URL             control bus URL (FOUNDATION_URL; default ${DEFAULT_URL})`,
+  '  --token T             bearer token of isolate and reset (FOUNDATION_TOKEN; prefer the variable)',
+  '  --json                print the JSON answer of the control bus',
+  '  --timeout DURATION    give up after this long (default 10s)',
+  '',
+  'Exit codes: 0 done, 1 refused by the server or unreachable (the error code on stderr), 2 bad arguments.',
+].join('\n');
+
+interface Connection {
+  readonly url: URL;
+  readonly timeoutMs: number;
+  readonly json: boolean;
+  readonly token: string | undefined;
+}
+
+function connection(flags: ParsedFlags, io: CliIo): Connection {
+  const token = pick(flags, 'token', io.env, 'FOUNDATION_TOKEN');
+  return {
+    url: parseUrl(pick(flags, 'url', io.env, 'FOUNDATION_URL')?.value ?? DEFAULT_URL, '--url'),
+    timeoutMs: typeof flags.timeout === 'string' ? parseDuration(flags.timeout, '--timeout') : 10_000,
+    json: flags.json === true,
+    token: token === undefined ? undefined : parseNonEmpty(token.value, token.source),
+  };
+}
+
+async function call(conn: Connection, method: 'GET' | 'POST', path: string): Promise<unknown> {
+  const { status, body } = await requestJson(conn.url, path, {
+    method,
+    timeoutMs: conn.timeoutMs,
+    ...(method === 'POST' ? { token: conn.token } : {}),
+  });
+  if (status !== 200) throw problemError(`${method} ${conn.url.origin}${path}`, status, body);
+  return body;
+}
+
+function print(io: CliIo, conn: Connection, body: unknown, lines: () => string[]): ExitCode {
+  if (conn.json) io.out(JSON.stringify(body));
+  else for (const line of lines()) io.out(line);
+  return EXIT.ok;
+}
+
+/** A policy name from the command line, checked as the config checks it. */
+export function parsePolicyName(value: string | undefined, command: string): string {
+  if (value === undefined || value.startsWith('-')) {
+    throw invalidArgument(
+      `foundation ${command} needs a policy name before the options. See "foundation protection --help"`,
+      { command },
+    );
+  }
+  if (!POLICY_NAME_PATTERN.test(value)) {
+    throw invalidArgument(
+      `foundation ${command}: a policy name is a lower-case letter, then up to 63 of a-z 0-9 _ . -; got ${JSON.stringify(value.slice(0, 40))}`,
+      { command },
+    );
+  }
+  return value;
+}
+
+async function runList(args: readonly string[], io: CliIo): Promise<ExitCode> {
+  const conn = connection(parseFlags('protection list', args, READ_FLAGS), io);
+  const body = await call(conn, 'GET', '/api/protection');
+  return print(io, conn, body, () => formatPolicies(body));
+}
+
+async function runAction(action: 'isolate' | 'reset', args: readonly string[], io: CliIo): Promise<ExitCode> {
+  const command = `protection ${action}`;
+  const [first, ...rest] = args;
+  const name = parsePolicyName(first, command);
+  const conn = connection(parseFlags(command, rest, WRITE_FLAGS), io);
+  const body = await call(conn, 'POST', `/api/protection/${encodeURIComponent(name)}/${action}`);
+  return print(io, conn, body, () => formatAction(body));
+}
+
+/** The `protection` command. */
+export const protectionCommand: Command = {
+  name: 'protection',
+  summary:
+    'List the protection policies of a running foundation with their live state; isolate or reset a breaker',
+  help: HELP,
+  run(args, io) {
+    const [sub, ...rest] = args;
+    if (sub === undefined || sub.startsWith('-')) return runList(args, io);
+    switch (sub) {
+      case 'list':
+        return runList(rest, io);
+      case 'isolate':
+      case 'reset':
+        return runAction(sub, rest, io);
+      default:
+        return Promise.reject(
+          invalidArgument(
+            `Unknown subcommand ${JSON.stringify(sub.slice(0, 40))} of foundation protection; expected list, isolate or reset`,
+            { command: 'protection' },
+          ),
+        );
+    }
+  },
+};
