@@ -23,7 +23,10 @@ class Dependency {
   mode: Mode = 'ok';
   calls = 0;
   readonly signals: AbortSignal[] = [];
-  constructor(private readonly clock: FakeClock) {}
+  readonly clock: FakeClock;
+  constructor(clock: FakeClock) {
+    this.clock = clock;
+  }
   readonly fn = (attempt: Attempt): Promise<string> => {
     this.calls += 1;
     this.signals.push(attempt.signal);
