@@ -21,8 +21,8 @@ import {
   timeoutCase,
   type Impl,
 } from '../protection/cases.js';
-import { oursRetry, oursTimeout } from '../protection/ours.js';
-import { valueFn } from '../protection/peers.js';
+import { oursBreaker, oursComposed, oursRetry, oursTimeout } from '../protection/ours.js';
+import { signalFn, valueFn } from '../protection/peers.js';
 import { asyncImpl, defineSuite } from '../suite.js';
 
 /** Ours' row: `policy.execute(fn)`, the policy created once. */
@@ -41,9 +41,9 @@ function bothModes(create: (mode: TimeoutMode) => Policy, fn: ProtectedFn<number
 export default defineSuite({
   name: 'protection',
   cases: [
-    breakerCase([]),
-    composedCase([]),
-    composedSignalCase([]),
+    breakerCase([ours('ours', oursBreaker, valueFn)]),
+    composedCase(bothModes(oursComposed, valueFn)),
+    composedSignalCase(bothModes(oursComposed, signalFn)),
     timeoutCase(bothModes(oursTimeout, valueFn)),
     retryCase([ours('ours', oursRetry, valueFn)]),
   ],
