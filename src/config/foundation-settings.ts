@@ -8,7 +8,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { z } from 'zod';
 import { validateRetentionPolicies } from '../events/retention/index.js';
-import { protectionConfigSchema } from '../protection/policy-config.js';
+import { protectionConfigSchema } from '../protection/index.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
