@@ -1,4 +1,5 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { FoundationError } from '../../errors/index.js';
 import { type TelemetryMessage, channelName } from '../../kernel/telemetry.js';
@@ -54,6 +55,44 @@ describe('BulkheadState', () => {
       out.push(state.next() as number);
     }
     expect(out).toEqual(Array.from({ length: 700 }, (_, i) => i));
+  });
+});
+
+describe('BulkheadState properties', () => {
+  it('never runs more than maxConcurrent nor queues more than maxQueue, and serves waiters in FIFO order', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 0, max: 4 }),
+        fc.array(fc.constantFrom('arrive', 'finish', 'drop'), { maxLength: 200 }),
+        (maxConcurrent, maxQueue, ops) => {
+          const state = new BulkheadState<number>({ maxConcurrent, maxQueue });
+          const expectedQueue: number[] = [];
+          const served: number[] = [];
+          const dropped = new Set<number>();
+          let id = 0;
+          for (const op of ops) {
+            if (op === 'arrive') {
+              id += 1;
+              if (!state.tryEnter() && state.enqueue(id)) expectedQueue.push(id);
+            } else if (op === 'finish' && state.running > 0) {
+              state.leave();
+              const next = state.next();
+              if (next !== undefined) served.push(next);
+            } else if (op === 'drop' && state.queued > 0) {
+              const victim = expectedQueue.find((w) => !dropped.has(w) && !served.includes(w));
+              if (victim !== undefined) {
+                expect(state.remove((w) => w === victim)).toEqual([victim]);
+                dropped.add(victim);
+              }
+            }
+            expect(state.running).toBeLessThanOrEqual(maxConcurrent);
+            expect(state.queued).toBeLessThanOrEqual(maxQueue);
+          }
+          expect(served).toEqual(expectedQueue.filter((w) => !dropped.has(w)).slice(0, served.length));
+        },
+      ),
+    );
   });
 });
 
