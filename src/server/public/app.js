@@ -1,6 +1,7 @@
 // Foundation dashboard: renders the status snapshots streamed by /api/status/stream, and a live tail of the
 // event log from /api/events/stream, and the projections and subscriptions polled from /api/projections and
-// /api/subscriptions, and the configuration's latest versions polled from /api/config/history, and small
+// /api/subscriptions, and the configuration's latest versions polled from /api/config/history, and the
+// protection policies with their layers' live state polled from /api/protection, and small
 // live charts (hand-written inline SVG) of the in-memory metric series polled from /api/metrics/series.
 // Plain browser JavaScript, no build step. Every value is written with textContent (never innerHTML).
 'use strict';
@@ -683,6 +684,100 @@
     setTimeout(pollConfig, CONFIG_POLL_MS);
   }
 
+  // ── Protection: every named policy with its layers' live state, polled from /api/protection ─────────
+  const PROTECTION_POLL_MS = 3000;
+
+  function occupancy(value, max) {
+    return Number.isFinite(value) && Number.isFinite(max) && max > 0 ? Math.min(value / max, 1) : 0;
+  }
+
+  /** A layer as a chip: its kind, its live numbers, and a meter for the occupancy of a limiter. */
+  function layerChip(layer) {
+    const chip = el('span', { class: 'chip', 'data-testid': 'protection-layer', 'data-kind': layer.kind });
+    let label = layer.kind;
+    let load;
+    if (layer.kind === 'breaker') {
+      label = `breaker ${layer.failures ?? 0}/${layer.calls ?? 0} failed`;
+      if (layer.state === 'open' && Number.isFinite(layer.retryAfterMs))
+        label += ` · half-opens in ${formatDuration(layer.retryAfterMs)}`;
+    } else if (layer.kind === 'bulkhead') {
+      label = `bulkhead ${layer.running}/${layer.maxConcurrent} running · ${layer.queued}/${layer.maxQueue} queued`;
+      load = occupancy(layer.running, layer.maxConcurrent);
+    } else if (layer.kind === 'adaptive') {
+      label = `adaptive ${layer.inflight}/${layer.limit} in flight · ${layer.queued} queued (${layer.algorithm})`;
+      load = occupancy(layer.inflight, layer.limit);
+    }
+    chip.textContent = label;
+    if (load !== undefined) {
+      chip.dataset.load = load >= 1 ? 'full' : 'ok';
+      chip.append(el('meter', { class: 'meter', min: '0', max: '1', value: String(load) }));
+    }
+    chip.title = JSON.stringify(layer);
+    return chip;
+  }
+
+  function protectionRow(policy) {
+    const breaker = policy.layers.find((layer) => layer.kind === 'breaker');
+    const row = el('tr', {
+      'data-testid': 'protection-row',
+      'data-policy': policy.name,
+      'data-breaker': breaker ? breaker.state : 'none',
+    });
+    const breakerCell = el('td');
+    if (breaker) {
+      const state = badge('breaker', breaker.state, 'protection-breaker');
+      breakerCell.append(state);
+    } else {
+      breakerCell.append(muted('—'));
+    }
+    const layersCell = el('td', { 'data-testid': 'protection-layers' });
+    if (policy.layers.length === 0) layersCell.append(muted('no layers'));
+    else layersCell.append(...policy.layers.map(layerChip));
+    if (!policy.configured) layersCell.append(muted(' removed from config'));
+    if (policy.lastError) {
+      layersCell.append(
+        el('code', { class: 'chip', title: policy.lastError.message }, policy.lastError.code),
+      );
+    }
+    row.append(
+      el('td', { 'data-testid': 'protection-name', class: 'name' }, policy.name),
+      breakerCell,
+      layersCell,
+    );
+    return row;
+  }
+
+  function renderProtection(policies) {
+    if (policies.length === 0) {
+      opsMessage('protection-body', 3, 'No protection policies (configure foundation.protection).');
+    } else {
+      $('protection-body').replaceChildren(...policies.map(protectionRow));
+    }
+    const open = policies.filter((policy) =>
+      policy.layers.some((layer) => layer.kind === 'breaker' && layer.state !== 'closed'),
+    ).length;
+    $('protection-summary').textContent =
+      `${policies.length} polic${policies.length === 1 ? 'y' : 'ies'}` +
+      (open > 0 ? ` (${open} breaker${open === 1 ? '' : 's'} not closed)` : '') +
+      ` · updated ${new Date().toLocaleTimeString()}`;
+  }
+
+  async function pollProtection() {
+    if (document.hidden) {
+      // A background tab asks nothing; it refreshes as soon as it is shown again.
+      setTimeout(pollProtection, PROTECTION_POLL_MS);
+      return;
+    }
+    try {
+      renderProtection((await fetchJson('/api/protection')).policies);
+      $('protection-panel').dataset.state = 'loaded';
+    } catch {
+      $('protection-panel').dataset.state = 'error';
+      $('protection-summary').textContent = 'Cannot load the protection policies; retrying…';
+    }
+    setTimeout(pollProtection, PROTECTION_POLL_MS);
+  }
+
   // ── Metrics: small live charts of the in-memory series, polled from /api/metrics/series ─────────────
   const METRICS_POLL_MS = 3000;
   /** The time shown by each chart: the last 10 minutes (fine resolution: 1 s points). */
@@ -913,6 +1008,7 @@
   startTail();
   void pollOps();
   void pollConfig();
+  void pollProtection();
   buildCharts();
   void pollMetrics();
   setInterval(tickUptimes, 1000);
