@@ -54,6 +54,11 @@ export function createDeadlineLayer(options: DeadlineOptions): DeadlineLayer {
       else call.deadline = now + ms;
       return new Promise<T>((resolve, reject) => {
         const handle = call.runtime.timer.schedule(ms, () => {
+          if (call.aborted) {
+            // Already ended by someone else (the caller, an outer deadline): not this deadline's refusal.
+            reject(call.reason ?? new Error('aborted'));
+            return;
+          }
           expired += 1;
           const error = refuse(
             'FND_PROTECT_TIMEOUT',

@@ -3,8 +3,10 @@
  * timeout, the documented order) against a simulated dependency that fails, is slow, recovers, or hangs past
  * the deadline — all on a fake clock.
  */
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
 import type { FoundationError } from '../../errors/index.js';
+import { type TelemetryMessage, channelName } from '../../kernel/telemetry.js';
 import { FakeClock } from '../../testing/fake-clock.js';
 import { createBulkheadLayer } from '../bulkhead/bulkhead-layer.js';
 import { CoarseTimer } from '../coarse-timer.js';
@@ -113,6 +115,11 @@ describe('composed layers under faults', () => {
       ],
       { clock, timer },
     );
+    const rejected: TelemetryMessage[] = [];
+    const listener = (m: unknown): void => {
+      rejected.push(m as TelemetryMessage);
+    };
+    diagnosticsChannel.subscribe(channelName('protection:rejected'), listener);
     let settledAt = -1;
     const outcome = policy
       .execute(dependency.fn)
@@ -121,7 +128,11 @@ describe('composed layers under faults', () => {
         settledAt = clock.monotonic();
       });
     await clock.advanceAsync(5000);
+    diagnosticsChannel.unsubscribe(channelName('protection:rejected'), listener);
     const error = await outcome;
+    // Two per-attempt timeouts (700, 1410) and the deadline; the third attempt's timer, firing after the
+    // deadline ended the call, is no refusal of its own.
+    expect(rejected.map((m) => m.metadata.layer)).toEqual(['timeout', 'timeout', 'deadline']);
     expect(error).toMatchObject({
       code: 'FND_PROTECT_TIMEOUT',
       context: { layer: 'deadline', policy: 'svc' },

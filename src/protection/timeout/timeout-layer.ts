@@ -73,6 +73,11 @@ export function createTimeoutLayer(options: TimeoutOptions): TimeoutLayer {
       return new Promise<T>((resolve, reject) => {
         let expired: Error | undefined;
         const handle = call.runtime.timer.schedule(ms, () => {
+          if (call.aborted) {
+            // Already ended by someone else (deadline, caller, lost hedge): not a timeout of this layer.
+            if (mode === 'aggressive') reject(call.reason ?? new Error('aborted'));
+            return;
+          }
           timeouts += 1;
           expired = refuse(
             'FND_PROTECT_TIMEOUT',
