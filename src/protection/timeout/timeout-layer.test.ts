@@ -125,6 +125,21 @@ describe('timeout layer', () => {
     await clock.advanceAsync(200);
   });
 
+  it('configure during a call: the running attempt keeps its limit, the next one gets the new limit', async () => {
+    const { clock, layer, policy } = setup({ ms: 100 });
+    const running = policy.execute(() => new Promise<never>(() => undefined)).catch((e: unknown) => e);
+    layer.configure({ ms: 1000 });
+    const later = policy.execute(() => new Promise<never>(() => undefined)).catch((e: unknown) => e);
+    await clock.advanceAsync(110);
+    expect(((await running) as FoundationError).context).toMatchObject({ timeoutMs: 100 });
+    let laterDone = false;
+    void later.then(() => (laterDone = true));
+    await clock.advanceAsync(0);
+    expect(laterDone).toBe(false);
+    await clock.advanceAsync(1000);
+    expect(((await later) as FoundationError).context).toMatchObject({ timeoutMs: 1000 });
+  });
+
   it('configure applies to new attempts and validates', () => {
     const { layer } = setup({ ms: 100 });
     layer.configure({ ms: 5, mode: 'cooperative' });
