@@ -29,6 +29,8 @@ export class CallState implements Attempt {
   #aborted = false;
   #reason: Error | undefined;
   #children: CallState[] | undefined;
+  /** On the root state: the highest attempt number handed out (attempt numbers are unique per call). */
+  #issued = 1;
 
   constructor(
     runtime: PipelineRuntime,
@@ -79,6 +81,16 @@ export class CallState implements Attempt {
     if (this.#aborted && this.#reason !== undefined) child.abort(this.#reason);
     else (this.#children ??= []).push(child);
     return child;
+  }
+
+  /**
+   * A new attempt number for this call, unique across every layer that starts attempts (a retry around a
+   * hedge gives 1, 2 to the first try and its hedge, then 3, 4…).
+   */
+  nextAttempt(): number {
+    if (this.parent !== undefined) return this.parent.nextAttempt();
+    this.#issued += 1;
+    return this.#issued;
   }
 
   /** Forgets a settled child (so long retry loops keep no garbage). */

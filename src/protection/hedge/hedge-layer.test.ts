@@ -125,3 +125,26 @@ describe('hedge layer', () => {
     );
   });
 });
+
+describe('attempt numbers with a retry around a hedge', () => {
+  it('are unique and increasing across both layers (1, 2 for the first try and its hedge, then 3, 4)', async () => {
+    const clock = new FakeClock();
+    const timer = new CoarseTimer(clock, 10);
+    const { createRetryLayer } = await import('../retry/retry-layer.js');
+    const policy = pipeline(
+      'svc',
+      [
+        createRetryLayer({ maxAttempts: 2, backoff: { kind: 'constant', delayMs: 0 } }),
+        createHedgeLayer({ delayMs: 100, maxHedges: 1 }),
+      ],
+      { clock, timer },
+    );
+    const attempts: number[] = [];
+    const result = policy.execute(({ attempt }) => {
+      attempts.push(attempt);
+      return Promise.reject(new Error(`attempt ${String(attempt)} failed`));
+    });
+    await expect(result).rejects.toThrow(/failed/);
+    expect(attempts).toEqual([1, 2, 3, 4]);
+  });
+});

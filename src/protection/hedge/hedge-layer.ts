@@ -79,7 +79,7 @@ class Race<T> {
 
   launch(): void {
     const call = this.#call;
-    const child = call.child(call.attempt + this.#started);
+    const child = call.child(this.#started === 0 ? call.attempt : call.nextAttempt());
     this.#started += 1;
     this.#inFlight.push(child);
     if (this.#started > 1) {

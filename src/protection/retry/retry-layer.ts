@@ -182,7 +182,7 @@ export function createRetryLayer(options: RetryOptions): RetryLayer {
       if (retried.hasSubscribers)
         retried.emit({ attempt: attempts, delayMs: delay }, { policy: call.runtime.policy });
       if (delay > 0) await wait(call, delay);
-      const child = call.child(call.attempt + attempts - 1);
+      const child = call.child(call.nextAttempt());
       try {
         const value = await next(child);
         if (o.failures?.result === undefined || !o.failures.result(value)) return value;
