@@ -4,22 +4,7 @@
  *
  * @module
  */
-
-type Json = Record<string, unknown>;
-
-function record(value: unknown): Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : {};
-}
-
-function list(value: unknown): Json[] {
-  return Array.isArray(value) ? value.map(record) : [];
-}
-
-function text(value: unknown): string {
-  if (typeof value === 'string') return value === '' ? '-' : value;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return '-';
-}
+import { list, record, text, type Json } from './json-read.js';
 
 /** Rows under headers, columns padded to their widest cell, two spaces apart. */
 export function table(headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string[] {

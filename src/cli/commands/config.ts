@@ -9,26 +9,19 @@
  *
  * @module
  */
-import {
-  invalidArgument,
-  parseDuration,
-  parseFlags,
-  parseNonEmpty,
-  parseUrl,
-  pick,
-  type ParsedFlags,
-} from '../arguments.js';
+import { invalidArgument, parseFlags, type ParsedFlags } from '../arguments.js';
 import { EXIT, type CliIo, type ExitCode } from '../cli-io.js';
+import {
+  callControlBus,
+  connection,
+  printAnswer,
+  READ_FLAGS,
+  type Connection,
+} from '../control-bus-command.js';
 import type { Command } from '../command.js';
-import { DEFAULT_URL, problemError, requestJson } from '../control-bus-client.js';
+import { DEFAULT_URL } from '../control-bus-client.js';
 import { stringFlag } from '../flag-values.js';
 import { formatConfig, formatExplain, formatHistory, formatUpdateResult } from './config-format.js';
-
-const READ_FLAGS = {
-  url: { type: 'string' },
-  json: { type: 'boolean' },
-  timeout: { type: 'string' },
-} as const;
 
 const CHANGE_FLAGS = {
   ...READ_FLAGS,
@@ -77,39 +70,6 @@ const HELP = [
   'Exit codes: 0 done, 1 refused by the server or unreachable (the error code on stderr) or a dry run that',
   'is invalid (its issues on stdout), 2 bad arguments.',
 ].join('\n');
-
-interface Connection {
-  readonly url: URL;
-  readonly timeoutMs: number;
-  readonly json: boolean;
-  readonly token: string | undefined;
-}
-
-function connection(flags: ParsedFlags, io: CliIo): Connection {
-  const token = pick(flags, 'token', io.env, 'FOUNDATION_TOKEN');
-  return {
-    url: parseUrl(pick(flags, 'url', io.env, 'FOUNDATION_URL')?.value ?? DEFAULT_URL, '--url'),
-    timeoutMs: typeof flags.timeout === 'string' ? parseDuration(flags.timeout, '--timeout') : 10_000,
-    json: flags.json === true,
-    token: token === undefined ? undefined : parseNonEmpty(token.value, token.source),
-  };
-}
-
-async function call(conn: Connection, path: string, body?: unknown): Promise<unknown> {
-  const method = body === undefined ? 'GET' : 'POST';
-  const { status, body: answer } = await requestJson(conn.url, path, {
-    method,
-    timeoutMs: conn.timeoutMs,
-    ...(body === undefined ? {} : { body, token: conn.token }),
-  });
-  if (status !== 200) throw problemError(`${method} ${conn.url.origin}${path}`, status, answer);
-  return answer;
-}
-
-function print(io: CliIo, conn: Connection, body: unknown, lines: () => string[]): void {
-  if (conn.json) io.out(JSON.stringify(body));
-  else for (const line of lines()) io.out(line);
-}
 
 /** A value from the command line: JSON when it parses, else the text itself. */
 export function parseConfigValue(raw: string): unknown {
@@ -165,7 +125,7 @@ function changeOptions(flags: ParsedFlags): Record<string, unknown> {
 
 /** Prints a change's result; a dry run that is invalid exits 1. */
 function printChange(io: CliIo, conn: Connection, body: unknown): ExitCode {
-  print(io, conn, body, () => formatUpdateResult(body));
+  printAnswer(io, conn, body, () => formatUpdateResult(body));
   const { dryRun, valid } = (typeof body === 'object' && body !== null ? body : {}) as Record<
     string,
     unknown
@@ -179,11 +139,15 @@ async function runGet(args: readonly string[], io: CliIo): Promise<ExitCode> {
   const flags = parseFlags('config get', path === undefined ? args : args.slice(1), READ_FLAGS);
   const conn = connection(flags, io);
   if (path === undefined) {
-    const body = await call(conn, '/api/config');
-    print(io, conn, body, () => formatConfig(body));
+    const body = await callControlBus(conn, 'GET', '/api/config');
+    printAnswer(io, conn, body, () => formatConfig(body));
   } else {
-    const body = await call(conn, `/api/config/explain?${new URLSearchParams({ path }).toString()}`);
-    print(io, conn, body, () => formatExplain(body));
+    const body = await callControlBus(
+      conn,
+      'GET',
+      `/api/config/explain?${new URLSearchParams({ path }).toString()}`,
+    );
+    printAnswer(io, conn, body, () => formatExplain(body));
   }
   return EXIT.ok;
 }
@@ -193,10 +157,12 @@ async function runSet(sub: 'set' | 'diff', args: readonly string[], io: CliIo): 
   const [path = '', raw = ''] = values;
   const flags = parseFlags(`config ${sub}`, rest, sub === 'set' ? SET_FLAGS : CHANGE_FLAGS);
   const conn = connection(flags, io);
-  const body = await call(conn, '/api/config', {
-    changes: [{ path, value: parseConfigValue(raw) }],
-    ...changeOptions(flags),
-    ...(sub === 'diff' || flags['dry-run'] === true ? { dryRun: true } : {}),
+  const body = await callControlBus(conn, 'POST', '/api/config', {
+    body: {
+      changes: [{ path, value: parseConfigValue(raw) }],
+      ...changeOptions(flags),
+      ...(sub === 'diff' || flags['dry-run'] === true ? { dryRun: true } : {}),
+    },
   });
   return printChange(io, conn, body);
 }
@@ -214,8 +180,8 @@ async function runHistory(args: readonly string[], io: CliIo): Promise<ExitCode>
   const before = stringFlag(flags, 'before');
   if (before !== undefined) params.set('before', String(parseVersion(before, '--before')));
   const query = params.toString();
-  const body = await call(conn, `/api/config/history${query === '' ? '' : `?${query}`}`);
-  print(io, conn, body, () => formatHistory(body));
+  const body = await callControlBus(conn, 'GET', `/api/config/history${query === '' ? '' : `?${query}`}`);
+  printAnswer(io, conn, body, () => formatHistory(body));
   return EXIT.ok;
 }
 
@@ -224,10 +190,12 @@ async function runRollback(args: readonly string[], io: CliIo): Promise<ExitCode
   const version = parseVersion(values[0] ?? '', '<version>');
   const flags = parseFlags('config rollback', rest, SET_FLAGS);
   const conn = connection(flags, io);
-  const body = await call(conn, '/api/config/rollback', {
-    version,
-    ...changeOptions(flags),
-    ...(flags['dry-run'] === true ? { dryRun: true } : {}),
+  const body = await callControlBus(conn, 'POST', '/api/config/rollback', {
+    body: {
+      version,
+      ...changeOptions(flags),
+      ...(flags['dry-run'] === true ? { dryRun: true } : {}),
+    },
   });
   return printChange(io, conn, body);
 }

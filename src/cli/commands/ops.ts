@@ -6,18 +6,11 @@
  *
  * @module
  */
-import {
-  invalidArgument,
-  parseDuration,
-  parseFlags,
-  parseNonEmpty,
-  parseUrl,
-  pick,
-  type ParsedFlags,
-} from '../arguments.js';
-import { EXIT, type CliIo, type ExitCode } from '../cli-io.js';
+import { invalidArgument, parseFlags } from '../arguments.js';
+import { type CliIo, type ExitCode } from '../cli-io.js';
+import { callControlBus, connection, printAnswer, READ_FLAGS, WRITE_FLAGS } from '../control-bus-command.js';
 import type { Command } from '../command.js';
-import { DEFAULT_URL, problemError, requestJson } from '../control-bus-client.js';
+import { DEFAULT_URL } from '../control-bus-client.js';
 import {
   formatProjection,
   formatProjections,
@@ -26,14 +19,6 @@ import {
   formatSubscriptions,
   progressText,
 } from '../ops-format.js';
-
-const READ_FLAGS = {
-  url: { type: 'string' },
-  json: { type: 'boolean' },
-  timeout: { type: 'string' },
-} as const;
-
-const WRITE_FLAGS = { ...READ_FLAGS, token: { type: 'string' } } as const;
 
 const COMMON_HELP = [
   'Common options:',
@@ -44,24 +29,6 @@ const COMMON_HELP = [
   '',
   'Exit codes: 0 done, 1 refused by the server or unreachable (the error code on stderr), 2 bad arguments.',
 ];
-
-interface Connection {
-  readonly url: URL;
-  readonly timeoutMs: number;
-  readonly json: boolean;
-  readonly token: string | undefined;
-}
-
-function connection(flags: ParsedFlags, io: CliIo, defaultTimeoutMs = 10_000): Connection {
-  const token = pick(flags, 'token', io.env, 'FOUNDATION_TOKEN');
-  return {
-    url: parseUrl(pick(flags, 'url', io.env, 'FOUNDATION_URL')?.value ?? DEFAULT_URL, '--url'),
-    timeoutMs:
-      typeof flags.timeout === 'string' ? parseDuration(flags.timeout, '--timeout') : defaultTimeoutMs,
-    json: flags.json === true,
-    token: token === undefined ? undefined : parseNonEmpty(token.value, token.source),
-  };
-}
 
 /** Splits `[name, ...flags]`: a leading argument that is not a flag is the name. */
 function nameAndFlags(
@@ -86,27 +53,6 @@ function needName(command: string, name: string | undefined): string {
   return name;
 }
 
-async function call(
-  conn: Connection,
-  method: 'GET' | 'POST',
-  path: string,
-  expected: readonly number[],
-): Promise<unknown> {
-  const { status, body } = await requestJson(conn.url, path, {
-    method,
-    timeoutMs: conn.timeoutMs,
-    ...(method === 'POST' ? { token: conn.token } : {}),
-  });
-  if (!expected.includes(status)) throw problemError(`${method} ${conn.url.origin}${path}`, status, body);
-  return body;
-}
-
-function print(io: CliIo, conn: Connection, body: unknown, lines: () => string[]): ExitCode {
-  if (conn.json) io.out(JSON.stringify(body));
-  else for (const line of lines()) io.out(line);
-  return EXIT.ok;
-}
-
 const PROJECTIONS_HELP = [
   'Usage: foundation projections [list] [--json] [--url U]',
   '       foundation projections status <name> [--json] [--url U]',
@@ -128,8 +74,8 @@ async function runProjections(args: readonly string[], io: CliIo): Promise<ExitC
   const rest = first === undefined || first.startsWith('-') ? args : after;
   if (sub === 'list') {
     const conn = connection(parseFlags('projections list', rest, READ_FLAGS), io);
-    const body = await call(conn, 'GET', '/api/projections', [200]);
-    return print(io, conn, body, () => formatProjections(body));
+    const body = await callControlBus(conn, 'GET', '/api/projections', { expected: [200] });
+    return printAnswer(io, conn, body, () => formatProjections(body));
   }
   if (sub === 'status' || sub === 'rebuild' || sub === 'restart') {
     const command = `projections ${sub}`;
@@ -138,16 +84,18 @@ async function runProjections(args: readonly string[], io: CliIo): Promise<ExitC
     const path = `/api/projections/${encodeURIComponent(projection)}`;
     if (sub === 'status') {
       const conn = connection(parseFlags(command, flagArgs, READ_FLAGS), io);
-      const body = await call(conn, 'GET', path, [200]);
-      return print(io, conn, body, () => formatProjection(body));
+      const body = await callControlBus(conn, 'GET', path, { expected: [200] });
+      return printAnswer(io, conn, body, () => formatProjection(body));
     }
     const conn = connection(parseFlags(command, flagArgs, WRITE_FLAGS), io);
-    const body = await call(conn, 'POST', `${path}/${sub}`, sub === 'rebuild' ? [200, 202] : [200]);
+    const body = await callControlBus(conn, 'POST', `${path}/${sub}`, {
+      expected: sub === 'rebuild' ? [200, 202] : [200],
+    });
     const status = (typeof body === 'object' && body !== null ? body : {}) as {
       rebuild?: unknown;
       state?: unknown;
     };
-    return print(io, conn, body, () =>
+    return printAnswer(io, conn, body, () =>
       sub === 'rebuild'
         ? [
             status.state === 'rebuilding'
@@ -185,8 +133,8 @@ export const subscriptionsCommand: Command = {
   ].join('\n'),
   async run(args, io) {
     const conn = connection(parseFlags('subscriptions', args, READ_FLAGS), io);
-    const body = await call(conn, 'GET', '/api/subscriptions', [200]);
-    return print(io, conn, body, () => formatSubscriptions(body));
+    const body = await callControlBus(conn, 'GET', '/api/subscriptions', { expected: [200] });
+    return printAnswer(io, conn, body, () => formatSubscriptions(body));
   },
 };
 
@@ -210,14 +158,14 @@ export const retentionCommand: Command = {
     const rest = first === undefined || first.startsWith('-') ? args : after;
     if (sub === 'status') {
       const conn = connection(parseFlags('retention status', rest, READ_FLAGS), io);
-      const body = await call(conn, 'GET', '/api/retention', [200]);
-      return print(io, conn, body, () => formatRetention(body));
+      const body = await callControlBus(conn, 'GET', '/api/retention', { expected: [200] });
+      return printAnswer(io, conn, body, () => formatRetention(body));
     }
     if (sub === 'run') {
       const conn = connection(parseFlags('retention run', rest, WRITE_FLAGS), io, 600_000);
-      const body = await call(conn, 'POST', '/api/retention/run', [200]);
+      const body = await callControlBus(conn, 'POST', '/api/retention/run', { expected: [200] });
       const { report } = (typeof body === 'object' && body !== null ? body : {}) as { report?: unknown };
-      return print(io, conn, body, () => formatRetentionReport(report));
+      return printAnswer(io, conn, body, () => formatRetentionReport(report));
     }
     throw invalidArgument(
       `Unknown subcommand ${JSON.stringify(sub.slice(0, 40))} of foundation retention; expected status or run`,

@@ -5,23 +5,8 @@
  *
  * @module
  */
+import { list, record, text, type Json } from '../json-read.js';
 import { table } from '../ops-format.js';
-
-type Json = Record<string, unknown>;
-
-function record(value: unknown): Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : {};
-}
-
-function list(value: unknown): Json[] {
-  return Array.isArray(value) ? value.map(record) : [];
-}
-
-function text(value: unknown): string {
-  if (typeof value === 'string') return value === '' ? '-' : value;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return '-';
-}
 
 /** `a/b` of two counts, `-` for a missing one. */
 function ratio(a: unknown, b: unknown): string {

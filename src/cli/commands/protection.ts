@@ -7,28 +7,13 @@
  *
  * @module
  */
-import {
-  invalidArgument,
-  parseDuration,
-  parseFlags,
-  parseNonEmpty,
-  parseUrl,
-  pick,
-  type ParsedFlags,
-} from '../arguments.js';
-import { EXIT, type CliIo, type ExitCode } from '../cli-io.js';
+import { invalidArgument, parseFlags } from '../arguments.js';
+import { type CliIo, type ExitCode } from '../cli-io.js';
+import { callControlBus, connection, printAnswer, READ_FLAGS, WRITE_FLAGS } from '../control-bus-command.js';
 import type { Command } from '../command.js';
-import { DEFAULT_URL, problemError, requestJson } from '../control-bus-client.js';
+import { DEFAULT_URL } from '../control-bus-client.js';
 import { POLICY_NAME_PATTERN } from '../../protection/policy-config.js';
 import { formatAction, formatPolicies } from './protection-format.js';
-
-const READ_FLAGS = {
-  url: { type: 'string' },
-  json: { type: 'boolean' },
-  timeout: { type: 'string' },
-} as const;
-
-const WRITE_FLAGS = { ...READ_FLAGS, token: { type: 'string' } } as const;
 
 const HELP = [
   'Usage: foundation protection [list] [--json] [--url U]',
@@ -50,39 +35,6 @@ const HELP = [
   'Exit codes: 0 done, 1 refused by the server or unreachable (the error code on stderr), 2 bad arguments.',
 ].join('\n');
 
-interface Connection {
-  readonly url: URL;
-  readonly timeoutMs: number;
-  readonly json: boolean;
-  readonly token: string | undefined;
-}
-
-function connection(flags: ParsedFlags, io: CliIo): Connection {
-  const token = pick(flags, 'token', io.env, 'FOUNDATION_TOKEN');
-  return {
-    url: parseUrl(pick(flags, 'url', io.env, 'FOUNDATION_URL')?.value ?? DEFAULT_URL, '--url'),
-    timeoutMs: typeof flags.timeout === 'string' ? parseDuration(flags.timeout, '--timeout') : 10_000,
-    json: flags.json === true,
-    token: token === undefined ? undefined : parseNonEmpty(token.value, token.source),
-  };
-}
-
-async function call(conn: Connection, method: 'GET' | 'POST', path: string): Promise<unknown> {
-  const { status, body } = await requestJson(conn.url, path, {
-    method,
-    timeoutMs: conn.timeoutMs,
-    ...(method === 'POST' ? { token: conn.token } : {}),
-  });
-  if (status !== 200) throw problemError(`${method} ${conn.url.origin}${path}`, status, body);
-  return body;
-}
-
-function print(io: CliIo, conn: Connection, body: unknown, lines: () => string[]): ExitCode {
-  if (conn.json) io.out(JSON.stringify(body));
-  else for (const line of lines()) io.out(line);
-  return EXIT.ok;
-}
-
 /** A policy name from the command line, checked as the config checks it. */
 export function parsePolicyName(value: string | undefined, command: string): string {
   if (value === undefined || value.startsWith('-')) {
@@ -102,8 +54,8 @@ export function parsePolicyName(value: string | undefined, command: string): str
 
 async function runList(args: readonly string[], io: CliIo): Promise<ExitCode> {
   const conn = connection(parseFlags('protection list', args, READ_FLAGS), io);
-  const body = await call(conn, 'GET', '/api/protection');
-  return print(io, conn, body, () => formatPolicies(body));
+  const body = await callControlBus(conn, 'GET', '/api/protection');
+  return printAnswer(io, conn, body, () => formatPolicies(body));
 }
 
 async function runAction(action: 'isolate' | 'reset', args: readonly string[], io: CliIo): Promise<ExitCode> {
@@ -111,8 +63,8 @@ async function runAction(action: 'isolate' | 'reset', args: readonly string[], i
   const [first, ...rest] = args;
   const name = parsePolicyName(first, command);
   const conn = connection(parseFlags(command, rest, WRITE_FLAGS), io);
-  const body = await call(conn, 'POST', `/api/protection/${encodeURIComponent(name)}/${action}`);
-  return print(io, conn, body, () => formatAction(body));
+  const body = await callControlBus(conn, 'POST', `/api/protection/${encodeURIComponent(name)}/${action}`);
+  return printAnswer(io, conn, body, () => formatAction(body));
 }
 
 /** The `protection` command. */
