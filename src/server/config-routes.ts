@@ -25,7 +25,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ConfigView } from '../config/config-api.js';
 import type { ConfigChangeInput, ConfigUpdateOptions } from '../config/types.js';
-import { FoundationError } from '../errors/index.js';
+import { badRequest, queryParams, shownKey } from './query-params.js';
 import type { RequestContexts } from './request-contexts.js';
 
 /** What the configuration routes use of a config (any `Config<T>`; the foundation's `config`). */
@@ -68,18 +68,6 @@ const MAX_HISTORY_LIMIT = 1000;
 const UPDATE_KEYS: readonly string[] = ['changes', 'expectedVersion', 'dryRun', 'reason', 'actor'];
 const ROLLBACK_KEYS: readonly string[] = ['version', 'expectedVersion', 'dryRun', 'reason', 'actor'];
 
-function badRequest(
-  message: string,
-  correlationId: string,
-  context: Record<string, unknown> = {},
-): FoundationError {
-  return new FoundationError('FND_HTTP_BAD_REQUEST', { message, context, correlationId });
-}
-
-function shown(key: string): string {
-  return JSON.stringify(key.length > 60 ? `${key.slice(0, 60)}…` : key);
-}
-
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -95,9 +83,13 @@ function bodyObject(
   }
   for (const key of Object.keys(body)) {
     if (!accepted.includes(key)) {
-      throw badRequest(`Unknown body member ${shown(key)}; accepted: ${accepted.join(', ')}`, correlationId, {
-        member: key.slice(0, 60),
-      });
+      throw badRequest(
+        `Unknown body member ${shownKey(key)}; accepted: ${accepted.join(', ')}`,
+        correlationId,
+        {
+          member: key.slice(0, 60),
+        },
+      );
     }
   }
   return body;
@@ -150,7 +142,7 @@ function parseChange(raw: unknown, index: number, correlationId: string): Config
   for (const key of Object.keys(raw)) {
     if (key !== 'path' && key !== 'value' && key !== 'unset') {
       throw badRequest(
-        `Unknown member ${shown(key)} of ${where}; accepted: path, value, unset`,
+        `Unknown member ${shownKey(key)} of ${where}; accepted: path, value, unset`,
         correlationId,
         {
           index,
@@ -221,27 +213,6 @@ export function parseRollbackBody(
     version: positiveInteger(record.version, 'version', correlationId),
     options: updateOptions(record, correlationId),
   };
-}
-
-/** The query parameters of a request as single strings, refusing unknown and repeated ones. */
-function queryParams(raw: unknown, accepted: readonly string[], correlationId: string): Map<string, string> {
-  const params = new Map<string, string>();
-  const record = isRecord(raw) ? raw : {};
-  for (const [key, value] of Object.entries(record)) {
-    if (!accepted.includes(key)) {
-      throw badRequest(
-        `Unknown query parameter ${shown(key)}` +
-          (accepted.length === 0 ? '; this route takes none' : `; accepted: ${accepted.join(', ')}`),
-        correlationId,
-        { parameter: key.slice(0, 60) },
-      );
-    }
-    if (typeof value !== 'string') {
-      throw badRequest(`Query parameter ${key} may be given only once`, correlationId, { parameter: key });
-    }
-    params.set(key, value);
-  }
-  return params;
 }
 
 function integerParam(

@@ -25,6 +25,7 @@ import type { FoundationMetrics } from '../app/foundation-telemetry.js';
 import { FoundationError } from '../errors/index.js';
 import { acceptsOpenMetrics } from '../telemetry/exporters/prometheus.js';
 import type { SeriesResolution } from '../telemetry/model/time-series.js';
+import { badRequest, queryParams } from './query-params.js';
 import type { RequestContexts } from './request-contexts.js';
 
 /** What {@link registerMetricsRoutes} needs. */
@@ -40,39 +41,6 @@ const MAX_NAME_CHARS = 200;
 const METRIC_NAME = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
 const RESOLUTIONS: readonly SeriesResolution[] = ['fine', 'coarse'];
 const SERIES_PARAMS: readonly string[] = ['name', 'resolution', 'since'];
-
-function badRequest(
-  message: string,
-  correlationId: string,
-  context: Record<string, unknown> = {},
-): FoundationError {
-  return new FoundationError('FND_HTTP_BAD_REQUEST', { message, context, correlationId });
-}
-
-function shown(key: string): string {
-  return JSON.stringify(key.length > 60 ? `${key.slice(0, 60)}…` : key);
-}
-
-/** The query parameters of a request as single strings, refusing unknown and repeated ones. */
-function queryParams(raw: unknown, accepted: readonly string[], correlationId: string): Map<string, string> {
-  const params = new Map<string, string>();
-  const record = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
-  for (const [key, value] of Object.entries(record)) {
-    if (!accepted.includes(key)) {
-      throw badRequest(
-        `Unknown query parameter ${shown(key)}` +
-          (accepted.length === 0 ? '; this route takes none' : `; accepted: ${accepted.join(', ')}`),
-        correlationId,
-        { parameter: key.slice(0, 60) },
-      );
-    }
-    if (typeof value !== 'string') {
-      throw badRequest(`Query parameter ${key} may be given only once`, correlationId, { parameter: key });
-    }
-    params.set(key, value);
-  }
-  return params;
-}
 
 /** The checked query of `GET /api/metrics/series`. */
 interface SeriesQuery {
