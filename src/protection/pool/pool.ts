@@ -1,0 +1,526 @@
+/**
+ * The resource pool: `acquire` / `release` / `use(fn)`, `min` warm resources, `max` permanent ones and
+ * `maxOverflow` temporary ones (poolboy's semantics: an overflow resource is destroyed when it comes back and
+ * nobody waits), FIFO waiters with a timeout and an `AbortSignal`, validation on borrow of every resource that
+ * was used or sat idle, idle eviction and a maximum lifetime, creation failures that back off (doubling, capped)
+ * instead of spinning, and `drain()`. Timers: acquire timeouts, the backoff and the idle sweep all ride on one
+ * shared {@link CoarseTimer}; no timer per acquire, and the sweep is armed only while resources are idle.
+ * The caller's function runs in the caller's async context (`use` awaits in the caller's own chain).
+ *
+ * @module
+ */
+import { type Clock, systemClock } from '../../kernel/clock.js';
+import { type CoarseTimeout, CoarseTimer } from '../coarse-timer.js';
+import { invalidPolicy } from '../errors.js';
+import { type Lease, type LeaseOwner, type PoolEntry, PoolLease } from './lease.js';
+import { acquireCancelled, acquireTimeout, poolDrained, poolFull } from './pool-errors.js';
+import {
+  type PoolOptions,
+  type ResolvedPoolOptions,
+  createBackoffMs,
+  resolvePoolOptions,
+} from './pool-options.js';
+import { WaiterQueue } from './waiter-queue.js';
+
+/** Options of one `acquire`. */
+export interface AcquireOptions {
+  /** Aborts the wait: the acquire rejects with `FND_PROTECT_CANCELLED`. */
+  readonly signal?: AbortSignal;
+  /** How long to wait, ms (≥ 0). Default the pool's `acquireTimeoutMs`. */
+  readonly timeoutMs?: number;
+}
+
+/** A pool's live counts. */
+export interface PoolStatus {
+  readonly name: string;
+  /** Resources that exist (idle + in use, overflow included; creations in flight not included). */
+  readonly size: number;
+  readonly idle: number;
+  /** Lent resources (and those being validated for a borrower). */
+  readonly inUse: number;
+  /** Callers waiting for a resource. */
+  readonly waiting: number;
+  /** Resources beyond `max` (at most `maxOverflow`). */
+  readonly overflow: number;
+  /** Creations in flight. */
+  readonly creating: number;
+  /** Consecutive failed creations (0 after a success). */
+  readonly createFailures: number;
+  /** Destroys that threw or rejected, since the pool was created. */
+  readonly destroyFailures: number;
+  readonly min: number;
+  readonly max: number;
+  readonly maxOverflow: number;
+  /** Whether `drain()` was called. */
+  readonly drained: boolean;
+}
+
+/** A pool of resources of type `R`. */
+export interface Pool<R> {
+  readonly name: string;
+  /** Creates the `min` warm resources in the background (the first `acquire` does it too). */
+  start(): void;
+  /**
+   * Lends a resource: an idle one (validated first), a new one when below capacity, else the caller waits in
+   * FIFO order. Rejects with `FND_PROTECT_TIMEOUT` after `timeoutMs` (cause: the last creation failure),
+   * `FND_PROTECT_BULKHEAD_FULL` when full and `maxWaiting` callers already wait, `FND_PROTECT_CANCELLED` when
+   * `signal` aborts, `FND_SYSTEM_SERVICE_UNAVAILABLE` once drained.
+   */
+  acquire(options?: AcquireOptions): Promise<Lease<R>>;
+  /**
+   * Runs `fn` with a lent resource and releases it when `fn` settles (also when it throws). `fn` runs in the
+   * caller's async context (AsyncLocalStorage stores are the caller's).
+   */
+  use<T>(fn: (resource: R) => T | PromiseLike<T>, options?: AcquireOptions): Promise<T>;
+  /**
+   * Stops lending: waiters and later acquires are refused with `FND_SYSTEM_SERVICE_UNAVAILABLE`, idle
+   * resources are destroyed, lent ones when they come back; resolves once every resource is destroyed and no
+   * creation is in flight. Calling it again returns the same promise.
+   */
+  drain(): Promise<void>;
+  /** Live counts. */
+  status(): PoolStatus;
+}
+
+/** One caller waiting for a resource. */
+class Waiter<R> {
+  settled = false;
+  timeout: CoarseTimeout | undefined;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  readonly resolve: (lease: Lease<R>) => void;
+  readonly reject: (error: unknown) => void;
+
+  constructor(resolve: (lease: Lease<R>) => void, reject: (error: unknown) => void) {
+    this.resolve = resolve;
+    this.reject = reject;
+  }
+
+  /** Leaves the queue for good: cancels its timeout and abort listener. */
+  settle(): void {
+    this.settled = true;
+    this.timeout?.cancel();
+    if (this.onAbort !== undefined) this.signal?.removeEventListener('abort', this.onAbort);
+  }
+}
+
+function validTimeout(value: unknown): boolean {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
+}
+
+class ResourcePool<R> implements Pool<R>, LeaseOwner<R> {
+  readonly name: string;
+  readonly #o: ResolvedPoolOptions<R>;
+  readonly #clock: Clock;
+  readonly #timer: CoarseTimer;
+  readonly #capacity: number;
+  readonly #ages: boolean;
+  /** Idle resources, oldest idle first (lent from the end: the warmest one). */
+  #idle: PoolEntry<R>[] = [];
+  readonly #waiters = new WaiterQueue<Waiter<R>>();
+  #waiting = 0;
+  #inUse = 0;
+  #creating = 0;
+  #destroying = 0;
+  #failures = 0;
+  #destroyFailures = 0;
+  #lastCreateError: unknown;
+  #backoff: CoarseTimeout | undefined;
+  #sweep: CoarseTimeout | undefined;
+  #started = false;
+  #closed = false;
+  #drain: Promise<void> | undefined;
+  #drained: (() => void) | undefined;
+
+  constructor(options: ResolvedPoolOptions<R>, clock: Clock, timer: CoarseTimer) {
+    this.name = options.name;
+    this.#o = options;
+    this.#clock = clock;
+    this.#timer = timer;
+    this.#capacity = options.max + options.maxOverflow;
+    this.#ages =
+      options.idleTimeoutMs !== Number.POSITIVE_INFINITY ||
+      options.maxLifetimeMs !== Number.POSITIVE_INFINITY;
+  }
+
+  start(): void {
+    this.#started = true;
+    this.#grow();
+  }
+
+  acquire(options?: AcquireOptions): Promise<Lease<R>> {
+    if (this.#closed) return Promise.reject(poolDrained(this.name));
+    const signal = options?.signal;
+    if (signal?.aborted === true) return Promise.reject(acquireCancelled(this.name, signal.reason));
+    this.#started = true;
+    if (this.#waiting === 0 && this.#o.validate === undefined) {
+      const entry = this.#takeIdle();
+      if (entry !== undefined) {
+        this.#inUse += 1;
+        return Promise.resolve(new PoolLease(this, entry));
+      }
+    }
+    const timeoutMs = options?.timeoutMs ?? this.#o.acquireTimeoutMs;
+    if (!validTimeout(timeoutMs)) {
+      return Promise.reject(
+        invalidPolicy('acquire timeoutMs must be a finite number ≥ 0 (ms)', { option: 'timeoutMs' }),
+      );
+    }
+    if (
+      this.#idle.length === 0 &&
+      this.#idle.length + this.#inUse + this.#creating >= this.#capacity &&
+      this.#waiting >= this.#o.maxWaiting
+    ) {
+      return Promise.reject(poolFull(this.name, this.#capacity, this.#o.maxWaiting));
+    }
+    return new Promise<Lease<R>>((resolve, reject) => {
+      const waiter = new Waiter<R>(resolve, reject);
+      waiter.timeout = this.#timer.schedule(timeoutMs, () => {
+        this.#expire(waiter, timeoutMs);
+      });
+      if (signal !== undefined) {
+        waiter.signal = signal;
+        waiter.onAbort = () => {
+          this.#cancel(waiter, signal.reason);
+        };
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
+      }
+      this.#waiters.push(waiter);
+      this.#waiting += 1;
+      this.#dispatch();
+    });
+  }
+
+  async use<T>(fn: (resource: R) => T | PromiseLike<T>, options?: AcquireOptions): Promise<T> {
+    const lease = await this.acquire(options);
+    try {
+      return await fn(lease.resource);
+    } finally {
+      lease.release();
+    }
+  }
+
+  drain(): Promise<void> {
+    if (this.#drain !== undefined) return this.#drain;
+    this.#closed = true;
+    this.#drain = new Promise<void>((resolve) => {
+      this.#drained = resolve;
+    });
+    const error = poolDrained(this.name);
+    for (const waiter of this.#waiters.takeAll()) {
+      waiter.settle();
+      waiter.reject(error);
+    }
+    this.#waiting = 0;
+    this.#backoff?.cancel();
+    this.#backoff = undefined;
+    this.#sweep?.cancel();
+    this.#sweep = undefined;
+    const idle = this.#idle;
+    this.#idle = [];
+    for (const entry of idle) this.#discard(entry);
+    this.#checkDrained();
+    return this.#drain;
+  }
+
+  status(): PoolStatus {
+    const size = this.#idle.length + this.#inUse;
+    return {
+      name: this.name,
+      size,
+      idle: this.#idle.length,
+      inUse: this.#inUse,
+      waiting: this.#waiting,
+      overflow: Math.max(0, size - this.#o.max),
+      creating: this.#creating,
+      createFailures: this.#failures,
+      destroyFailures: this.#destroyFailures,
+      min: this.#o.min,
+      max: this.#o.max,
+      maxOverflow: this.#o.maxOverflow,
+      drained: this.#closed,
+    };
+  }
+
+  /** A lease gave its resource back. */
+  leaseReturned(entry: PoolEntry<R>): void {
+    if (this.#closed || this.#expired(entry)) {
+      this.#inUse -= 1;
+      this.#discard(entry);
+      this.#grow();
+      return;
+    }
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined) {
+      // Handed over directly: stays in use.
+      this.#waiting -= 1;
+      this.#lend(waiter, entry);
+      return;
+    }
+    this.#inUse -= 1;
+    if (this.#idle.length + this.#inUse + 1 > this.#o.max) this.#discard(entry);
+    else this.#toIdle(entry);
+  }
+
+  /** A lease gave its resource back broken. */
+  leaseDestroyed(entry: PoolEntry<R>): void {
+    this.#inUse -= 1;
+    this.#discard(entry);
+    this.#grow();
+  }
+
+  /** Lends idle resources to waiters, then creates what is missing. */
+  #dispatch(): void {
+    while (this.#waiting > 0) {
+      const entry = this.#takeIdle();
+      if (entry === undefined) break;
+      const waiter = this.#waiters.shift();
+      if (waiter === undefined) {
+        this.#idle.push(entry);
+        break;
+      }
+      this.#waiting -= 1;
+      this.#inUse += 1;
+      this.#lend(waiter, entry);
+    }
+    this.#grow();
+  }
+
+  /** Lends a used resource (counted in use) to `waiter`, validating it first when the pool validates. */
+  #lend(waiter: Waiter<R>, entry: PoolEntry<R>): void {
+    const validate = this.#o.validate;
+    if (validate === undefined) {
+      this.#grant(waiter, entry);
+      return;
+    }
+    new Promise<boolean>((resolve) => {
+      resolve(validate(entry.resource));
+    }).then(
+      (ok) => {
+        this.#validated(waiter, entry, ok);
+      },
+      () => {
+        this.#validated(waiter, entry, false);
+      },
+    );
+  }
+
+  #validated(waiter: Waiter<R>, entry: PoolEntry<R>, ok: boolean): void {
+    if (ok && !waiter.settled && !this.#closed) {
+      this.#grant(waiter, entry);
+      return;
+    }
+    if (ok) {
+      // Its borrower left (timeout, abort, drain) while it was checked: back to the pool.
+      this.leaseReturned(entry);
+      return;
+    }
+    this.#inUse -= 1;
+    this.#discard(entry);
+    if (!waiter.settled) {
+      this.#waiters.unshift(waiter);
+      this.#waiting += 1;
+    }
+    this.#dispatch();
+  }
+
+  #grant(waiter: Waiter<R>, entry: PoolEntry<R>): void {
+    waiter.settle();
+    waiter.resolve(new PoolLease(this, entry));
+  }
+
+  /** The warmest idle resource that is not too old (too old ones are destroyed on the way). */
+  #takeIdle(): PoolEntry<R> | undefined {
+    for (let entry = this.#idle.pop(); entry !== undefined; entry = this.#idle.pop()) {
+      if (!this.#expired(entry)) return entry;
+      this.#discard(entry);
+    }
+    return undefined;
+  }
+
+  #expired(entry: PoolEntry<R>): boolean {
+    return (
+      this.#o.maxLifetimeMs !== Number.POSITIVE_INFINITY &&
+      this.#clock.monotonic() - entry.createdAt >= this.#o.maxLifetimeMs
+    );
+  }
+
+  #toIdle(entry: PoolEntry<R>): void {
+    if (!this.#ages) {
+      this.#idle.push(entry);
+      return;
+    }
+    const now = this.#clock.monotonic();
+    entry.idleSince = now;
+    this.#idle.push(entry);
+    if (this.#sweep === undefined) {
+      const delay = Math.min(this.#o.idleTimeoutMs, entry.createdAt + this.#o.maxLifetimeMs - now);
+      this.#arm(delay);
+    }
+  }
+
+  #arm(delayMs: number): void {
+    this.#sweep = this.#timer.schedule(delayMs, () => {
+      this.#runSweep();
+    });
+  }
+
+  /** Destroys idle resources past their idle timeout (keeping `min`) or lifetime; re-arms while some stay idle. */
+  #runSweep(): void {
+    this.#sweep = undefined;
+    if (this.#closed) return;
+    const now = this.#clock.monotonic();
+    const { idleTimeoutMs, maxLifetimeMs, min } = this.#o;
+    let total = this.#idle.length + this.#inUse + this.#creating;
+    let next = Number.POSITIVE_INFINITY;
+    const kept: PoolEntry<R>[] = [];
+    for (const entry of this.#idle) {
+      const lifeEnd = entry.createdAt + maxLifetimeMs;
+      const idleEnd = entry.idleSince + idleTimeoutMs;
+      if (lifeEnd <= now || (idleEnd <= now && total > min)) {
+        this.#discard(entry);
+        total -= 1;
+        continue;
+      }
+      kept.push(entry);
+      next = Math.min(next, lifeEnd);
+      if (idleEnd > now) next = Math.min(next, idleEnd);
+    }
+    this.#idle = kept;
+    if (kept.length > 0 && next !== Number.POSITIVE_INFINITY) this.#arm(next - now);
+    this.#grow();
+  }
+
+  /** Starts the creations the waiters (and `min`) need, within capacity, unless a backoff is pending. */
+  #grow(): void {
+    if (this.#closed || this.#backoff !== undefined) return;
+    let want = this.#waiting - this.#creating;
+    if (this.#started) {
+      const belowMin = this.#o.min - (this.#idle.length + this.#inUse + this.#creating);
+      if (belowMin > want) want = belowMin;
+    }
+    while (want > 0 && this.#idle.length + this.#inUse + this.#creating < this.#capacity) {
+      want -= 1;
+      this.#create();
+    }
+  }
+
+  #create(): void {
+    this.#creating += 1;
+    new Promise<R>((resolve) => {
+      resolve(this.#o.create());
+    }).then(
+      (resource) => {
+        this.#created(resource);
+      },
+      (error: unknown) => {
+        this.#createFailed(error);
+      },
+    );
+  }
+
+  #created(resource: R): void {
+    this.#creating -= 1;
+    this.#failures = 0;
+    this.#lastCreateError = undefined;
+    const now = this.#clock.monotonic();
+    const entry: PoolEntry<R> = { resource, createdAt: now, idleSince: now };
+    if (this.#closed) {
+      this.#discard(entry);
+      return;
+    }
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined) {
+      // Fresh: lent without validation.
+      this.#waiting -= 1;
+      this.#inUse += 1;
+      this.#grant(waiter, entry);
+    } else if (this.#idle.length + this.#inUse + 1 > this.#o.max) {
+      this.#discard(entry);
+    } else {
+      this.#toIdle(entry);
+    }
+    this.#grow();
+  }
+
+  #createFailed(error: unknown): void {
+    this.#creating -= 1;
+    this.#failures += 1;
+    this.#lastCreateError = error;
+    if (this.#closed) {
+      this.#checkDrained();
+      return;
+    }
+    if (this.#backoff === undefined) {
+      this.#backoff = this.#timer.schedule(createBackoffMs(this.#o.createRetry, this.#failures), () => {
+        this.#backoff = undefined;
+        this.#dispatch();
+      });
+    }
+  }
+
+  #discard(entry: PoolEntry<R>): void {
+    this.#destroying += 1;
+    new Promise<void>((resolve) => {
+      resolve(this.#o.destroy(entry.resource));
+    })
+      .catch(() => {
+        this.#destroyFailures += 1;
+      })
+      .finally(() => {
+        this.#destroying -= 1;
+        this.#checkDrained();
+      });
+  }
+
+  #expire(waiter: Waiter<R>, timeoutMs: number): void {
+    if (waiter.settled) return;
+    waiter.settle();
+    this.#waiting -= 1;
+    this.#waiters.compact(this.#waiting);
+    waiter.reject(acquireTimeout(this.name, timeoutMs, this.#lastCreateError));
+  }
+
+  #cancel(waiter: Waiter<R>, reason: unknown): void {
+    if (waiter.settled) return;
+    waiter.settle();
+    this.#waiting -= 1;
+    this.#waiters.compact(this.#waiting);
+    waiter.reject(acquireCancelled(this.name, reason));
+  }
+
+  #checkDrained(): void {
+    if (
+      this.#drained !== undefined &&
+      this.#inUse === 0 &&
+      this.#creating === 0 &&
+      this.#destroying === 0 &&
+      this.#idle.length === 0
+    ) {
+      const resolve = this.#drained;
+      this.#drained = undefined;
+      resolve();
+    }
+  }
+}
+
+/**
+ * Creates a pool. Nothing is created before `start()` or the first `acquire`; bad options are refused with
+ * `FND_PROTECT_INVALID_POLICY`.
+ *
+ * @example
+ * ```ts
+ * const pool = createPool({
+ *   create: async () => { const c = new pg.Client(url); await c.connect(); return c; },
+ *   destroy: (c) => c.end(),
+ *   validate: async (c) => (await c.query('SELECT 1')).rowCount === 1,
+ *   max: 10,
+ * });
+ * const rows = await pool.use((c) => c.query('SELECT now()'));
+ * ```
+ */
+export function createPool<R>(options: PoolOptions<R>): Pool<R> {
+  const resolved = resolvePoolOptions(options);
+  const clock = options.clock ?? systemClock;
+  return new ResourcePool(resolved, clock, options.timer ?? new CoarseTimer(clock));
+}
