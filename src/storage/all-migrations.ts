@@ -9,6 +9,7 @@ import { EVENTS_MIGRATIONS } from '../events/stores/migrations.js';
 import { SUBSCRIPTIONS_MIGRATIONS } from '../events/subscriptions/durable/migrations.js';
 import { PROJECTIONS_MIGRATIONS } from '../events/projections/migrations.js';
 import { CONFIG_MIGRATIONS } from '../config/stores/migrations.js';
+import { RATELIMIT_MIGRATIONS } from '../protection/rate-limit/migrations.js';
 import type { Migration } from './types.js';
 
 /** One capability's migrations. */
@@ -23,4 +24,5 @@ export const ALL_MIGRATIONS: ReadonlyArray<CapabilityMigrations> = Object.freeze
   Object.freeze({ capability: 'subscriptions', migrations: SUBSCRIPTIONS_MIGRATIONS }),
   Object.freeze({ capability: 'projections', migrations: PROJECTIONS_MIGRATIONS }),
   Object.freeze({ capability: 'config', migrations: CONFIG_MIGRATIONS }),
+  Object.freeze({ capability: 'ratelimit', migrations: RATELIMIT_MIGRATIONS }),
 ]);

@@ -4,6 +4,7 @@
 -- subscriptions: 1
 -- projections: 1
 -- config: 1
+-- ratelimit: 1
 
 CREATE TABLE config_versions (
   version integer NOT NULL,
@@ -120,3 +121,19 @@ CREATE TABLE foundation_subscriptions (
   created_at bigint NOT NULL,
   CONSTRAINT foundation_subscriptions_pkey PRIMARY KEY (name)
 );
+
+CREATE TABLE rate_limits (
+  key text NOT NULL,
+  algorithm text NOT NULL,
+  a bigint NOT NULL,
+  b bigint NOT NULL,
+  c bigint NOT NULL,
+  allowed boolean NOT NULL,
+  remaining bigint NOT NULL,
+  retry_after_ms bigint NOT NULL,
+  reset_ms bigint NOT NULL,
+  expires_at bigint NOT NULL,
+  CONSTRAINT rate_limits_pkey PRIMARY KEY (key)
+);
+
+CREATE INDEX rate_limits_expires_at ON rate_limits USING btree (expires_at);

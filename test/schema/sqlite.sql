@@ -4,6 +4,7 @@
 -- subscriptions: 1
 -- projections: 1
 -- config: 1
+-- ratelimit: 1
 
 CREATE TABLE config_versions (
   version INTEGER PRIMARY KEY CHECK (version > 0),

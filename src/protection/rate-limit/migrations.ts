@@ -1,0 +1,45 @@
+/**
+ * Migrations of the `ratelimit` capability (shared rate-limit state), in both SQL dialects. Append-only: a
+ * released migration is never edited or renumbered; changes go in a new entry.
+ *
+ * @module
+ */
+import type { Migration } from '../../storage/types.js';
+
+// No SQLite store: on one machine the memory store already is the shared state. The entry keeps the
+// capability's version numbers aligned across dialects.
+const SQLITE_V1 = `
+-- rate limits are kept in memory on SQLite deployments
+`;
+
+const POSTGRES_V1 = `
+-- One row per limited key: the algorithm's state in a, b, c (meaning per algorithm) and the last decision,
+-- which the upsert returns. expires_at (ms since the epoch): from then on the row is as good as absent.
+CREATE TABLE rate_limits (
+  key TEXT PRIMARY KEY,
+  algorithm TEXT NOT NULL,
+  a BIGINT NOT NULL,
+  b BIGINT NOT NULL,
+  c BIGINT NOT NULL,
+  allowed BOOLEAN NOT NULL,
+  remaining BIGINT NOT NULL,
+  retry_after_ms BIGINT NOT NULL,
+  reset_ms BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX rate_limits_expires_at ON rate_limits (expires_at);
+`;
+
+/**
+ * The `ratelimit` capability's migrations: version 1 creates, on PostgreSQL, `rate_limits` (key, algorithm, three state
+ * numbers whose meaning depends on the algorithm, the last decision — allowed, remaining, retry-after and
+ * reset in ms — and the time in ms since the epoch from which the row equals an absent one).
+ */
+export const RATELIMIT_MIGRATIONS: readonly Migration[] = Object.freeze([
+  Object.freeze({
+    version: 1,
+    name: 'create rate limits',
+    sqlite: SQLITE_V1,
+    postgres: POSTGRES_V1,
+  }),
+]);

@@ -1,0 +1,265 @@
+/**
+ * Rate-limit state in PostgreSQL (the storage's schema, table `rate_limits`), shared by every process on the
+ * database. A decision is one parameterized statement: `INSERT … ON CONFLICT (key) DO UPDATE` whose SET is a
+ * sub-select computing the algorithm from the locked row, with `clock_timestamp()` as the clock — so
+ * concurrent decisions on one key serialize on its row lock and never read stale state. `status` is one
+ * SELECT with the same math and writes nothing.
+ *
+ * State columns per algorithm (integers; "u" = 1/limit ms, so that every quantity is an exact integer):
+ * - token_bucket: a = tokens in u × windowMs units (capacity burst × windowMs), b = time of a (ms);
+ * - gcra: the theoretical arrival time a + b / limit (a in ms, b in u, 0 ≤ b < limit);
+ * - sliding_window: a = start of the current aligned window, b = its count, c = the previous window's count;
+ * - fixed_window: a = start of the aligned window, b = its count.
+ *
+ * @module
+ */
+import type pg from 'pg';
+import { classifyPgError, PostgresCapability, type Storage } from '../../storage/index.js';
+import { beyondCapacity, checkRateLimitCall, ruleCapacity } from './create-store.js';
+import { RATELIMIT_MIGRATIONS } from './migrations.js';
+import type { RateLimitAlgorithm, RateLimitDecision, RateLimitRule, RateLimitStore } from './types.js';
+
+/** Old state expressions a decision starts from. */
+interface OldState {
+  readonly algorithm: string;
+  readonly a: string;
+  readonly b: string;
+  readonly c: string;
+}
+
+const KEY = '$1::text';
+const ALG = '$2::text';
+const L = '$3::bigint';
+const W = '$4::bigint';
+const CAP = '($5::bigint * $4::bigint)';
+const N = '$6::bigint';
+const NOW = 'floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
+
+/** The first step of every decision: now, and the old state when it belongs to this algorithm (else NULL). */
+function start(old: OldState): string {
+  const mine = `${old.algorithm} = ${ALG}`;
+  // $5 is unused by the window algorithms: naming it here gives it a type in every statement.
+  return `(SELECT ${NOW} AS now, $5::bigint AS p5, CASE WHEN ${mine} THEN ${old.a} END AS oa, CASE WHEN ${mine} THEN ${old.b} END AS ob, CASE WHEN ${mine} THEN ${old.c} END AS oc) s0`;
+}
+
+/** Token bucket and GCRA as a debt `d` (in u) that drains at `limit` u per ms; admitted while d ≤ capacity. */
+function bucketDecision(algorithm: 'token_bucket' | 'gcra', old: OldState): string {
+  const debt =
+    algorithm === 'token_bucket'
+      ? `CASE WHEN oa IS NULL THEN 0 ELSE ${CAP} - LEAST(${CAP}, oa + LEAST(GREATEST(now - ob, 0), (${CAP} + ${L} - 1) / ${L}) * ${L}) END`
+      : `CASE WHEN oa IS NULL THEN 0 ELSE GREATEST(0, GREATEST(oa - now, -1) * ${L} + ob) END`;
+  const state =
+    algorithm === 'token_bucket' ? `${CAP} - da, now, 0::bigint` : `now + da / ${L}, da % ${L}, 0::bigint`;
+  return `SELECT ${state}, ok,
+    (${CAP} - da) / ${W},
+    CASE WHEN ok THEN 0 ELSE (d + ${N} * ${W} - ${CAP} + ${L} - 1) / ${L} END,
+    (da + ${L} - 1) / ${L},
+    now + (da + ${L} - 1) / ${L}
+  FROM (SELECT now, d, ok, CASE WHEN ok THEN d + ${N} * ${W} ELSE d END AS da
+    FROM (SELECT now, d, d + ${N} * ${W} <= ${CAP} AS ok
+      FROM (SELECT now, ${debt} AS d FROM ${start(old)}) s1) s2) s3`;
+}
+
+/** The two-window weighted counter over windows aligned to windowMs. */
+function slidingDecision(old: OldState): string {
+  return `SELECT ws, ca, prev, ok,
+    GREATEST(0, ${L} * ${W} - prev * (${W} - e) - ca * ${W}) / ${W},
+    CASE WHEN ok THEN 0
+      WHEN ${L} - cur - ${N} >= 0 AND prev > 0 THEN (${W} - e) - ((${L} - cur - ${N}) * ${W}) / prev
+      ELSE (${W} - e) + CASE WHEN cur > 0 THEN GREATEST(0, ${W} - ((${L} - ${N}) * ${W}) / cur) ELSE 0 END END,
+    CASE WHEN ca > 0 THEN 2 * ${W} - e WHEN prev > 0 THEN ${W} - e ELSE 0 END,
+    now + CASE WHEN ca > 0 THEN 2 * ${W} - e WHEN prev > 0 THEN ${W} - e ELSE 0 END
+  FROM (SELECT now, ws, e, cur, prev, ok, cur + CASE WHEN ok THEN ${N} ELSE 0 END AS ca
+    FROM (SELECT now, ws, e, cur, prev, prev * (${W} - e) + (cur + ${N}) * ${W} <= ${L} * ${W} AS ok
+      FROM (SELECT now, ws, e,
+          CASE WHEN oa = ws THEN ob ELSE 0 END AS cur,
+          CASE WHEN oa = ws THEN oc WHEN oa = ws - ${W} THEN ob ELSE 0 END AS prev
+        FROM (SELECT now, oa, ob, oc, now - now % ${W} AS ws, now % ${W} AS e FROM ${start(old)}) s1) s2) s3) s4`;
+}
+
+/** One counter per window aligned to windowMs. */
+function fixedDecision(old: OldState): string {
+  return `SELECT ws, ca, 0::bigint, ok,
+    GREATEST(0, ${L} - ca),
+    CASE WHEN ok THEN 0 ELSE ${W} - e END,
+    CASE WHEN ca > 0 THEN ${W} - e ELSE 0 END,
+    now + CASE WHEN ca > 0 THEN ${W} - e ELSE 0 END
+  FROM (SELECT now, ws, e, ok, cur + CASE WHEN ok THEN ${N} ELSE 0 END AS ca
+    FROM (SELECT now, ws, e, cur, cur + ${N} <= ${L} AS ok
+      FROM (SELECT now, ws, e, CASE WHEN oa = ws THEN ob ELSE 0 END AS cur
+        FROM (SELECT now, oa, ob, now - now % ${W} AS ws, now % ${W} AS e FROM ${start(old)}) s1) s2) s3) s4`;
+}
+
+/**
+ * The decision of `algorithm` from `old`: a SELECT of one row (a, b, c, allowed, remaining, retry_after_ms,
+ * reset_ms, expires_at) — the columns of `rate_limits` after key and algorithm.
+ */
+function decision(algorithm: RateLimitAlgorithm, old: OldState): string {
+  switch (algorithm) {
+    case 'token_bucket':
+    case 'gcra':
+      return bucketDecision(algorithm, old);
+    case 'sliding_window':
+      return slidingDecision(old);
+    case 'fixed_window':
+      return fixedDecision(old);
+  }
+}
+
+const COLUMNS = 'a, b, c, allowed, remaining, retry_after_ms, reset_ms, expires_at';
+function out(alias: string): string {
+  return `${alias}.allowed, ${alias}.remaining::float8 AS remaining, ${alias}.retry_after_ms::float8 AS retry, ${alias}.reset_ms::float8 AS reset`;
+}
+const NONE: OldState = { algorithm: 'NULL::text', a: 'NULL::bigint', b: 'NULL::bigint', c: 'NULL::bigint' };
+const ROW: OldState = { algorithm: 'r.algorithm', a: 'r.a', b: 'r.b', c: 'r.c' };
+
+/** A named statement: parsed and planned once per connection. Names start with `fnd_ratelimit_`. */
+interface Statement {
+  readonly name: string;
+  readonly text: string;
+}
+
+function consumeStatement(algorithm: RateLimitAlgorithm): Statement {
+  return {
+    name: `fnd_ratelimit_consume_${algorithm}`,
+    text: `INSERT INTO rate_limits AS r (key, algorithm, ${COLUMNS})
+SELECT ${KEY}, ${ALG}, d.* FROM (${decision(algorithm, NONE)}) d
+ON CONFLICT (key) DO UPDATE SET (algorithm, ${COLUMNS}) = (SELECT ${ALG}, d.* FROM (${decision(algorithm, ROW)}) d)
+RETURNING ${out('r')}`,
+  };
+}
+
+function statusStatement(algorithm: RateLimitAlgorithm): Statement {
+  return {
+    name: `fnd_ratelimit_status_${algorithm}`,
+    text: `SELECT ${out('x')} FROM (SELECT ${KEY} AS k) one LEFT JOIN rate_limits r ON r.key = one.k
+CROSS JOIN LATERAL (SELECT d.* FROM (${decision(algorithm, ROW)}) d(${COLUMNS})) x`,
+  };
+}
+
+function perAlgorithm(
+  make: (algorithm: RateLimitAlgorithm) => Statement,
+): Record<RateLimitAlgorithm, Statement> {
+  return {
+    token_bucket: make('token_bucket'),
+    gcra: make('gcra'),
+    sliding_window: make('sliding_window'),
+    fixed_window: make('fixed_window'),
+  };
+}
+
+const CONSUME = perAlgorithm(consumeStatement);
+const STATUS = perAlgorithm(statusStatement);
+const RESET: Statement = {
+  name: 'fnd_ratelimit_reset',
+  text: 'DELETE FROM rate_limits WHERE key = $1::text',
+};
+const PURGE: Statement = {
+  name: 'fnd_ratelimit_purge',
+  text: `DELETE FROM rate_limits WHERE expires_at <= ${NOW}`,
+};
+
+interface DecisionRow {
+  readonly allowed: boolean;
+  readonly remaining: number;
+  readonly retry: number;
+  readonly reset: number;
+}
+
+/**
+ * A {@link RateLimitStore} on a PostgreSQL storage: one statement per decision, the database server's clock
+ * (`clock_timestamp()`), so processes on several machines agree on time without trusting theirs. The storage
+ * must be open; the `ratelimit` migrations run on first use. `close()` leaves the storage open (it is the
+ * caller's). Failures are `FND_STORAGE_UNAVAILABLE` (server unreachable) or `FND_STORAGE_QUERY_FAILED`; a bad
+ * key, rule or unit count is `FND_PROTECT_INVALID_POLICY` before any statement runs.
+ *
+ * @example
+ * ```ts
+ * const store = new PostgresRateLimitStore(storage);
+ * const d = await store.consume('tenant:7', { algorithm: 'sliding_window', limit: 100, windowMs: 60_000 }, 1);
+ * if (!d.allowed) console.log(`retry in ${d.retryAfterMs} ms`);
+ * ```
+ */
+export class PostgresRateLimitStore implements RateLimitStore {
+  readonly kind = 'postgres';
+  readonly #access: PostgresCapability;
+
+  /** @param storage a PostgreSQL storage (open before the first call). */
+  constructor(storage: Storage) {
+    this.#access = new PostgresCapability(
+      storage,
+      'ratelimit',
+      RATELIMIT_MIGRATIONS,
+      'PostgreSQL rate limit store',
+    );
+  }
+
+  /** Runs the migrations now instead of on the first decision. */
+  async open(): Promise<void> {
+    await this.#access.ready();
+  }
+
+  async consume(key: string, rule: RateLimitRule, n: number): Promise<RateLimitDecision> {
+    checkRateLimitCall(key, rule, n);
+    if (n > ruleCapacity(rule)) return beyondCapacity(await this.status(key, rule));
+    return this.#decide(CONSUME, key, rule, n);
+  }
+
+  async status(key: string, rule: RateLimitRule): Promise<RateLimitDecision> {
+    checkRateLimitCall(key, rule, 0);
+    return this.#decide(STATUS, key, rule, 0);
+  }
+
+  async reset(key: string): Promise<void> {
+    checkRateLimitCall(key, { algorithm: 'fixed_window', limit: 1, windowMs: 1 }, 0);
+    const pool = await this.#access.ready();
+    try {
+      await pool.query({ name: RESET.name, text: RESET.text, values: [key] });
+    } catch (error) {
+      throw classifyPgError(error);
+    }
+  }
+
+  /** Deletes the rows that are as good as absent (their allowance is full again); returns how many. */
+  async purgeExpired(): Promise<number> {
+    const pool = await this.#access.ready();
+    try {
+      return (await pool.query({ name: PURGE.name, text: PURGE.text })).rowCount ?? 0;
+    } catch (error) {
+      throw classifyPgError(error);
+    }
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  async #decide(
+    statements: Readonly<Record<RateLimitAlgorithm, Statement>>,
+    key: string,
+    rule: RateLimitRule,
+    n: number,
+  ): Promise<RateLimitDecision> {
+    const s = statements[rule.algorithm];
+    const pool: pg.Pool = await this.#access.ready();
+    let row: DecisionRow | undefined;
+    try {
+      const result = await pool.query<DecisionRow>({
+        name: s.name,
+        text: s.text,
+        values: [key, rule.algorithm, rule.limit, rule.windowMs, ruleCapacity(rule), n],
+      });
+      row = result.rows[0];
+    } catch (error) {
+      throw classifyPgError(error);
+    }
+    if (row === undefined) throw classifyPgError(new Error('The rate limit statement returned no row'));
+    return {
+      allowed: row.allowed,
+      remaining: row.remaining,
+      retryAfterMs: row.retry,
+      resetMs: row.reset,
+      limit: rule.limit,
+    };
+  }
+}

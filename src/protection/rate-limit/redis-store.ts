@@ -1,0 +1,265 @@
+/**
+ * Rate-limit state in Redis, shared by every process on the server. A decision is one `EVALSHA` of an
+ * embedded Lua script (falling back to `EVAL` on `NOSCRIPT`, e.g. after a `SCRIPT FLUSH` or a failover), so
+ * it is atomic and one round trip; the clock is the Redis server's `TIME`, so processes on several machines
+ * agree on time. The math is the PostgreSQL store's (see `postgres-store.ts`), integer-exact in a double.
+ *
+ * Each key is a hash (`g` algorithm, `a`, `b`, `c` state) under `keyPrefix`, expiring when its allowance is
+ * full again. A refused decision and `status` write nothing. ioredis is loaded on first use.
+ *
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import type * as IoRedis from 'ioredis';
+import type { Redis } from 'ioredis';
+import { FoundationError } from '../../errors/index.js';
+import { beyondCapacity, checkRateLimitCall, ruleCapacity } from './create-store.js';
+import type { RateLimitDecision, RateLimitRule, RateLimitStore } from './types.js';
+
+/**
+ * KEYS[1] the key; ARGV: algorithm, limit, windowMs, capacity, n, write (1 consume, 0 status).
+ * Returns { allowed (0/1), remaining, retryAfterMs, resetMs }.
+ */
+const SCRIPT = `
+local alg = ARGV[1]
+local L = tonumber(ARGV[2])
+local W = tonumber(ARGV[3])
+local cap = tonumber(ARGV[4])
+local n = tonumber(ARGV[5])
+local write = ARGV[6] == '1'
+local function idiv(a, b)
+  local q = math.floor(a / b)
+  if q * b > a then q = q - 1 elseif (q + 1) * b <= a then q = q + 1 end
+  return q
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + idiv(tonumber(t[2]), 1000)
+local old = redis.call('HMGET', KEYS[1], 'g', 'a', 'b', 'c')
+local oa, ob, oc
+if old[1] == alg then oa = tonumber(old[2]); ob = tonumber(old[3]); oc = tonumber(old[4]) end
+local ok, remaining, retry, reset, na, nb, nc
+if alg == 'token_bucket' or alg == 'gcra' then
+  local C = cap * W
+  local d = 0
+  if oa ~= nil then
+    if alg == 'token_bucket' then
+      local elapsed = math.min(math.max(now - ob, 0), idiv(C + L - 1, L))
+      d = C - math.min(C, oa + elapsed * L)
+    else
+      d = math.max(0, math.max(oa - now, -1) * L + ob)
+    end
+  end
+  ok = d + n * W <= C
+  local da = d
+  if ok then da = d + n * W end
+  remaining = idiv(C - da, W)
+  retry = 0
+  if not ok then retry = idiv(d + n * W - C + L - 1, L) end
+  reset = idiv(da + L - 1, L)
+  if alg == 'token_bucket' then na = C - da; nb = now else na = now + idiv(da, L); nb = da - idiv(da, L) * L end
+  nc = 0
+else
+  local e = now - idiv(now, W) * W
+  local ws = now - e
+  local cur, prev = 0, 0
+  if oa == ws then cur = ob; prev = oc or 0 elseif oa == ws - W and alg == 'sliding_window' then prev = ob end
+  if alg == 'sliding_window' then
+    ok = prev * (W - e) + (cur + n) * W <= L * W
+    local ca = cur
+    if ok then ca = cur + n end
+    remaining = idiv(math.max(0, L * W - prev * (W - e) - ca * W), W)
+    retry = 0
+    if not ok then
+      if L - cur - n >= 0 and prev > 0 then
+        retry = (W - e) - idiv((L - cur - n) * W, prev)
+      else
+        retry = W - e
+        if cur > 0 then retry = retry + math.max(0, W - idiv((L - n) * W, cur)) end
+      end
+    end
+    if ca > 0 then reset = 2 * W - e elseif prev > 0 then reset = W - e else reset = 0 end
+    na = ws; nb = ca; nc = prev
+  else
+    ok = cur + n <= L
+    local ca = cur
+    if ok then ca = cur + n end
+    remaining = math.max(0, L - ca)
+    retry = 0
+    if not ok then retry = W - e end
+    reset = 0
+    if ca > 0 then reset = W - e end
+    na = ws; nb = ca; nc = 0
+  end
+end
+if write and ok and n > 0 then
+  if reset > 0 then
+    redis.call('HSET', KEYS[1], 'g', alg, 'a', string.format('%.0f', na), 'b', string.format('%.0f', nb), 'c', string.format('%.0f', nc))
+    redis.call('PEXPIRE', KEYS[1], string.format('%.0f', reset))
+  else
+    redis.call('DEL', KEYS[1])
+  end
+end
+local allowed = 0
+if ok then allowed = 1 end
+return { allowed, remaining, retry, reset }
+`;
+
+const SCRIPT_SHA = createHash('sha1').update(SCRIPT).digest('hex');
+
+/** Options of {@link RedisRateLimitStore}. */
+export interface RedisRateLimitStoreOptions {
+  /** Prefix of every Redis key the store writes (default `fnd:rl:`). */
+  readonly keyPrefix?: string;
+  /** Longest wait for a connection or an answer, ms (default 5000). */
+  readonly timeoutMs?: number;
+}
+
+type RedisModule = typeof IoRedis;
+
+async function loadDriver(): Promise<RedisModule> {
+  try {
+    return await import('ioredis');
+  } catch (error) {
+    throw new FoundationError('FND_STORAGE_UNAVAILABLE', {
+      message: 'The Redis rate limit store needs the ioredis package (npm install ioredis@^5)',
+      cause: error,
+      retryStrategy: 'no_retry',
+    });
+  }
+}
+
+function unavailable(error: unknown): FoundationError {
+  return new FoundationError('FND_STORAGE_UNAVAILABLE', {
+    message: `Redis rate limit store: ${error instanceof Error ? error.message : String(error)}`,
+    cause: error,
+  });
+}
+
+function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT');
+}
+
+/**
+ * A {@link RateLimitStore} on Redis: one atomic round trip per decision (EVALSHA, EVAL after NOSCRIPT), the
+ * Redis server's clock. The constructor does not connect; the first call does (and loads ioredis).
+ * Failures are `FND_STORAGE_UNAVAILABLE`; a bad key, rule or unit count is `FND_PROTECT_INVALID_POLICY`
+ * before anything is sent.
+ *
+ * @example
+ * ```ts
+ * const store = new RedisRateLimitStore('redis://127.0.0.1:6379', { keyPrefix: 'svc:rl:' });
+ * const d = await store.consume('ip:10.0.0.1', { algorithm: 'token_bucket', limit: 10, windowMs: 1000, burst: 20 }, 1);
+ * await store.close();
+ * ```
+ */
+export class RedisRateLimitStore implements RateLimitStore {
+  readonly kind = 'redis';
+  readonly #url: string;
+  readonly #prefix: string;
+  readonly #timeoutMs: number;
+  #client: Promise<Redis> | undefined;
+  #closed = false;
+
+  /** @param url `redis://[user:password@]host:port[/db]` (the password never appears in errors). */
+  constructor(url: string, options: RedisRateLimitStoreOptions = {}) {
+    this.#url = url;
+    this.#prefix = options.keyPrefix ?? 'fnd:rl:';
+    this.#timeoutMs = options.timeoutMs ?? 5000;
+  }
+
+  async consume(key: string, rule: RateLimitRule, n: number): Promise<RateLimitDecision> {
+    checkRateLimitCall(key, rule, n);
+    if (n > ruleCapacity(rule)) return beyondCapacity(await this.status(key, rule));
+    return this.#decide(key, rule, n, '1');
+  }
+
+  async status(key: string, rule: RateLimitRule): Promise<RateLimitDecision> {
+    checkRateLimitCall(key, rule, 0);
+    return this.#decide(key, rule, 0, '0');
+  }
+
+  async reset(key: string): Promise<void> {
+    checkRateLimitCall(key, { algorithm: 'fixed_window', limit: 1, windowMs: 1 }, 0);
+    const client = await this.#connect();
+    try {
+      await client.del(this.#prefix + key);
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const client = this.#client;
+    this.#client = undefined;
+    if (client === undefined) return;
+    const c = await client.catch(() => undefined);
+    if (c === undefined) return;
+    try {
+      await c.quit();
+    } catch {
+      c.disconnect();
+    }
+  }
+
+  #connect(): Promise<Redis> {
+    if (this.#closed) {
+      return Promise.reject(
+        new FoundationError('FND_STORAGE_UNAVAILABLE', {
+          message: 'The Redis rate limit store is closed',
+          retryStrategy: 'no_retry',
+        }),
+      );
+    }
+    this.#client ??= this.#open().catch((error: unknown) => {
+      this.#client = undefined;
+      throw error;
+    });
+    return this.#client;
+  }
+
+  async #open(): Promise<Redis> {
+    const { Redis: RedisClient } = await loadDriver();
+    const client = new RedisClient(this.#url, {
+      lazyConnect: true,
+      connectTimeout: this.#timeoutMs,
+      commandTimeout: this.#timeoutMs,
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: true,
+    });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+    } catch (error) {
+      client.disconnect();
+      throw unavailable(error);
+    }
+    return client;
+  }
+
+  async #decide(key: string, rule: RateLimitRule, n: number, write: '0' | '1'): Promise<RateLimitDecision> {
+    const client = await this.#connect();
+    const args = [
+      this.#prefix + key,
+      rule.algorithm,
+      String(rule.limit),
+      String(rule.windowMs),
+      String(ruleCapacity(rule)),
+      String(n),
+      write,
+    ];
+    let reply: unknown;
+    try {
+      reply = await client.evalsha(SCRIPT_SHA, 1, ...args);
+    } catch (error) {
+      if (!isNoScript(error)) throw unavailable(error);
+      try {
+        reply = await client.eval(SCRIPT, 1, ...args);
+      } catch (again) {
+        throw unavailable(again);
+      }
+    }
+    const [allowed, remaining, retryAfterMs, resetMs] = reply as [number, number, number, number];
+    return { allowed: allowed === 1, remaining, retryAfterMs, resetMs, limit: rule.limit };
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * The rate limit store contract on Redis: a key prefix per case; `remote` is another store object (another
+ * connection, as another process). Also: NOSCRIPT fallback after SCRIPT FLUSH, keys expiring when the
+ * allowance is full again, and an unreachable server.
+ */
+import { describe, expect, it } from 'vitest';
+import { RedisRateLimitStore } from '../../src/protection/rate-limit/redis-store.js';
+import type { RateLimitStore } from '../../src/protection/rate-limit/types.js';
+import {
+  describeRedis,
+  dropRedisPrefix,
+  redisTestClient,
+  redisTestPrefix,
+  redisTestUrl,
+} from '../helpers/redis.js';
+import { rateLimitStoreContract } from './rate-limit-store.contract.js';
+import { expectCode } from './event-store/fixture.js';
+
+describeRedis('Redis rate limit store', () => {
+  rateLimitStoreContract(
+    'redis',
+    () => {
+      const prefix = redisTestPrefix();
+      const stores: RateLimitStore[] = [];
+      const make = (): RedisRateLimitStore => {
+        const store = new RedisRateLimitStore(redisTestUrl(), { keyPrefix: prefix });
+        stores.push(store);
+        return store;
+      };
+      return Promise.resolve({
+        store: make(),
+        remote: () => Promise.resolve(make()),
+        cleanup: async () => {
+          for (const s of stores) await s.close();
+          await dropRedisPrefix(prefix);
+        },
+      });
+    },
+    { propertyRuns: 25 },
+  );
+
+  describe('server side', () => {
+    it(
+      'falls back to EVAL after SCRIPT FLUSH (NOSCRIPT) and keeps its state',
+      { timeout: 30_000 },
+      async () => {
+        const prefix = redisTestPrefix();
+        const store = new RedisRateLimitStore(redisTestUrl(), { keyPrefix: prefix });
+        const admin = redisTestClient();
+        await admin.connect();
+        try {
+          const rule = { algorithm: 'gcra', limit: 3, windowMs: 1e12 } as const;
+          expect((await store.consume('k', rule, 1)).remaining).toBe(2);
+          await admin.script('FLUSH');
+          expect((await store.consume('k', rule, 1)).remaining).toBe(1);
+          expect((await store.consume('k', rule, 1)).remaining).toBe(0);
+          expect((await store.consume('k', rule, 1)).allowed).toBe(false);
+        } finally {
+          await store.close();
+          admin.disconnect();
+          await dropRedisPrefix(prefix);
+        }
+      },
+    );
+
+    it(
+      'writes one hash per key that expires when its allowance is full again',
+      { timeout: 30_000 },
+      async () => {
+        const prefix = redisTestPrefix();
+        const store = new RedisRateLimitStore(redisTestUrl(), { keyPrefix: prefix });
+        const admin = redisTestClient();
+        await admin.connect();
+        try {
+          await store.consume('k', { algorithm: 'token_bucket', limit: 10, windowMs: 60_000 }, 1);
+          const ttl = await admin.pttl(`${prefix}k`);
+          expect(ttl).toBeGreaterThan(0);
+          expect(ttl).toBeLessThanOrEqual(6_000);
+          await store.status('other', { algorithm: 'token_bucket', limit: 10, windowMs: 60_000 });
+          await store.consume('refused', { algorithm: 'fixed_window', limit: 1, windowMs: 60_000 }, 0);
+          expect(await admin.exists(`${prefix}other`, `${prefix}refused`)).toBe(0);
+        } finally {
+          await store.close();
+          admin.disconnect();
+          await dropRedisPrefix(prefix);
+        }
+      },
+    );
+
+    it(
+      'an unreachable server is FND_STORAGE_UNAVAILABLE; a closed store refuses',
+      { timeout: 30_000 },
+      async () => {
+        const down = new RedisRateLimitStore('redis://127.0.0.1:1', { timeoutMs: 500 });
+        await expectCode(
+          down.consume('k', { algorithm: 'gcra', limit: 1, windowMs: 1000 }, 1),
+          'FND_STORAGE_UNAVAILABLE',
+        );
+        await down.close();
+        await expectCode(
+          down.status('k', { algorithm: 'gcra', limit: 1, windowMs: 1000 }),
+          'FND_STORAGE_UNAVAILABLE',
+        );
+      },
+    );
+  });
+});
