@@ -1,0 +1,136 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { FoundationError } from '../../errors/index.js';
+import { FakeClock } from '../../testing/fake-clock.js';
+import { MemoryRateLimitStore } from './memory-store.js';
+import type { RateLimitAlgorithm, RateLimitRule } from './types.js';
+
+const ALGORITHMS: readonly RateLimitAlgorithm[] = ['token_bucket', 'gcra', 'sliding_window', 'fixed_window'];
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    return error instanceof FoundationError ? error.code : 'not a FoundationError';
+  }
+  return undefined;
+}
+
+describe('MemoryRateLimitStore', () => {
+  it.each(ALGORITHMS)(
+    '%s: admits the limit, refuses beyond it recording nothing, reset gives it back',
+    async (algorithm) => {
+      const clock = new FakeClock();
+      const store = new MemoryRateLimitStore({ clock });
+      const rule: RateLimitRule = { algorithm, limit: 5, windowMs: 1000 };
+      for (let i = 0; i < 5; i += 1) expect(store.consumeSync('k', rule, 1).allowed).toBe(true);
+      const refused = store.consumeSync('k', rule, 1);
+      expect(refused.allowed).toBe(false);
+      expect(refused.retryAfterMs).toBeGreaterThan(0);
+      expect(store.statusSync('k', rule)).toMatchObject({ allowed: true, remaining: 0 });
+      expect(store.statusSync('k', rule, 1).retryAfterMs).toBe(refused.retryAfterMs);
+      expect((await store.consume('other', rule, 5)).allowed).toBe(true);
+      await store.reset('k');
+      expect((await store.status('k', rule)).remaining).toBe(5);
+      clock.advance(refused.retryAfterMs);
+      expect(store.consumeSync('other', rule, 1).allowed).toBe(true);
+    },
+  );
+
+  it('forgets a lapsed state lazily and never gives allowance back when the clock steps back', () => {
+    const clock = new FakeClock();
+    const store = new MemoryRateLimitStore({ clock });
+    const rule: RateLimitRule = { algorithm: 'token_bucket', limit: 2, windowMs: 100 };
+    store.consumeSync('k', rule, 2);
+    clock.setWallTime(clock.now() - 10_000);
+    expect(store.consumeSync('k', rule, 1).allowed).toBe(false);
+    clock.setWallTime(clock.now() + 10_100);
+    expect(store.consumeSync('k', rule, 2).allowed).toBe(true);
+    expect(store.size).toBe(1);
+  });
+
+  it('keeps at most maxKeys, evicting the least recently used (second chance for keys used since)', () => {
+    const clock = new FakeClock();
+    const store = new MemoryRateLimitStore({ clock, maxKeys: 3 });
+    const rule: RateLimitRule = { algorithm: 'fixed_window', limit: 10, windowMs: 60_000 };
+    store.consumeSync('a', rule, 1);
+    store.consumeSync('b', rule, 1);
+    store.consumeSync('c', rule, 1);
+    store.consumeSync('a', rule, 1); // a used again: b is now the least recently used
+    store.consumeSync('d', rule, 1);
+    expect(store.size).toBe(3);
+    expect(store.statusSync('a', rule).remaining).toBe(8);
+    expect(store.statusSync('b', rule).remaining).toBe(10); // evicted
+    expect(store.statusSync('c', rule).remaining).toBe(9);
+    expect(store.statusSync('d', rule).remaining).toBe(9);
+  });
+
+  it('property: the key bound always holds, whatever the sequence of keys and gaps', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 6 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 0, max: 30 })), {
+          maxLength: 200,
+        }),
+        (maxKeys, ops) => {
+          const clock = new FakeClock();
+          const bounded = new MemoryRateLimitStore({ clock, maxKeys });
+          const rule: RateLimitRule = { algorithm: 'gcra', limit: 3, windowMs: 100 };
+          for (const [k, gap] of ops) {
+            clock.advance(gap);
+            bounded.consumeSync(`k${String(k)}`, rule, 1);
+            if (bounded.size > maxKeys) return false;
+          }
+          return true;
+        },
+      ),
+    );
+  });
+
+  it('carries a key over a rule change with the same algorithm and window, starts afresh otherwise', () => {
+    const store = new MemoryRateLimitStore({ clock: new FakeClock() });
+    const ten: RateLimitRule = { algorithm: 'fixed_window', limit: 10, windowMs: 60_000 };
+    store.consumeSync('k', ten, 8);
+    expect(store.statusSync('k', { ...ten, limit: 9 }).remaining).toBe(1);
+    expect(store.statusSync('k', { ...ten, windowMs: 30_000 }).remaining).toBe(10);
+    expect(store.statusSync('k', { ...ten, algorithm: 'gcra' }).remaining).toBe(10);
+  });
+
+  it('refuses garbage keys, rules and unit counts with FND_PROTECT_INVALID_POLICY, state intact', () => {
+    const store = new MemoryRateLimitStore({ clock: new FakeClock() });
+    const rule: RateLimitRule = { algorithm: 'token_bucket', limit: 3, windowMs: 1000 };
+    store.consumeSync('k', rule, 1);
+    const bad: (() => unknown)[] = [
+      () => store.consumeSync('', rule, 1),
+      () => store.consumeSync('x'.repeat(513), rule, 1),
+      () => store.consumeSync('a\0b', rule, 1),
+      () => store.consumeSync(42 as unknown as string, rule, 1),
+      () => store.consumeSync('k', { ...rule, algorithm: 'leaky' as RateLimitAlgorithm }, 1),
+      () => store.consumeSync('k', { ...rule, limit: 0 }, 1),
+      () => store.consumeSync('k', { ...rule, windowMs: 1.5 }, 1),
+      () => store.consumeSync('k', { ...rule, burst: -1 }, 1),
+      () => store.consumeSync('k', { ...rule, limit: 2 ** 40, windowMs: 2 ** 20 }, 1),
+      () => store.consumeSync('k', null as unknown as RateLimitRule, 1),
+      () => store.consumeSync('k', rule, -1),
+      () => store.consumeSync('k', rule, 0.5),
+      () => store.consumeSync('k', rule, 4),
+      () => store.statusSync('k', rule, Number.NaN),
+      () => {
+        store.resetSync('');
+      },
+      () => new MemoryRateLimitStore({ maxKeys: 0 }),
+    ];
+    for (const fn of bad) expect(codeOf(fn)).toBe('FND_PROTECT_INVALID_POLICY');
+    expect(store.statusSync('k', rule).remaining).toBe(2);
+  });
+
+  it('the promise methods reject (never throw) on bad input', async () => {
+    const store = new MemoryRateLimitStore();
+    const rule: RateLimitRule = { algorithm: 'gcra', limit: 1, windowMs: 1000 };
+    await expect(store.consume('', rule, 1)).rejects.toMatchObject({ code: 'FND_PROTECT_INVALID_POLICY' });
+    await expect(store.status('k', rule, 2)).rejects.toMatchObject({ code: 'FND_PROTECT_INVALID_POLICY' });
+    await expect(store.reset('')).rejects.toMatchObject({ code: 'FND_PROTECT_INVALID_POLICY' });
+    await store.close();
+    expect(store.closed).toBe(true);
+  });
+});

@@ -1,0 +1,274 @@
+/**
+ * The in-process rate-limit store: one `Map` entry per key holding a model state (token bucket, GCRA,
+ * sliding or fixed window), forgotten lazily once it no longer weighs on any decision, and a bounded number
+ * of keys: past `maxKeys`, the least recently used key goes (approximated by the CLOCK / second-chance
+ * policy — an entry used since it was last passed over is moved to the back once instead of evicted — so a
+ * hit costs one flag write, not a `Map` reinsertion). `consumeSync` / `statusSync` are the hot path:
+ * synchronous, no promise, one `Map` lookup. Time is `clock.now()` floored to whole ms; a clock that steps
+ * back never gives allowance back. No timer.
+ *
+ * @module
+ */
+import { FoundationError } from '../../errors/index.js';
+import { type Clock, systemClock } from '../../kernel/clock.js';
+import { decideFixedWindow, fixedWindowIdleAt, type FixedWindowState } from './fixed-window.js';
+import { decideGcra, gcraIdleAt, type GcraState } from './gcra.js';
+import { decideSlidingWindow, slidingWindowIdleAt, type SlidingWindowState } from './sliding-window.js';
+import { decideTokenBucket, tokenBucketIdleAt, type TokenBucketState } from './token-bucket.js';
+import type { RateLimitDecision, RateLimitRule, RateLimitStore } from './types.js';
+
+/** Options of {@link MemoryRateLimitStore}. */
+export interface MemoryRateLimitStoreOptions {
+  /** Time source (default the system clock). */
+  readonly clock?: Clock;
+  /** Most keys kept at once (default 100 000); past it the least recently used go. */
+  readonly maxKeys?: number;
+}
+
+type AnyState = TokenBucketState | GcraState | SlidingWindowState | FixedWindowState;
+
+interface Entry {
+  state: AnyState;
+  rule: RateLimitRule;
+  /** Ms from which the state no longer matters (the key is as if never used). */
+  idleAt: number;
+  /** Used since the eviction sweep last passed it. */
+  used: boolean;
+}
+
+/** Longest key, in UTF-16 code units (as every store). */
+const MAX_KEY_LENGTH = 512;
+/** Largest `max(limit, burst) × windowMs` (as every store: exact in a double and a bigint). */
+const MAX_SPAN = 2 ** 50;
+const ALGORITHMS: ReadonlySet<string> = new Set(['token_bucket', 'gcra', 'sliding_window', 'fixed_window']);
+
+function invalid(message: string, context: Record<string, unknown>): FoundationError {
+  return new FoundationError('FND_PROTECT_INVALID_POLICY', { message, context });
+}
+
+function positiveInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1;
+}
+
+/** The units a rule can ever admit at once. */
+function capacity(rule: RateLimitRule): number {
+  return rule.algorithm === 'token_bucket' || rule.algorithm === 'gcra'
+    ? (rule.burst ?? rule.limit)
+    : rule.limit;
+}
+
+function checkRule(rule: unknown): asserts rule is RateLimitRule {
+  if (typeof rule !== 'object' || rule === null) {
+    throw invalid('A rate limit rule must be an object', { option: 'rule', type: typeof rule });
+  }
+  const r = rule as Partial<Record<keyof RateLimitRule, unknown>>;
+  if (typeof r.algorithm !== 'string' || !ALGORITHMS.has(r.algorithm)) {
+    throw invalid('Unknown rate limit algorithm', { option: 'algorithm', allowed: [...ALGORITHMS] });
+  }
+  for (const option of ['limit', 'windowMs'] as const) {
+    if (!positiveInteger(r[option])) {
+      throw invalid(`Rate limit ${option} must be a positive integer`, { option, value: r[option] });
+    }
+  }
+  if (r.burst !== undefined && !positiveInteger(r.burst)) {
+    throw invalid('Rate limit burst must be a positive integer', { option: 'burst', value: r.burst });
+  }
+  const valid = rule as RateLimitRule;
+  if (Math.max(valid.limit, capacity(valid)) * valid.windowMs > MAX_SPAN) {
+    throw invalid('Rate limit too large: max(limit, burst) × windowMs must not exceed 2^50', {
+      option: 'windowMs',
+      limit: valid.limit,
+      burst: valid.burst,
+      windowMs: valid.windowMs,
+    });
+  }
+}
+
+function checkKey(key: unknown): asserts key is string {
+  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH || key.includes('\0')) {
+    throw invalid(
+      `A rate limit key must be a non-empty string of at most ${String(MAX_KEY_LENGTH)} characters without NUL`,
+      {
+        option: 'key',
+        type: typeof key,
+        length: typeof key === 'string' ? key.length : undefined,
+      },
+    );
+  }
+}
+
+/** One decision of `rule`'s algorithm and the ms from which the new state stops mattering. */
+function decide(
+  state: AnyState | undefined,
+  rule: RateLimitRule,
+  n: number,
+  now: number,
+): { readonly decision: RateLimitDecision; readonly nextState: AnyState } {
+  switch (rule.algorithm) {
+    case 'token_bucket':
+      return decideTokenBucket(state as TokenBucketState | undefined, rule, n, now);
+    case 'gcra':
+      return decideGcra(state as GcraState | undefined, rule, n, now);
+    case 'sliding_window':
+      return decideSlidingWindow(state as SlidingWindowState | undefined, rule, n, now);
+    case 'fixed_window':
+      return decideFixedWindow(state as FixedWindowState | undefined, rule, n, now);
+  }
+}
+
+function idleAt(state: AnyState, rule: RateLimitRule): number {
+  switch (rule.algorithm) {
+    case 'token_bucket':
+      return tokenBucketIdleAt(state as TokenBucketState, rule);
+    case 'gcra':
+      return gcraIdleAt(state as GcraState, rule);
+    case 'sliding_window':
+      return slidingWindowIdleAt(state as SlidingWindowState, rule);
+    case 'fixed_window':
+      return fixedWindowIdleAt(state as FixedWindowState, rule);
+  }
+}
+
+/**
+ * Rate-limit state in this process. A key's state carries over a rule change (a hot reload) when the
+ * algorithm and `windowMs` stay the same (a new limit or burst applies to the units already taken);
+ * otherwise the key starts afresh under the new rule. Rules are treated as immutable once used.
+ *
+ * @example
+ * ```ts
+ * const store = new MemoryRateLimitStore({ maxKeys: 10_000 });
+ * const rule = { algorithm: 'gcra', limit: 100, windowMs: 60_000 } as const;
+ * const d = store.consumeSync('user:42', rule, 1); // { allowed, remaining, retryAfterMs, resetMs, limit }
+ * ```
+ */
+export class MemoryRateLimitStore implements RateLimitStore {
+  /** The store kind. */
+  readonly kind = 'memory' as const;
+  readonly #clock: Clock;
+  readonly #maxKeys: number;
+  readonly #entries = new Map<string, Entry>();
+  /** Rules already checked (a rule object is checked once). */
+  readonly #checked = new WeakSet<RateLimitRule>();
+  #closed = false;
+
+  /** @param options clock and key bound. */
+  constructor(options: MemoryRateLimitStoreOptions = {}) {
+    const maxKeys = options.maxKeys ?? 100_000;
+    if (!positiveInteger(maxKeys)) {
+      throw invalid('maxKeys must be a positive integer', { option: 'maxKeys', value: maxKeys });
+    }
+    this.#clock = options.clock ?? systemClock;
+    this.#maxKeys = maxKeys;
+  }
+
+  /** Keys currently held (including ones whose state has lapsed and not been swept yet). */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /**
+   * Admits `n` units for `key` under `rule` when they fit (recording them), else refuses (recording
+   * nothing). Synchronous. Throws `FND_PROTECT_INVALID_POLICY` for a bad key, rule or `n` (an integer from 0
+   * to the rule's capacity).
+   */
+  consumeSync(key: string, rule: RateLimitRule, n: number): RateLimitDecision {
+    return this.#decide(key, rule, n, true);
+  }
+
+  /** The decision {@link consumeSync} would give for `n` units (default 0), recording nothing. */
+  statusSync(key: string, rule: RateLimitRule, n = 0): RateLimitDecision {
+    return this.#decide(key, rule, n, false);
+  }
+
+  /** {@link consumeSync} as a promise (the store port). */
+  // eslint-disable-next-line @typescript-eslint/require-await -- the port is async; a throw becomes a rejection
+  async consume(key: string, rule: RateLimitRule, n: number): Promise<RateLimitDecision> {
+    return this.#decide(key, rule, n, true);
+  }
+
+  /** {@link statusSync} as a promise (the store port; `n` beyond the port: default 0). */
+  // eslint-disable-next-line @typescript-eslint/require-await -- the port is async; a throw becomes a rejection
+  async status(key: string, rule: RateLimitRule, n = 0): Promise<RateLimitDecision> {
+    return this.#decide(key, rule, n, false);
+  }
+
+  /** Forgets `key` synchronously. */
+  resetSync(key: string): void {
+    checkKey(key);
+    this.#entries.delete(key);
+  }
+
+  /** Forgets `key`: its full allowance is back. */
+  // eslint-disable-next-line @typescript-eslint/require-await -- the port is async; a throw becomes a rejection
+  async reset(key: string): Promise<void> {
+    this.resetSync(key);
+  }
+
+  /** Drops every key; later calls still work (on an empty store). */
+  close(): Promise<void> {
+    this.#closed = true;
+    this.#entries.clear();
+    return Promise.resolve();
+  }
+
+  /** Whether {@link close} was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #decide(key: string, rule: RateLimitRule, n: number, record: boolean): RateLimitDecision {
+    if (!this.#checked.has(rule)) {
+      checkRule(rule);
+      this.#checked.add(rule);
+    }
+    checkKey(key);
+    if (!Number.isSafeInteger(n) || n < 0 || n > capacity(rule)) {
+      throw invalid(`Units must be an integer from 0 to the rule's capacity (${String(capacity(rule))})`, {
+        option: 'n',
+        value: typeof n === 'number' ? n : typeof n,
+        capacity: capacity(rule),
+      });
+    }
+    const now = Math.floor(this.#clock.now());
+    const entry = this.#entries.get(key);
+    let state: AnyState | undefined;
+    if (entry !== undefined) {
+      entry.used = true;
+      const same =
+        entry.rule === rule ||
+        (entry.rule.algorithm === rule.algorithm && entry.rule.windowMs === rule.windowMs);
+      if (same && now < entry.idleAt) state = entry.state;
+    }
+    const result = decide(state, rule, n, now);
+    if (record && n > 0 && result.decision.allowed) {
+      if (entry !== undefined) {
+        entry.state = result.nextState;
+        entry.rule = rule;
+        entry.idleAt = idleAt(result.nextState, rule);
+      } else {
+        if (this.#entries.size >= this.#maxKeys) this.#evictOne(now);
+        this.#entries.set(key, {
+          state: result.nextState,
+          rule,
+          idleAt: idleAt(result.nextState, rule),
+          used: false,
+        });
+      }
+    }
+    return result.decision;
+  }
+
+  /** Evicts one key: the first lapsed or not-recently-used one in insertion order (CLOCK). */
+  #evictOne(now: number): void {
+    const entries = this.#entries;
+    for (;;) {
+      const next = entries.entries().next();
+      if (next.done === true) return;
+      const [key, entry] = next.value;
+      entries.delete(key);
+      if (!entry.used || entry.idleAt <= now) return;
+      entry.used = false;
+      entries.set(key, entry);
+    }
+  }
+}
