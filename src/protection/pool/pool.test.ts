@@ -264,6 +264,21 @@ describe('createPool', () => {
     lease.release();
   });
 
+  it('after a failed creation, one creation at a time probes until one succeeds (then all needed at once)', async () => {
+    const { pool, clock, control, log } = harness({ max: 3, createRetry: { initialMs: 100, maxMs: 100 } });
+    control.failCreate = true;
+    const waits = [pool.acquire(), pool.acquire(), pool.acquire()];
+    await clock.advanceAsync(0);
+    expect(log.createCalls).toEqual([0, 0, 0]);
+    await clock.advanceAsync(300);
+    expect(log.createCalls).toEqual([0, 0, 0, 100, 200, 300]);
+    control.failCreate = false;
+    await clock.advanceAsync(100);
+    expect(log.createCalls).toEqual([0, 0, 0, 100, 200, 300, 400, 400, 400]);
+    const leases = await Promise.all(waits);
+    expect(ids(leases)).toEqual([1, 2, 3]);
+  });
+
   it('a timeout during an outage carries the last creation failure as cause', async () => {
     const { pool, clock, control } = harness({ max: 1, acquireTimeoutMs: 300 });
     control.failCreate = true;

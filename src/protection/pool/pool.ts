@@ -391,7 +391,10 @@ class ResourcePool<R> implements Pool<R>, LeaseOwner<R> {
     this.#grow();
   }
 
-  /** Starts the creations the waiters (and `min`) need, within capacity, unless a backoff is pending. */
+  /**
+   * Starts the creations the waiters (and `min`) need, within capacity, unless a backoff is pending; after a
+   * failed creation, a single one until a creation succeeds again.
+   */
   #grow(): void {
     if (this.#closed || this.#backoff !== undefined) return;
     let want = this.#waiting - this.#creating;
@@ -399,6 +402,8 @@ class ResourcePool<R> implements Pool<R>, LeaseOwner<R> {
       const belowMin = this.#o.min - (this.#idle.length + this.#inUse + this.#creating);
       if (belowMin > want) want = belowMin;
     }
+    // After a failure, one creation at a time probes the server until one succeeds.
+    if (this.#failures > 0) want = this.#creating > 0 ? 0 : Math.min(want, 1);
     while (want > 0 && this.#idle.length + this.#inUse + this.#creating < this.#capacity) {
       want -= 1;
       this.#create();
