@@ -1,0 +1,13 @@
+/**
+ * Rate limiting: the pure models (token bucket, GCRA, two-window sliding counter, aligned fixed window), the
+ * store port and its in-process store, and the keyed {@link RateLimiter} (consume, check, status, reset, wait).
+ *
+ * @module
+ */
+export * from './types.js';
+export * from './token-bucket.js';
+export * from './gcra.js';
+export * from './sliding-window.js';
+export * from './fixed-window.js';
+export * from './memory-store.js';
+export * from './limiter.js';
