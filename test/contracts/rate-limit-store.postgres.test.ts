@@ -35,6 +35,24 @@ describePg('PostgreSQL rate limit store', () => {
   );
 
   describe('rows', () => {
+    it('keeps its rows in an unlogged table (no WAL flush per decision)', { timeout: 30_000 }, async () => {
+      const schema = await createTestSchema();
+      const storage = new Storage(schema.url);
+      await storage.open();
+      try {
+        await new PostgresRateLimitStore(storage).open();
+        const rows = await pgExec(
+          `SELECT c.relpersistence AS p FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE n.nspname = $1 AND c.relname = 'rate_limits'`,
+          [schema.schema],
+        );
+        expect(rows.rows).toEqual([{ p: 'u' }]);
+      } finally {
+        await storage.close();
+        await schema.drop();
+      }
+    });
+
     it(
       'purgeExpired deletes the rows whose allowance is full again, and only those',
       { timeout: 30_000 },

@@ -30,10 +30,22 @@ CREATE TABLE rate_limits (
 CREATE INDEX rate_limits_expires_at ON rate_limits (expires_at);
 `;
 
+const SQLITE_V2 = `
+-- rate limits are kept in memory on SQLite deployments
+`;
+
+const POSTGRES_V2 = `
+-- Rate-limit state is soft: after a crash a key's full allowance is back, which a limiter may grant. An
+-- unlogged table writes no WAL, so a decision does not wait for a WAL flush (2-3x faster under load); its
+-- rows are emptied by crash recovery and are not on streaming replicas.
+ALTER TABLE rate_limits SET UNLOGGED;
+`;
+
 /**
  * The `ratelimit` capability's migrations: version 1 creates, on PostgreSQL, `rate_limits` (key, algorithm, three state
  * numbers whose meaning depends on the algorithm, the last decision — allowed, remaining, retry-after and
- * reset in ms — and the time in ms since the epoch from which the row equals an absent one).
+ * reset in ms — and the time in ms since the epoch from which the row equals an absent one); version 2 makes
+ * it UNLOGGED (no WAL: faster decisions; emptied after a crash, absent on replicas — a full allowance again).
  */
 export const RATELIMIT_MIGRATIONS: readonly Migration[] = Object.freeze([
   Object.freeze({
@@ -41,5 +53,11 @@ export const RATELIMIT_MIGRATIONS: readonly Migration[] = Object.freeze([
     name: 'create rate limits',
     sqlite: SQLITE_V1,
     postgres: POSTGRES_V1,
+  }),
+  Object.freeze({
+    version: 2,
+    name: 'rate limits unlogged',
+    sqlite: SQLITE_V2,
+    postgres: POSTGRES_V2,
   }),
 ]);
