@@ -85,7 +85,9 @@ export interface Pool<R> {
 /** One caller waiting for a resource. */
 class Waiter<R> {
   settled = false;
-  timeout: CoarseTimeout | undefined;
+  /** Monotonic ms after which it stops waiting. */
+  deadline = 0;
+  timeoutMs = 0;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
   readonly resolve: (lease: Lease<R>) => void;
@@ -96,10 +98,9 @@ class Waiter<R> {
     this.reject = reject;
   }
 
-  /** Leaves the queue for good: cancels its timeout and abort listener. */
+  /** Leaves the queue for good: removes its abort listener. */
   settle(): void {
     this.settled = true;
-    this.timeout?.cancel();
     if (this.onAbort !== undefined) this.signal?.removeEventListener('abort', this.onAbort);
   }
 }
@@ -127,6 +128,9 @@ class ResourcePool<R> implements Pool<R>, LeaseOwner<R> {
   #lastCreateError: unknown;
   #backoff: CoarseTimeout | undefined;
   #sweep: CoarseTimeout | undefined;
+  /** The one timer of every waiter's deadline, armed for the earliest one. */
+  #waitTimer: CoarseTimeout | undefined;
+  #waitTimerAt = Number.POSITIVE_INFINITY;
   #started = false;
   #closed = false;
   #drain: Promise<void> | undefined;
@@ -175,9 +179,10 @@ class ResourcePool<R> implements Pool<R>, LeaseOwner<R> {
     }
     return new Promise<Lease<R>>((resolve, reject) => {
       const waiter = new Waiter<R>(resolve, reject);
-      waiter.timeout = this.#timer.schedule(timeoutMs, () => {
-        this.#expire(waiter, timeoutMs);
-      });
+      const now = this.#clock.monotonic();
+      waiter.timeoutMs = timeoutMs;
+      waiter.deadline = now + timeoutMs;
+      if (waiter.deadline < this.#waitTimerAt) this.#armWaitTimer(waiter.deadline, now);
       if (signal !== undefined) {
         waiter.signal = signal;
         waiter.onAbort = () => {
@@ -214,6 +219,9 @@ class ResourcePool<R> implements Pool<R>, LeaseOwner<R> {
     this.#waiting = 0;
     this.#backoff?.cancel();
     this.#backoff = undefined;
+    this.#waitTimer?.cancel();
+    this.#waitTimer = undefined;
+    this.#waitTimerAt = Number.POSITIVE_INFINITY;
     this.#sweep?.cancel();
     this.#sweep = undefined;
     const idle = this.#idle;
@@ -250,10 +258,10 @@ class ResourcePool<R> implements Pool<R>, LeaseOwner<R> {
       this.#grow();
       return;
     }
-    const waiter = this.#waiters.shift();
+    const waiter = this.#waiting > 0 ? this.#waiters.shift() : undefined;
     if (waiter !== undefined) {
       // Handed over directly: stays in use.
-      this.#waiting -= 1;
+      this.#tookWaiter();
       this.#lend(waiter, entry);
       return;
     }
@@ -279,7 +287,7 @@ class ResourcePool<R> implements Pool<R>, LeaseOwner<R> {
         this.#idle.push(entry);
         break;
       }
-      this.#waiting -= 1;
+      this.#tookWaiter();
       this.#inUse += 1;
       this.#lend(waiter, entry);
     }
@@ -434,10 +442,10 @@ class ResourcePool<R> implements Pool<R>, LeaseOwner<R> {
       this.#discard(entry);
       return;
     }
-    const waiter = this.#waiters.shift();
+    const waiter = this.#waiting > 0 ? this.#waiters.shift() : undefined;
     if (waiter !== undefined) {
       // Fresh: lent without validation.
-      this.#waiting -= 1;
+      this.#tookWaiter();
       this.#inUse += 1;
       this.#grant(waiter, entry);
     } else if (this.#idle.length + this.#inUse + 1 > this.#o.max) {
@@ -478,18 +486,48 @@ class ResourcePool<R> implements Pool<R>, LeaseOwner<R> {
       });
   }
 
-  #expire(waiter: Waiter<R>, timeoutMs: number): void {
-    if (waiter.settled) return;
-    waiter.settle();
+  /** One waiter left the queue; the waiters' timer is disarmed once none waits. */
+  #tookWaiter(): void {
     this.#waiting -= 1;
+    if (this.#waiting === 0 && this.#waitTimer !== undefined) {
+      this.#waitTimer.cancel();
+      this.#waitTimer = undefined;
+      this.#waitTimerAt = Number.POSITIVE_INFINITY;
+    }
+  }
+
+  /** Arms the waiters' timer for monotonic time `at` (replacing a later one). */
+  #armWaitTimer(at: number, now: number): void {
+    this.#waitTimer?.cancel();
+    this.#waitTimerAt = at;
+    this.#waitTimer = this.#timer.schedule(at - now, () => {
+      this.#expireWaiters();
+    });
+  }
+
+  /** Refuses every waiter past its deadline (FIFO order); re-arms for the earliest remaining deadline. */
+  #expireWaiters(): void {
+    this.#waitTimer = undefined;
+    this.#waitTimerAt = Number.POSITIVE_INFINITY;
+    const now = this.#clock.monotonic();
+    let next = Number.POSITIVE_INFINITY;
+    for (const waiter of this.#waiters.live()) {
+      if (waiter.deadline <= now) {
+        waiter.settle();
+        this.#tookWaiter();
+        waiter.reject(acquireTimeout(this.name, waiter.timeoutMs, this.#lastCreateError));
+      } else if (waiter.deadline < next) {
+        next = waiter.deadline;
+      }
+    }
     this.#waiters.compact(this.#waiting);
-    waiter.reject(acquireTimeout(this.name, timeoutMs, this.#lastCreateError));
+    if (next !== Number.POSITIVE_INFINITY) this.#armWaitTimer(next, now);
   }
 
   #cancel(waiter: Waiter<R>, reason: unknown): void {
     if (waiter.settled) return;
     waiter.settle();
-    this.#waiting -= 1;
+    this.#tookWaiter();
     this.#waiters.compact(this.#waiting);
     waiter.reject(acquireCancelled(this.name, reason));
   }

@@ -47,17 +47,23 @@ export class WaiterQueue<W extends QueuedWaiter> {
         return waiter;
       }
     }
-    this.clear();
+    if (this.#head > 0) this.clear();
     return undefined;
   }
 
-  /** Every waiter still waiting, oldest first, removing them all. */
-  takeAll(): W[] {
+  /** Every waiter still waiting, oldest first (a copy: the queue is unchanged). */
+  live(): W[] {
     const live: W[] = [];
     for (let i = this.#head; i < this.#items.length; i += 1) {
       const waiter = this.#items[i] as W;
       if (!waiter.settled) live.push(waiter);
     }
+    return live;
+  }
+
+  /** Every waiter still waiting, oldest first, removing them all. */
+  takeAll(): W[] {
+    const live = this.live();
     this.clear();
     return live;
   }
