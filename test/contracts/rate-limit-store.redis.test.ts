@@ -64,7 +64,7 @@ describeRedis('Redis rate limit store', () => {
     );
 
     it(
-      'writes one hash per key that expires when its allowance is full again',
+      'writes one string per key that expires when its allowance is full again',
       { timeout: 30_000 },
       async () => {
         const prefix = redisTestPrefix();

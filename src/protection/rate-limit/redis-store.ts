@@ -4,8 +4,8 @@
  * it is atomic and one round trip; the clock is the Redis server's `TIME`, so processes on several machines
  * agree on time. The math is the PostgreSQL store's (see `postgres-store.ts`), integer-exact in a double.
  *
- * Each key is a hash (`g` algorithm, `a`, `b`, `c` state) under `keyPrefix`, expiring when its allowance is
- * full again. A refused decision and `status` write nothing. ioredis is loaded on first use.
+ * Each key is one string `<algorithm> <a> <b> <c>` (the state, as in the PostgreSQL table) under
+ * `keyPrefix`, expiring when its allowance is full again (one `SET … PX`). A refused decision and `status` write nothing. ioredis is loaded on first use.
  *
  * @module
  */
@@ -34,9 +34,12 @@ local function idiv(a, b)
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + idiv(tonumber(t[2]), 1000)
-local old = redis.call('HMGET', KEYS[1], 'g', 'a', 'b', 'c')
+local old = redis.call('GET', KEYS[1])
 local oa, ob, oc
-if old[1] == alg then oa = tonumber(old[2]); ob = tonumber(old[3]); oc = tonumber(old[4]) end
+if old then
+  local g, sa, sb, sc = string.match(old, '^(%a[%a_]*) (%-?%d+) (%-?%d+) (%-?%d+)$')
+  if g == alg then oa = tonumber(sa); ob = tonumber(sb); oc = tonumber(sc) end
+end
 local ok, remaining, retry, reset, na, nb, nc
 if alg == 'token_bucket' or alg == 'gcra' then
   local C = cap * W
@@ -93,8 +96,7 @@ else
 end
 if write and ok and n > 0 then
   if reset > 0 then
-    redis.call('HSET', KEYS[1], 'g', alg, 'a', string.format('%.0f', na), 'b', string.format('%.0f', nb), 'c', string.format('%.0f', nc))
-    redis.call('PEXPIRE', KEYS[1], string.format('%.0f', reset))
+    redis.call('SET', KEYS[1], alg .. ' ' .. string.format('%.0f %.0f %.0f', na, nb, nc), 'PX', string.format('%.0f', reset))
   else
     redis.call('DEL', KEYS[1])
   end
