@@ -65,6 +65,22 @@ describe('MemoryRateLimitStore', () => {
     expect(store.statusSync('d', rule).remaining).toBe(9);
   });
 
+  it('evicts a lapsed key before a recently used one', () => {
+    const clock = new FakeClock();
+    const store = new MemoryRateLimitStore({ clock, maxKeys: 2 });
+    const short: RateLimitRule = { algorithm: 'gcra', limit: 1, windowMs: 10 };
+    const long: RateLimitRule = { algorithm: 'gcra', limit: 1, windowMs: 60_000 };
+    store.consumeSync('long', long, 1);
+    store.consumeSync('short', short, 1);
+    store.consumeSync('long', long, 0); // touched: would get a second chance
+    store.statusSync('short', short); // touched too, but lapses
+    clock.advance(10);
+    store.consumeSync('new', long, 1);
+    expect(store.size).toBe(2);
+    expect(store.statusSync('long', long).remaining).toBe(0); // kept
+    expect(store.statusSync('new', long).remaining).toBe(0);
+  });
+
   it('property: the key bound always holds, whatever the sequence of keys and gaps', () => {
     fc.assert(
       fc.property(

@@ -1,7 +1,7 @@
 /**
  * The in-process rate-limit store: one `Map` entry per key holding a model state (token bucket, GCRA,
  * sliding or fixed window), forgotten lazily once it no longer weighs on any decision, and a bounded number
- * of keys: past `maxKeys`, the least recently used key goes (approximated by the CLOCK / second-chance
+ * of keys: past `maxKeys`, a lapsed or the least recently used key goes (approximated by the CLOCK / second-chance
  * policy — an entry used since it was last passed over is moved to the back once instead of evicted — so a
  * hit costs one flag write, not a `Map` reinsertion). `consumeSync` / `statusSync` are the hot path:
  * synchronous, no promise, one `Map` lookup. Time is `clock.now()` floored to whole ms; a clock that steps
@@ -30,8 +30,6 @@ type AnyState = TokenBucketState | GcraState | SlidingWindowState | FixedWindowS
 interface Entry {
   state: AnyState;
   rule: RateLimitRule;
-  /** Ms from which the state no longer matters (the key is as if never used). */
-  idleAt: number;
   /** Used since the eviction sweep last passed it. */
   used: boolean;
 }
@@ -147,8 +145,8 @@ export class MemoryRateLimitStore implements RateLimitStore {
   readonly #clock: Clock;
   readonly #maxKeys: number;
   readonly #entries = new Map<string, Entry>();
-  /** Rules already checked (a rule object is checked once). */
-  readonly #checked = new WeakSet<RateLimitRule>();
+  /** The last rule checked (a rule object is checked once while it keeps being used). */
+  #checked: RateLimitRule | undefined;
   #closed = false;
 
   /** @param options clock and key bound. */
@@ -217,9 +215,9 @@ export class MemoryRateLimitStore implements RateLimitStore {
   }
 
   #decide(key: string, rule: RateLimitRule, n: number, record: boolean): RateLimitDecision {
-    if (!this.#checked.has(rule)) {
+    if (rule !== this.#checked) {
       checkRule(rule);
-      this.#checked.add(rule);
+      this.#checked = rule;
     }
     checkKey(key);
     if (!Number.isSafeInteger(n) || n < 0 || n > capacity(rule)) {
@@ -234,25 +232,20 @@ export class MemoryRateLimitStore implements RateLimitStore {
     let state: AnyState | undefined;
     if (entry !== undefined) {
       entry.used = true;
+      // A lapsed state needs no special case: every model treats any elapsed time exactly.
       const same =
         entry.rule === rule ||
         (entry.rule.algorithm === rule.algorithm && entry.rule.windowMs === rule.windowMs);
-      if (same && now < entry.idleAt) state = entry.state;
+      if (same) state = entry.state;
     }
     const result = decide(state, rule, n, now);
     if (record && n > 0 && result.decision.allowed) {
       if (entry !== undefined) {
         entry.state = result.nextState;
         entry.rule = rule;
-        entry.idleAt = idleAt(result.nextState, rule);
       } else {
         if (this.#entries.size >= this.#maxKeys) this.#evictOne(now);
-        this.#entries.set(key, {
-          state: result.nextState,
-          rule,
-          idleAt: idleAt(result.nextState, rule),
-          used: false,
-        });
+        this.#entries.set(key, { state: result.nextState, rule, used: false });
       }
     }
     return result.decision;
@@ -266,7 +259,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
       if (next.done === true) return;
       const [key, entry] = next.value;
       entries.delete(key);
-      if (!entry.used || entry.idleAt <= now) return;
+      if (!entry.used || idleAt(entry.state, entry.rule) <= now) return;
       entry.used = false;
       entries.set(key, entry);
     }
