@@ -9,7 +9,7 @@ import { invalidPolicy } from '../errors.js';
 import type { Storage } from '../../storage/index.js';
 import { PostgresRateLimitStore } from './postgres-store.js';
 import { RedisRateLimitStore, type RedisRateLimitStoreOptions } from './redis-store.js';
-import type { RateLimitAlgorithm, RateLimitDecision, RateLimitRule, RateLimitStore } from './types.js';
+import type { RateLimitAlgorithm, RateLimitRule, RateLimitStore } from './types.js';
 
 const ALGORITHMS: ReadonlySet<string> = new Set<RateLimitAlgorithm>([
   'token_bucket',
@@ -44,9 +44,9 @@ function positiveInteger(value: unknown): value is number {
 /**
  * Checks one store call: a non-empty key of at most {@link MAX_RATE_LIMIT_KEY_LENGTH} characters without
  * NUL, a valid rule (known algorithm; `limit`, `windowMs`, `burst` positive safe integers within
- * {@link MAX_RATE_LIMIT_SPAN}) and `n` a non-negative safe integer (more than the capacity is no error: it is
- * refused with `retryAfterMs: Infinity`, as the models do). Throws `FND_PROTECT_INVALID_POLICY` naming the
- * offending option (never the key itself).
+ * {@link MAX_RATE_LIMIT_SPAN}) and `n` an integer from 0 to the rule's capacity (more could never be
+ * admitted), as the memory store checks. Throws `FND_PROTECT_INVALID_POLICY` naming the offending option
+ * (never the key itself).
  */
 export function checkRateLimitCall(key: unknown, rule: unknown, n: unknown): void {
   if (
@@ -88,20 +88,13 @@ export function checkRateLimitCall(key: unknown, rule: unknown, n: unknown): voi
       windowMs: valid.windowMs,
     });
   }
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
-    throw invalidPolicy('Units must be a non-negative integer', {
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || n > capacity) {
+    throw invalidPolicy(`Units must be an integer from 0 to the rule's capacity (${String(capacity)})`, {
       option: 'n',
       value: typeof n === 'number' ? n : typeof n,
+      capacity,
     });
   }
-}
-
-/**
- * The decision for `n` units beyond the rule's capacity, from the key's status: refused, never admissible
- * (`retryAfterMs: Infinity`), the state untouched.
- */
-export function beyondCapacity(status: RateLimitDecision): RateLimitDecision {
-  return { ...status, allowed: false, retryAfterMs: Number.POSITIVE_INFINITY };
 }
 
 /** Where {@link createRateLimitStore} keeps state. */

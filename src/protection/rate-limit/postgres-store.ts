@@ -15,7 +15,7 @@
  */
 import type pg from 'pg';
 import { classifyPgError, PostgresCapability, type Storage } from '../../storage/index.js';
-import { beyondCapacity, checkRateLimitCall, ruleCapacity } from './create-store.js';
+import { checkRateLimitCall, ruleCapacity } from './create-store.js';
 import { RATELIMIT_MIGRATIONS } from './migrations.js';
 import type { RateLimitAlgorithm, RateLimitDecision, RateLimitRule, RateLimitStore } from './types.js';
 
@@ -201,7 +201,6 @@ export class PostgresRateLimitStore implements RateLimitStore {
 
   async consume(key: string, rule: RateLimitRule, n: number): Promise<RateLimitDecision> {
     checkRateLimitCall(key, rule, n);
-    if (n > ruleCapacity(rule)) return beyondCapacity(await this.status(key, rule));
     return this.#decide(CONSUME, key, rule, n);
   }
 

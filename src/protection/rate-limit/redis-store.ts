@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import type * as IoRedis from 'ioredis';
 import type { Redis } from 'ioredis';
 import { FoundationError } from '../../errors/index.js';
-import { beyondCapacity, checkRateLimitCall, ruleCapacity } from './create-store.js';
+import { checkRateLimitCall, ruleCapacity } from './create-store.js';
 import type { RateLimitDecision, RateLimitRule, RateLimitStore } from './types.js';
 
 /**
@@ -171,7 +171,6 @@ export class RedisRateLimitStore implements RateLimitStore {
 
   async consume(key: string, rule: RateLimitRule, n: number): Promise<RateLimitDecision> {
     checkRateLimitCall(key, rule, n);
-    if (n > ruleCapacity(rule)) return beyondCapacity(await this.status(key, rule));
     return this.#decide(key, rule, n, '1');
   }
 
