@@ -219,7 +219,9 @@ export class MemoryRateLimitStore implements RateLimitStore {
       checkRule(rule);
       this.#checked = rule;
     }
-    checkKey(key);
+    // A key already held was checked when it was stored.
+    const entry = this.#entries.get(key);
+    if (entry === undefined) checkKey(key);
     if (!Number.isSafeInteger(n) || n < 0 || n > capacity(rule)) {
       throw invalid(`Units must be an integer from 0 to the rule's capacity (${String(capacity(rule))})`, {
         option: 'n',
@@ -228,7 +230,6 @@ export class MemoryRateLimitStore implements RateLimitStore {
       });
     }
     const now = Math.floor(this.#clock.now());
-    const entry = this.#entries.get(key);
     let state: AnyState | undefined;
     if (entry !== undefined) {
       entry.used = true;
