@@ -1,5 +1,5 @@
 /**
- * Choosing a shared rate-limit store, and the input checks every store runs before a decision (so that a
+ * Choosing a rate-limit store (memory, PostgreSQL or Redis), and the input checks every store runs before a decision (so that a
  * garbage key, rule or unit count is refused with `FND_PROTECT_INVALID_POLICY` on every store alike, and
  * never reaches the state).
  *
@@ -7,6 +7,7 @@
  */
 import { invalidPolicy } from '../errors.js';
 import type { Storage } from '../../storage/index.js';
+import { MemoryRateLimitStore, type MemoryRateLimitStoreOptions } from './memory-store.js';
 import { PostgresRateLimitStore } from './postgres-store.js';
 import { RedisRateLimitStore, type RedisRateLimitStoreOptions } from './redis-store.js';
 import type { RateLimitAlgorithm, RateLimitRule, RateLimitStore } from './types.js';
@@ -98,21 +99,29 @@ export function checkRateLimitCall(key: unknown, rule: unknown, n: unknown): voi
 }
 
 /** Where {@link createRateLimitStore} keeps state. */
-export type SharedRateLimitStoreTarget =
-  { readonly storage: Storage } | ({ readonly redisUrl: string } & RedisRateLimitStoreOptions);
+export type RateLimitStoreTarget =
+  | ({ readonly storage: Storage } & MemoryRateLimitStoreOptions)
+  | ({ readonly redisUrl: string } & RedisRateLimitStoreOptions);
 
 /**
- * A shared rate-limit store: on a PostgreSQL `storage` (its `ratelimit` migrations run on first use), or on
- * Redis at `redisUrl` (`redis://…`; ioredis is loaded on first use).
+ * A rate-limit store for a foundation's storage or a Redis server: on a PostgreSQL `storage` the shared
+ * PostgreSQL store (its `ratelimit` migrations run on first use); on a memory or SQLite storage a
+ * {@link MemoryRateLimitStore} (one process; `clock` and `maxKeys` apply); with `redisUrl` (`redis://…`) the
+ * Redis store (ioredis is loaded on first use). Constructing connects to nothing.
  *
  * @example
  * ```ts
- * const store = createRateLimitStore({ redisUrl: 'redis://127.0.0.1:6379', keyPrefix: 'svc:rl:' });
- * const d = await store.consume('user:42', { algorithm: 'gcra', limit: 100, windowMs: 60_000 }, 1);
+ * const shared = createRateLimitStore({ redisUrl: 'redis://127.0.0.1:6379', keyPrefix: 'svc:rl:' });
+ * const local = createRateLimitStore({ storage }); // PostgreSQL store when storage is postgres://…
+ * const d = await shared.consume('user:42', { algorithm: 'gcra', limit: 100, windowMs: 60_000 }, 1);
  * ```
  */
-export function createRateLimitStore(target: SharedRateLimitStoreTarget): RateLimitStore {
-  if ('storage' in target) return new PostgresRateLimitStore(target.storage);
-  const { redisUrl, ...options } = target;
-  return new RedisRateLimitStore(redisUrl, options);
+export function createRateLimitStore(target: RateLimitStoreTarget): RateLimitStore {
+  if ('redisUrl' in target) {
+    const { redisUrl, ...options } = target;
+    return new RedisRateLimitStore(redisUrl, options);
+  }
+  const { storage, ...options } = target;
+  if (storage.location.kind === 'postgres') return new PostgresRateLimitStore(storage);
+  return new MemoryRateLimitStore(options);
 }
