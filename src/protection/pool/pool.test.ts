@@ -154,6 +154,66 @@ describe('createPool', () => {
     held.release();
   });
 
+  it('maxWaiting bounds the queue only once nothing more can be created', async () => {
+    const { pool } = harness({ max: 1, maxOverflow: 1, maxWaiting: 1 });
+    const [a, b] = await Promise.all([pool.acquire(), pool.acquire()]);
+    const queued = pool.acquire();
+    expect((await rejection(pool.acquire())).code).toBe('FND_PROTECT_BULKHEAD_FULL');
+    a.release();
+    (await queued).release();
+    b.release();
+    expect(pool.status()).toMatchObject({ size: 1, idle: 1, overflow: 0 });
+  });
+
+  it('a borrower that leaves while its resource is validated gives the resource back to the pool', async () => {
+    let pass!: (ok: boolean) => void;
+    const { pool, clock } = harness({
+      max: 1,
+      acquireTimeoutMs: 100,
+      validate: () =>
+        new Promise<boolean>((r) => {
+          pass = r;
+        }),
+    });
+    (await pool.acquire()).release();
+    const leaving = rejection(pool.acquire());
+    await flush();
+    await clock.advanceAsync(100);
+    expect((await leaving).code).toBe('FND_PROTECT_TIMEOUT');
+    pass(true);
+    await flush();
+    expect(pool.status()).toMatchObject({ size: 1, idle: 1, inUse: 0, waiting: 0 });
+  });
+
+  it('a borrower aborted during validation is refused; drain refuses one being validated', async () => {
+    let pass!: (ok: boolean) => void;
+    const { pool, timer } = harness({
+      max: 1,
+      validate: () =>
+        new Promise<boolean>((r) => {
+          pass = r;
+        }),
+    });
+    (await pool.acquire()).release();
+    const controller = new AbortController();
+    const aborted = rejection(pool.acquire({ signal: controller.signal }));
+    await flush();
+    controller.abort();
+    expect((await aborted).code).toBe('FND_PROTECT_CANCELLED');
+    expect(pool.status().waiting).toBe(0);
+    pass(true);
+    await flush();
+    expect(pool.status()).toMatchObject({ idle: 1, inUse: 0 });
+    const drainedWhileChecked = rejection(pool.acquire());
+    await flush();
+    const done = pool.drain();
+    expect((await drainedWhileChecked).code).toBe('FND_SYSTEM_SERVICE_UNAVAILABLE');
+    pass(true);
+    await done;
+    expect(pool.status()).toMatchObject({ size: 0, inUse: 0 });
+    expect(timer.pending).toBe(0);
+  });
+
   it('an aborted acquire → FND_PROTECT_CANCELLED and gives up its turn', async () => {
     const { pool, timer } = harness({ max: 1 });
     const held = await pool.acquire();
@@ -408,6 +468,7 @@ describe('createPool (property)', () => {
     fc.record({ kind: fc.constant('destroy' as const), index: fc.nat(20) }),
     fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 400 }) }),
     fc.record({ kind: fc.constant('toggle' as const) }),
+    fc.record({ kind: fc.constant('abort' as const), index: fc.nat(20) }),
   );
 
   it('never exceeds max + maxOverflow, serves waiters FIFO, and every created resource is destroyed by drain', async () => {
@@ -433,6 +494,7 @@ describe('createPool (property)', () => {
           const granted: number[] = [];
           const settledOrder: number[] = [];
           let seq = 0;
+          const controllers: AbortController[] = [];
           const check = (): void => {
             const s = pool.status();
             expect(s.size + s.creating).toBeLessThanOrEqual(max + maxOverflow);
@@ -443,7 +505,9 @@ describe('createPool (property)', () => {
           for (const o of ops) {
             if (o.kind === 'acquire') {
               const n = seq++;
-              pool.acquire({ timeoutMs: o.timeoutMs }).then(
+              const controller = new AbortController();
+              controllers.push(controller);
+              pool.acquire({ timeoutMs: o.timeoutMs, signal: controller.signal }).then(
                 (lease) => {
                   granted.push(n);
                   settledOrder.push(n);
@@ -459,6 +523,8 @@ describe('createPool (property)', () => {
                 if (o.kind === 'destroy') lease.resource.ok = false;
                 lease[o.kind]();
               }
+            } else if (o.kind === 'abort') {
+              controllers[o.index % Math.max(controllers.length, 1)]?.abort();
             } else if (o.kind === 'toggle') {
               control.failCreate = !control.failCreate;
             } else {
@@ -466,6 +532,9 @@ describe('createPool (property)', () => {
             }
             await flush();
             check();
+            const s = pool.status();
+            expect(s.waiting).toBeGreaterThanOrEqual(0);
+            expect(s.inUse).toBeGreaterThanOrEqual(held.length);
           }
           // Grants happen in request order among those granted (FIFO; timeouts/failures only skip).
           expect(granted).toEqual([...granted].sort((a, b) => a - b));
@@ -473,6 +542,9 @@ describe('createPool (property)', () => {
           for (const lease of held.splice(0)) lease.release();
           await clock.advanceAsync(1000);
           await done;
+          await flush();
+          // Every acquire settled: granted, refused, or refused by the drain.
+          expect(settledOrder.length).toBe(seq);
           expect(new Set(log.destroyed).size).toBe(log.created.length);
           expect(log.destroyed.length).toBe(log.created.length);
           expect(pool.status()).toMatchObject({ size: 0, inUse: 0, waiting: 0, creating: 0 });

@@ -119,6 +119,8 @@ class ResourcePool<R> implements Pool<R>, LeaseOwner<R> {
   /** Idle resources, oldest idle first (lent from the end: the warmest one). */
   #idle: PoolEntry<R>[] = [];
   readonly #waiters = new WaiterQueue<Waiter<R>>();
+  /** Waiters out of the queue while their resource is validated (their deadline and signal still apply). */
+  readonly #validating = new Set<Waiter<R>>();
   #waiting = 0;
   #inUse = 0;
   #creating = 0;
@@ -212,10 +214,11 @@ class ResourcePool<R> implements Pool<R>, LeaseOwner<R> {
       this.#drained = resolve;
     });
     const error = poolDrained(this.name);
-    for (const waiter of this.#waiters.takeAll()) {
+    for (const waiter of [...this.#waiters.takeAll(), ...this.#validating]) {
       waiter.settle();
       waiter.reject(error);
     }
+    this.#validating.clear();
     this.#waiting = 0;
     this.#backoff?.cancel();
     this.#backoff = undefined;
@@ -301,6 +304,8 @@ class ResourcePool<R> implements Pool<R>, LeaseOwner<R> {
       this.#grant(waiter, entry);
       return;
     }
+    this.#validating.add(waiter);
+    if (waiter.deadline < this.#waitTimerAt) this.#armWaitTimer(waiter.deadline, this.#clock.monotonic());
     new Promise<boolean>((resolve) => {
       resolve(validate(entry.resource));
     }).then(
@@ -314,6 +319,7 @@ class ResourcePool<R> implements Pool<R>, LeaseOwner<R> {
   }
 
   #validated(waiter: Waiter<R>, entry: PoolEntry<R>, ok: boolean): void {
+    if (this.#validating.delete(waiter)) this.#disarmIfNoneWaits();
     if (ok && !waiter.settled && !this.#closed) {
       this.#grant(waiter, entry);
       return;
@@ -489,7 +495,12 @@ class ResourcePool<R> implements Pool<R>, LeaseOwner<R> {
   /** One waiter left the queue; the waiters' timer is disarmed once none waits. */
   #tookWaiter(): void {
     this.#waiting -= 1;
-    if (this.#waiting === 0 && this.#waitTimer !== undefined) {
+    this.#disarmIfNoneWaits();
+  }
+
+  /** Disarms the waiters' timer when nobody waits (queued or validated). */
+  #disarmIfNoneWaits(): void {
+    if (this.#waiting === 0 && this.#waitTimer !== undefined && this.#validating.size === 0) {
       this.#waitTimer.cancel();
       this.#waitTimer = undefined;
       this.#waitTimerAt = Number.POSITIVE_INFINITY;
@@ -511,10 +522,10 @@ class ResourcePool<R> implements Pool<R>, LeaseOwner<R> {
     this.#waitTimerAt = Number.POSITIVE_INFINITY;
     const now = this.#clock.monotonic();
     let next = Number.POSITIVE_INFINITY;
-    for (const waiter of this.#waiters.live()) {
+    for (const waiter of [...this.#waiters.live(), ...this.#validating]) {
       if (waiter.deadline <= now) {
         waiter.settle();
-        this.#tookWaiter();
+        if (!this.#validating.delete(waiter)) this.#tookWaiter();
         waiter.reject(acquireTimeout(this.name, waiter.timeoutMs, this.#lastCreateError));
       } else if (waiter.deadline < next) {
         next = waiter.deadline;
@@ -527,7 +538,8 @@ class ResourcePool<R> implements Pool<R>, LeaseOwner<R> {
   #cancel(waiter: Waiter<R>, reason: unknown): void {
     if (waiter.settled) return;
     waiter.settle();
-    this.#tookWaiter();
+    if (this.#validating.delete(waiter)) this.#disarmIfNoneWaits();
+    else this.#tookWaiter();
     this.#waiters.compact(this.#waiting);
     waiter.reject(acquireCancelled(this.name, reason));
   }
