@@ -30,7 +30,14 @@ interface Probe {
   invalid: number;
 }
 
-function clientPool(url: string, schema: string, probe: Probe, max: number, min = 0): Pool<pg.Client> {
+function clientPool(
+  url: string,
+  schema: string,
+  probe: Probe,
+  max: number,
+  min = 0,
+  queryTimeoutMs?: number,
+): Pool<pg.Client> {
   return createPool<pg.Client>({
     name: 'pg-test',
     create: async () => {
@@ -39,6 +46,7 @@ function clientPool(url: string, schema: string, probe: Probe, max: number, min 
         connectionString: url,
         connectionTimeoutMillis: 2000,
         options: `-c search_path=${schema}`,
+        ...(queryTimeoutMs === undefined ? {} : { query_timeout: queryTimeoutMs }),
       });
       // A dead connection must not crash the process: the pool finds it on borrow.
       client.on('error', () => undefined);
@@ -212,4 +220,26 @@ describePg('createPool with PostgreSQL connections', () => {
     await pool.drain();
     expect(probe.destroyed).toBe(probe.created);
   });
+
+  it('a server that stops answering (half-open): validation with its own timeout drops the client; recovery after', async () => {
+    const probe = newProbe();
+    const pool = clientPool(throughProxy(proxy.port, `${app}_e`), schema.schema, probe, 1, 1, 300);
+    pool.start();
+    await expect.poll(() => pool.status().idle, { timeout: 10_000 }).toBe(1);
+    proxy.freeze();
+    const waiting = pool.acquire();
+    try {
+      await expect.poll(() => probe.invalid, { timeout: 10_000 }).toBe(1);
+      // New connections hang too (connectionTimeoutMillis) and fail: the pool backs off.
+      await expect.poll(() => pool.status().createFailures, { timeout: 15_000 }).toBeGreaterThanOrEqual(1);
+      expect(pool.status()).toMatchObject({ size: 0, waiting: 1 });
+    } finally {
+      proxy.thaw();
+    }
+    const lease = await waiting;
+    expect((await lease.resource.query('SELECT 1')).rowCount).toBe(1);
+    lease.release();
+    await pool.drain();
+    expect(probe.destroyed).toBe(probe.created);
+  }, 30_000);
 });
