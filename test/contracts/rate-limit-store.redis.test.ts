@@ -1,11 +1,12 @@
 /**
  * The rate limit store contract on Redis: a key prefix per case; `remote` is another store object (another
  * connection, as another process). Also: NOSCRIPT fallback after SCRIPT FLUSH, keys expiring when the
- * allowance is full again, and an unreachable server.
+ * allowance is full again, a lost connection (TCP proxy cut) and recovery, and an unreachable server.
  */
 import { describe, expect, it } from 'vitest';
 import { RedisRateLimitStore } from '../../src/protection/rate-limit/redis-store.js';
 import type { RateLimitStore } from '../../src/protection/rate-limit/types.js';
+import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import {
   describeRedis,
   dropRedisPrefix,
@@ -82,6 +83,44 @@ describeRedis('Redis rate limit store', () => {
         } finally {
           await store.close();
           admin.disconnect();
+          await dropRedisPrefix(prefix);
+        }
+      },
+    );
+
+    it(
+      'a lost connection fails decisions with FND_STORAGE_UNAVAILABLE, then reconnects with the state kept',
+      { timeout: 60_000 },
+      async () => {
+        const target = new URL(redisTestUrl());
+        const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+        const viaProxy = new URL(redisTestUrl());
+        viaProxy.hostname = '127.0.0.1';
+        viaProxy.port = String(proxy.port);
+        const prefix = redisTestPrefix();
+        const store = new RedisRateLimitStore(viaProxy.toString(), { keyPrefix: prefix, timeoutMs: 1000 });
+        const rule = { algorithm: 'sliding_window', limit: 3, windowMs: 1e12 } as const;
+        try {
+          expect((await store.consume('k', rule, 1)).remaining).toBe(2);
+          await proxy.cut();
+          await expectCode(store.consume('k', rule, 1), 'FND_STORAGE_UNAVAILABLE');
+          await proxy.restore();
+          await expect
+            .poll(
+              async () => {
+                try {
+                  return (await store.status('k', rule)).remaining;
+                } catch {
+                  return -1;
+                }
+              },
+              { timeout: 20_000, interval: 50 },
+            )
+            .toBe(2);
+          expect((await store.consume('k', rule, 2)).remaining).toBe(0);
+        } finally {
+          await store.close();
+          await proxy.close();
           await dropRedisPrefix(prefix);
         }
       },
