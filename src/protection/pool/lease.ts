@@ -14,6 +14,8 @@ export interface Lease<R> {
   release(): void;
   /** Gives the resource back broken: it is destroyed. */
   destroy(): void;
+  /** `release()`: `using lease = await pool.acquire()` gives the resource back at the end of the block. */
+  [Symbol.dispose](): void;
 }
 
 /** A pooled resource with its ages (monotonic ms). */
@@ -57,5 +59,10 @@ export class PoolLease<R> implements Lease<R> {
     if (this.#done) return;
     this.#done = true;
     this.#owner.leaseDestroyed(this.#entry);
+  }
+
+  /** `release()` (for `using`). */
+  [Symbol.dispose](): void {
+    this.release();
   }
 }

@@ -416,6 +416,21 @@ describe('createPool', () => {
     expect(pool.status()).toMatchObject({ inUse: 0, idle: 1 });
   });
 
+  it('using a lease releases it; await using a pool drains it', async () => {
+    const { pool: outer, log } = harness({ max: 1 });
+    {
+      await using pool = outer;
+      {
+        using lease = await pool.acquire();
+        expect(lease.resource.id).toBe(1);
+        expect(pool.status().inUse).toBe(1);
+      }
+      expect(pool.status()).toMatchObject({ inUse: 0, idle: 1 });
+    }
+    expect(outer.status()).toMatchObject({ drained: true, size: 0 });
+    expect(log.destroyed).toEqual([1]);
+  });
+
   it('use(fn) releases the resource when fn throws', async () => {
     const { pool } = harness({ max: 1 });
     await expect(

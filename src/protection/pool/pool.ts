@@ -80,6 +80,8 @@ export interface Pool<R> {
   drain(): Promise<void>;
   /** Live counts. */
   status(): PoolStatus;
+  /** `drain()` (for `await using`). */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /** One caller waiting for a resource. */
@@ -232,6 +234,10 @@ class ResourcePool<R> implements Pool<R>, LeaseOwner<R> {
     for (const entry of idle) this.#discard(entry);
     this.#checkDrained();
     return this.#drain;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.drain();
   }
 
   status(): PoolStatus {
