@@ -12,6 +12,7 @@
 import { type Clock, systemClock } from '../../kernel/clock.js';
 import { type CoarseTimeout, CoarseTimer } from '../coarse-timer.js';
 import { invalidPolicy } from '../errors.js';
+import { sweepIdle } from './idle-sweep.js';
 import { type Lease, type LeaseOwner, type PoolEntry, PoolLease } from './lease.js';
 import { acquireCancelled, acquireTimeout, poolDrained, poolFull } from './pool-errors.js';
 import {
@@ -20,92 +21,11 @@ import {
   createBackoffMs,
   resolvePoolOptions,
 } from './pool-options.js';
+import type { AcquireOptions, Pool, PoolStatus } from './pool-types.js';
+import { Waiter } from './waiter.js';
 import { WaiterQueue } from './waiter-queue.js';
 
-/** Options of one `acquire`. */
-export interface AcquireOptions {
-  /** Aborts the wait: the acquire rejects with `FND_PROTECT_CANCELLED`. */
-  readonly signal?: AbortSignal;
-  /** How long to wait, ms (≥ 0). Default the pool's `acquireTimeoutMs`. */
-  readonly timeoutMs?: number;
-}
-
-/** A pool's live counts. */
-export interface PoolStatus {
-  readonly name: string;
-  /** Resources that exist (idle + in use, overflow included; creations in flight not included). */
-  readonly size: number;
-  readonly idle: number;
-  /** Lent resources (and those being validated for a borrower). */
-  readonly inUse: number;
-  /** Callers waiting for a resource. */
-  readonly waiting: number;
-  /** Resources beyond `max` (at most `maxOverflow`). */
-  readonly overflow: number;
-  /** Creations in flight. */
-  readonly creating: number;
-  /** Consecutive failed creations (0 after a success). */
-  readonly createFailures: number;
-  /** Destroys that threw or rejected, since the pool was created. */
-  readonly destroyFailures: number;
-  readonly min: number;
-  readonly max: number;
-  readonly maxOverflow: number;
-  /** Whether `drain()` was called. */
-  readonly drained: boolean;
-}
-
-/** A pool of resources of type `R`. */
-export interface Pool<R> {
-  readonly name: string;
-  /** Creates the `min` warm resources in the background (the first `acquire` does it too). */
-  start(): void;
-  /**
-   * Lends a resource: an idle one (validated first), a new one when below capacity, else the caller waits in
-   * FIFO order. Rejects with `FND_PROTECT_TIMEOUT` after `timeoutMs` (cause: the last creation failure),
-   * `FND_PROTECT_BULKHEAD_FULL` when full and `maxWaiting` callers already wait, `FND_PROTECT_CANCELLED` when
-   * `signal` aborts, `FND_SYSTEM_SERVICE_UNAVAILABLE` once drained.
-   */
-  acquire(options?: AcquireOptions): Promise<Lease<R>>;
-  /**
-   * Runs `fn` with a lent resource and releases it when `fn` settles (also when it throws). `fn` runs in the
-   * caller's async context (AsyncLocalStorage stores are the caller's).
-   */
-  use<T>(fn: (resource: R) => T | PromiseLike<T>, options?: AcquireOptions): Promise<T>;
-  /**
-   * Stops lending: waiters and later acquires are refused with `FND_SYSTEM_SERVICE_UNAVAILABLE`, idle
-   * resources are destroyed, lent ones when they come back; resolves once every resource is destroyed and no
-   * creation is in flight. Calling it again returns the same promise.
-   */
-  drain(): Promise<void>;
-  /** Live counts. */
-  status(): PoolStatus;
-  /** `drain()` (for `await using`). */
-  [Symbol.asyncDispose](): Promise<void>;
-}
-
-/** One caller waiting for a resource. */
-class Waiter<R> {
-  settled = false;
-  /** Monotonic ms after which it stops waiting. */
-  deadline = 0;
-  timeoutMs = 0;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-  readonly resolve: (lease: Lease<R>) => void;
-  readonly reject: (error: unknown) => void;
-
-  constructor(resolve: (lease: Lease<R>) => void, reject: (error: unknown) => void) {
-    this.resolve = resolve;
-    this.reject = reject;
-  }
-
-  /** Leaves the queue for good: removes its abort listener. */
-  settle(): void {
-    this.settled = true;
-    if (this.onAbort !== undefined) this.signal?.removeEventListener('abort', this.onAbort);
-  }
-}
+export type { AcquireOptions, Pool, PoolStatus } from './pool-types.js';
 
 function validTimeout(value: unknown): boolean {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0;
@@ -390,23 +310,10 @@ class ResourcePool<R> implements Pool<R>, LeaseOwner<R> {
     this.#sweep = undefined;
     if (this.#closed) return;
     const now = this.#clock.monotonic();
-    const { idleTimeoutMs, maxLifetimeMs, min } = this.#o;
-    let total = this.#idle.length + this.#inUse + this.#creating;
-    let next = Number.POSITIVE_INFINITY;
-    const kept: PoolEntry<R>[] = [];
-    for (const entry of this.#idle) {
-      const lifeEnd = entry.createdAt + maxLifetimeMs;
-      const idleEnd = entry.idleSince + idleTimeoutMs;
-      if (lifeEnd <= now || (idleEnd <= now && total > min)) {
-        this.#discard(entry);
-        total -= 1;
-        continue;
-      }
-      kept.push(entry);
-      next = Math.min(next, lifeEnd);
-      if (idleEnd > now) next = Math.min(next, idleEnd);
-    }
+    const total = this.#idle.length + this.#inUse + this.#creating;
+    const { kept, evicted, next } = sweepIdle(this.#idle, now, total, this.#o);
     this.#idle = kept;
+    for (const entry of evicted) this.#discard(entry);
     if (kept.length > 0 && next !== Number.POSITIVE_INFINITY) this.#arm(next - now);
     this.#grow();
   }
