@@ -54,3 +54,5 @@ export * from './fallback/index.js';
 export * from './hedge/index.js';
 export * from './retry/index.js';
 export * from './timeout/index.js';
+export * from './rate-limit/index.js';
+export * from './pool/index.js';
