@@ -213,6 +213,26 @@ export function rateLimitStoreContract(
       });
     });
 
+    it('keeps the state of a key across a rule change with the same algorithm and window, else starts afresh', async () => {
+      for (const algorithm of ALGORITHMS) {
+        const key = freshKey();
+        await store.consume(key, rule(algorithm, 5), 3);
+        // The units taken count against the new limit (a token bucket keeps its tokens, capped by capacity).
+        const kept = algorithm === 'token_bucket' ? 2 : 7;
+        expect(brief(await store.status(key, rule(algorithm, 10)))).toEqual({
+          allowed: true,
+          remaining: kept,
+        });
+        expect(brief(await store.status(key, rule(algorithm, 10, FOREVER / 2)))).toEqual({
+          allowed: true,
+          remaining: 10,
+        });
+        const other = algorithm === 'gcra' ? 'fixed_window' : 'gcra';
+        expect(brief(await store.status(key, rule(other, 5)))).toEqual({ allowed: true, remaining: 5 });
+        expect(brief(await store.status(key, rule(algorithm, 5)))).toEqual({ allowed: true, remaining: 2 });
+      }
+    });
+
     it('token bucket and GCRA admit their burst, beyond the limit per window', async () => {
       for (const algorithm of ['token_bucket', 'gcra'] as const) {
         const key = freshKey();

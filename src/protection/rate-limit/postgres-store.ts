@@ -5,9 +5,10 @@
  * concurrent decisions on one key serialize on its row lock and never read stale state. `status` is one
  * SELECT with the same math and writes nothing.
  *
- * State columns per algorithm (integers; "u" = 1/limit ms, so that every quantity is an exact integer):
+ * The `algorithm` column holds the algorithm and the window (`gcra/60000`): state written under another
+ * algorithm or window counts as absent. State columns per algorithm (integers; "u" = 1/limit ms, so that every quantity is an exact integer):
  * - token_bucket: a = tokens in u × windowMs units (capacity burst × windowMs), b = time of a (ms);
- * - gcra: the theoretical arrival time a + b / limit (a in ms, b in u, 0 ≤ b < limit);
+ * - gcra: a = the debt in u × windowMs units (the theoretical arrival time is b + a / limit), b = time of a;
  * - sliding_window: a = start of the current aligned window, b = its count, c = the previous window's count;
  * - fixed_window: a = start of the aligned window, b = its count.
  *
@@ -28,16 +29,20 @@ interface OldState {
 }
 
 const KEY = '$1::text';
-const ALG = '$2::text';
+/** What a row's `algorithm` column holds: the algorithm and the window, e.g. `gcra/60000`. */
+const TAG = "($2::text || '/' || $4::bigint::text)";
 const L = '$3::bigint';
 const W = '$4::bigint';
 const CAP = '($5::bigint * $4::bigint)';
 const N = '$6::bigint';
 const NOW = 'floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
 
-/** The first step of every decision: now, and the old state when it belongs to this algorithm (else NULL). */
+/**
+ * The first step of every decision: now, and the old state when it belongs to this algorithm and window
+ * (else NULL: a key whose rule changed algorithm or window starts afresh, as in the memory store).
+ */
 function start(old: OldState): string {
-  const mine = `${old.algorithm} = ${ALG}`;
+  const mine = `${old.algorithm} = ${TAG}`;
   // $5 is unused by the window algorithms: naming it here gives it a type in every statement.
   return `(SELECT ${NOW} AS now, $5::bigint AS p5, CASE WHEN ${mine} THEN ${old.a} END AS oa, CASE WHEN ${mine} THEN ${old.b} END AS ob, CASE WHEN ${mine} THEN ${old.c} END AS oc) s0`;
 }
@@ -47,17 +52,17 @@ function bucketDecision(algorithm: 'token_bucket' | 'gcra', old: OldState): stri
   const debt =
     algorithm === 'token_bucket'
       ? `CASE WHEN oa IS NULL THEN 0 ELSE ${CAP} - LEAST(${CAP}, oa + LEAST(GREATEST(now - ob, 0), (${CAP} + ${L} - 1) / ${L}) * ${L}) END`
-      : `CASE WHEN oa IS NULL THEN 0 ELSE GREATEST(0, GREATEST(oa - now, -1) * ${L} + ob) END`;
-  const state =
-    algorithm === 'token_bucket' ? `${CAP} - da, now, 0::bigint` : `now + da / ${L}, da % ${L}, 0::bigint`;
+      : `CASE WHEN oa IS NULL THEN 0 ELSE GREATEST(0, oa - LEAST(GREATEST(now - ob, 0), (oa + ${L} - 1) / ${L}) * ${L}) END`;
+  // The state's time never goes back, so a server clock stepping back gives no allowance back.
+  const state = algorithm === 'token_bucket' ? `${CAP} - da, at, 0::bigint` : `da, at, 0::bigint`;
   return `SELECT ${state}, ok,
     (${CAP} - da) / ${W},
     CASE WHEN ok THEN 0 ELSE (d + ${N} * ${W} - ${CAP} + ${L} - 1) / ${L} END,
     (da + ${L} - 1) / ${L},
     now + (da + ${L} - 1) / ${L}
-  FROM (SELECT now, d, ok, CASE WHEN ok THEN d + ${N} * ${W} ELSE d END AS da
-    FROM (SELECT now, d, d + ${N} * ${W} <= ${CAP} AS ok
-      FROM (SELECT now, ${debt} AS d FROM ${start(old)}) s1) s2) s3`;
+  FROM (SELECT now, at, d, ok, CASE WHEN ok THEN d + ${N} * ${W} ELSE d END AS da
+    FROM (SELECT now, at, d, d + ${N} * ${W} <= ${CAP} AS ok
+      FROM (SELECT now, GREATEST(now, ob) AS at, ${debt} AS d FROM ${start(old)}) s1) s2) s3`;
 }
 
 /** The two-window weighted counter over windows aligned to windowMs. */
@@ -123,8 +128,8 @@ function consumeStatement(algorithm: RateLimitAlgorithm): Statement {
   return {
     name: `fnd_ratelimit_consume_${algorithm}`,
     text: `INSERT INTO rate_limits AS r (key, algorithm, ${COLUMNS})
-SELECT ${KEY}, ${ALG}, d.* FROM (${decision(algorithm, NONE)}) d
-ON CONFLICT (key) DO UPDATE SET (algorithm, ${COLUMNS}) = (SELECT ${ALG}, d.* FROM (${decision(algorithm, ROW)}) d)
+SELECT ${KEY}, ${TAG}, d.* FROM (${decision(algorithm, NONE)}) d
+ON CONFLICT (key) DO UPDATE SET (algorithm, ${COLUMNS}) = (SELECT ${TAG}, d.* FROM (${decision(algorithm, ROW)}) d)
 RETURNING ${out('r')}`,
   };
 }

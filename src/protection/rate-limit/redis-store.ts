@@ -4,8 +4,9 @@
  * it is atomic and one round trip; the clock is the Redis server's `TIME`, so processes on several machines
  * agree on time. The math is the PostgreSQL store's (see `postgres-store.ts`), integer-exact in a double.
  *
- * Each key is one string `<algorithm> <a> <b> <c>` (the state, as in the PostgreSQL table) under
- * `keyPrefix`, expiring when its allowance is full again (one `SET … PX`). A refused decision and `status` write nothing. ioredis is loaded on first use.
+ * Each key is one string `<algorithm>/<windowMs> <a> <b> <c>` (the state, as in the PostgreSQL table) under
+ * `keyPrefix`, expiring when its allowance is full again (one `SET … PX`). State written under another
+ * algorithm or window counts as absent. A refused decision and `status` write nothing. ioredis is loaded on first use.
  *
  * @module
  */
@@ -34,11 +35,12 @@ local function idiv(a, b)
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + idiv(tonumber(t[2]), 1000)
+local tag = alg .. '/' .. ARGV[3]
 local old = redis.call('GET', KEYS[1])
 local oa, ob, oc
 if old then
-  local g, sa, sb, sc = string.match(old, '^(%a[%a_]*) (%-?%d+) (%-?%d+) (%-?%d+)$')
-  if g == alg then oa = tonumber(sa); ob = tonumber(sb); oc = tonumber(sc) end
+  local g, sa, sb, sc = string.match(old, '^(%S+) (%-?%d+) (%-?%d+) (%-?%d+)$')
+  if g == tag then oa = tonumber(sa); ob = tonumber(sb); oc = tonumber(sc) end
 end
 local ok, remaining, retry, reset, na, nb, nc
 if alg == 'token_bucket' or alg == 'gcra' then
@@ -49,7 +51,7 @@ if alg == 'token_bucket' or alg == 'gcra' then
       local elapsed = math.min(math.max(now - ob, 0), idiv(C + L - 1, L))
       d = C - math.min(C, oa + elapsed * L)
     else
-      d = math.max(0, math.max(oa - now, -1) * L + ob)
+      d = math.max(0, oa - math.min(math.max(now - ob, 0), idiv(oa + L - 1, L)) * L)
     end
   end
   ok = d + n * W <= C
@@ -59,7 +61,10 @@ if alg == 'token_bucket' or alg == 'gcra' then
   retry = 0
   if not ok then retry = idiv(d + n * W - C + L - 1, L) end
   reset = idiv(da + L - 1, L)
-  if alg == 'token_bucket' then na = C - da; nb = now else na = now + idiv(da, L); nb = da - idiv(da, L) * L end
+  local at = now
+  if ob ~= nil and ob > now then at = ob end
+  if alg == 'token_bucket' then na = C - da else na = da end
+  nb = at
   nc = 0
 else
   local e = now - idiv(now, W) * W
@@ -96,7 +101,7 @@ else
 end
 if write and ok and n > 0 then
   if reset > 0 then
-    redis.call('SET', KEYS[1], alg .. ' ' .. string.format('%.0f %.0f %.0f', na, nb, nc), 'PX', string.format('%.0f', reset))
+    redis.call('SET', KEYS[1], tag .. ' ' .. string.format('%.0f %.0f %.0f', na, nb, nc), 'PX', string.format('%.0f', reset))
   else
     redis.call('DEL', KEYS[1])
   end
