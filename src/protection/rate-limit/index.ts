@@ -11,3 +11,7 @@ export * from './sliding-window.js';
 export * from './fixed-window.js';
 export * from './memory-store.js';
 export * from './limiter.js';
+export * from './create-store.js';
+export { PostgresRateLimitStore } from './postgres-store.js';
+export { RedisRateLimitStore, type RedisRateLimitStoreOptions } from './redis-store.js';
+export { RATELIMIT_MIGRATIONS } from './migrations.js';
