@@ -9,12 +9,13 @@
  *
  * @module
  */
-import { FoundationError } from '../../errors/index.js';
+import { invalidPolicy } from '../errors.js';
 import { type Clock, systemClock } from '../../kernel/clock.js';
 import { decideFixedWindow, fixedWindowIdleAt, type FixedWindowState } from './fixed-window.js';
 import { decideGcra, gcraIdleAt, type GcraState } from './gcra.js';
 import { decideSlidingWindow, slidingWindowIdleAt, type SlidingWindowState } from './sliding-window.js';
 import { decideTokenBucket, tokenBucketIdleAt, type TokenBucketState } from './token-bucket.js';
+import { checkRateLimitKey, checkRateLimitRule, positiveInteger, ruleCapacity } from './checks.js';
 import type { RateLimitDecision, RateLimitRule, RateLimitStore } from './types.js';
 
 /** Options of {@link MemoryRateLimitStore}. */
@@ -32,67 +33,6 @@ interface Entry {
   rule: RateLimitRule;
   /** Used since the eviction sweep last passed it. */
   used: boolean;
-}
-
-/** Longest key, in UTF-16 code units (as every store). */
-const MAX_KEY_LENGTH = 512;
-/** Largest `max(limit, burst) × windowMs` (as every store: exact in a double and a bigint). */
-const MAX_SPAN = 2 ** 50;
-const ALGORITHMS: ReadonlySet<string> = new Set(['token_bucket', 'gcra', 'sliding_window', 'fixed_window']);
-
-function invalid(message: string, context: Record<string, unknown>): FoundationError {
-  return new FoundationError('FND_PROTECT_INVALID_POLICY', { message, context });
-}
-
-function positiveInteger(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1;
-}
-
-/** The units a rule can ever admit at once. */
-function capacity(rule: RateLimitRule): number {
-  return rule.algorithm === 'token_bucket' || rule.algorithm === 'gcra'
-    ? (rule.burst ?? rule.limit)
-    : rule.limit;
-}
-
-function checkRule(rule: unknown): asserts rule is RateLimitRule {
-  if (typeof rule !== 'object' || rule === null) {
-    throw invalid('A rate limit rule must be an object', { option: 'rule', type: typeof rule });
-  }
-  const r = rule as Partial<Record<keyof RateLimitRule, unknown>>;
-  if (typeof r.algorithm !== 'string' || !ALGORITHMS.has(r.algorithm)) {
-    throw invalid('Unknown rate limit algorithm', { option: 'algorithm', allowed: [...ALGORITHMS] });
-  }
-  for (const option of ['limit', 'windowMs'] as const) {
-    if (!positiveInteger(r[option])) {
-      throw invalid(`Rate limit ${option} must be a positive integer`, { option, value: r[option] });
-    }
-  }
-  if (r.burst !== undefined && !positiveInteger(r.burst)) {
-    throw invalid('Rate limit burst must be a positive integer', { option: 'burst', value: r.burst });
-  }
-  const valid = rule as RateLimitRule;
-  if (Math.max(valid.limit, capacity(valid)) * valid.windowMs > MAX_SPAN) {
-    throw invalid('Rate limit too large: max(limit, burst) × windowMs must not exceed 2^50', {
-      option: 'windowMs',
-      limit: valid.limit,
-      burst: valid.burst,
-      windowMs: valid.windowMs,
-    });
-  }
-}
-
-function checkKey(key: unknown): asserts key is string {
-  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH || key.includes('\0')) {
-    throw invalid(
-      `A rate limit key must be a non-empty string of at most ${String(MAX_KEY_LENGTH)} characters without NUL`,
-      {
-        option: 'key',
-        type: typeof key,
-        length: typeof key === 'string' ? key.length : undefined,
-      },
-    );
-  }
 }
 
 /** One decision of `rule`'s algorithm and the ms from which the new state stops mattering. */
@@ -153,7 +93,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
   constructor(options: MemoryRateLimitStoreOptions = {}) {
     const maxKeys = options.maxKeys ?? 100_000;
     if (!positiveInteger(maxKeys)) {
-      throw invalid('maxKeys must be a positive integer', { option: 'maxKeys', value: maxKeys });
+      throw invalidPolicy('maxKeys must be a positive integer', { option: 'maxKeys', value: maxKeys });
     }
     this.#clock = options.clock ?? systemClock;
     this.#maxKeys = maxKeys;
@@ -192,7 +132,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
 
   /** Forgets `key` synchronously. */
   resetSync(key: string): void {
-    checkKey(key);
+    checkRateLimitKey(key);
     this.#entries.delete(key);
   }
 
@@ -216,18 +156,21 @@ export class MemoryRateLimitStore implements RateLimitStore {
 
   #decide(key: string, rule: RateLimitRule, n: number, record: boolean): RateLimitDecision {
     if (rule !== this.#checked) {
-      checkRule(rule);
+      checkRateLimitRule(rule);
       this.#checked = rule;
     }
     // A key already held was checked when it was stored.
     const entry = this.#entries.get(key);
-    if (entry === undefined) checkKey(key);
-    if (!Number.isSafeInteger(n) || n < 0 || n > capacity(rule)) {
-      throw invalid(`Units must be an integer from 0 to the rule's capacity (${String(capacity(rule))})`, {
-        option: 'n',
-        value: typeof n === 'number' ? n : typeof n,
-        capacity: capacity(rule),
-      });
+    if (entry === undefined) checkRateLimitKey(key);
+    if (!Number.isSafeInteger(n) || n < 0 || n > ruleCapacity(rule)) {
+      throw invalidPolicy(
+        `Units must be an integer from 0 to the rule's capacity (${String(ruleCapacity(rule))})`,
+        {
+          option: 'n',
+          value: typeof n === 'number' ? n : typeof n,
+          capacity: ruleCapacity(rule),
+        },
+      );
     }
     const now = Math.floor(this.#clock.now());
     let state: AnyState | undefined;
