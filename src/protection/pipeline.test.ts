@@ -135,3 +135,28 @@ describe('pipeline', () => {
     await expect(policy.execute(() => Promise.reject(new Error('x')), caller.signal)).rejects.toThrow('x');
   });
 });
+
+describe('admission telemetry', () => {
+  it('publishes protection:admitted for every attempt that reaches the function, not for refused ones', async () => {
+    const { onTelemetry } = await import('../kernel/telemetry.js');
+    const seen: Array<[number | undefined, unknown]> = [];
+    const off = onTelemetry('protection:admitted', (message) => {
+      seen.push([message.measurements.attempt, message.metadata.policy]);
+    });
+    try {
+      const clock = new FakeClock();
+      const refusing: Layer = {
+        kind: 'bulkhead',
+        run: () => Promise.reject(new FoundationError('FND_PROTECT_BULKHEAD_FULL', { message: 'full' })),
+        status: () => ({ kind: 'bulkhead' }),
+      };
+      const open = pipeline('open', [], { clock, timer: new CoarseTimer(clock) });
+      const closed = pipeline('closed', [refusing], { clock, timer: new CoarseTimer(clock) });
+      expect(await open.execute(() => 1)).toBe(1);
+      await expect(closed.execute(() => 1)).rejects.toMatchObject({ code: 'FND_PROTECT_BULKHEAD_FULL' });
+      expect(seen).toEqual([[1, 'open']]);
+    } finally {
+      off();
+    }
+  });
+});

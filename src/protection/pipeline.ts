@@ -6,6 +6,7 @@
  * @module
  */
 import type { Clock } from '../kernel/clock.js';
+import { telemetryEvent } from '../kernel/telemetry.js';
 import { CallState, type PipelineRuntime } from './call-state.js';
 import type { CoarseTimer } from './coarse-timer.js';
 import { rejection } from './errors.js';
@@ -23,8 +24,12 @@ export interface Policy {
   status(): LayerStatus[];
 }
 
+/** Published when an attempt passed every layer and the function runs: `{ attempt }`, `{ policy }`. */
+const admitted = telemetryEvent('protection:admitted');
+
 /** Runs the function of a state: a sync throw becomes a rejection, a value a resolved promise. */
 function invoke(call: CallState): Promise<unknown> {
+  if (admitted.hasSubscribers) admitted.emit({ attempt: call.attempt }, { policy: call.runtime.policy });
   try {
     const result = call.fn(call);
     return result instanceof Promise ? result : Promise.resolve(result);

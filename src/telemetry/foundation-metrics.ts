@@ -214,8 +214,15 @@ export const FOUNDATION_METRICS: readonly MetricDefinition[] = Object.freeze([
     tags: ['code'],
     description: 'Config file reloads that failed',
   },
-  // protection — `protection:rejected` { count } { policy, layer, code }, `protection:limit_changed` { limit }
+  // protection — `protection:admitted` { attempt } { policy }, `protection:rejected` { count } { policy, layer, code }, `protection:limit_changed` { limit }
   // { policy } (policy names come from the config: bounded)
+  {
+    name: 'foundation.protection.admissions',
+    kind: 'counter',
+    event: 'protection:admitted',
+    tags: ['policy'],
+    description: 'Attempts that passed every protection layer and ran, by policy',
+  },
   {
     name: 'foundation.protection.rejections',
     kind: 'counter',
