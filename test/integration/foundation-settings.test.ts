@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EventRetention } from '../../src/events/retention/event-retention.js';
 import { createFoundation, FoundationError, SERVICES_NAMESPACE } from '../../src/index.js';
 
 let dir: string;
@@ -39,7 +40,7 @@ describe('the foundation section of the config', () => {
     expect(fromFile.name).toBe('from-file');
     expect(fromFile.storage.kind).toBe('memory');
     await fromFile.start();
-    expect(fromFile.registry.lookup(SERVICES_NAMESPACE, 'retention')).toBeDefined();
+    expect(fromFile.registry.lookup(SERVICES_NAMESPACE, 'retention')).toBeInstanceOf(EventRetention);
     expect(fromFile.config.explain('foundation.name')).toMatchObject({ source: 'file', value: 'from-file' });
     await fromFile.stop();
 

@@ -118,7 +118,7 @@ describe('control bus: metrics routes', () => {
     const delay = family(families, 'foundation_runtime_event_loop_delay_ms');
     expect(delay?.type).toBe('GAUGE');
     expect(delay?.metrics.map((m) => m.labels?.stat).sort()).toEqual(['max', 'mean', 'p50', 'p99']);
-    expect(family(families, 'foundation_runtime_rss_bytes')).toBeDefined();
+    expect(family(families, 'foundation_runtime_rss_bytes')?.type).toBe('GAUGE');
     expect(family(families, 'foundation_control_bus_request_latency_ms')?.type).toBe('SUMMARY');
 
     const appended = family(families, 'foundation_events_appended_total');

@@ -105,7 +105,7 @@ describe('parseConfigText', () => {
     for (const [text, format] of cases) {
       const error = errorOf(() => parseConfigText(text, format, 'f', 4));
       expect(error.code).toBe('FND_CONFIG_FILE_INVALID');
-      expect(error.cause).toBeDefined();
+      expect(error.cause).toBeInstanceOf(Error);
     }
     expect(parseConfigText('{"a":[[[1]]]}', 'json', 'f', 4)).toEqual({ a: [[[1]]] });
   });
