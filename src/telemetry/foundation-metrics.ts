@@ -214,15 +214,10 @@ export const FOUNDATION_METRICS: readonly MetricDefinition[] = Object.freeze([
     tags: ['code'],
     description: 'Config file reloads that failed',
   },
-  // protection — `protection:admitted` { attempt } { policy }, `protection:rejected` { count } { policy, layer, code }, `protection:limit_changed` { limit }
-  // { policy } (policy names come from the config: bounded)
-  {
-    name: 'foundation.protection.admissions',
-    kind: 'counter',
-    event: 'protection:admitted',
-    tags: ['policy'],
-    description: 'Attempts that passed every protection layer and ran, by policy',
-  },
+  // protection — `protection:rejected` { count } { policy, layer, code }, `protection:limit_changed` { limit }
+  // { policy } (policy names come from the config: bounded). `protection:admitted` is NOT declared here: it fires
+  // on every call, and a subscriber makes each call build a message (~100 ns, measured: 2× cockatiel's whole
+  // breaker overhead); it stays an opt-in event for whoever listens.
   {
     name: 'foundation.protection.rejections',
     kind: 'counter',
