@@ -26,37 +26,10 @@ import type {
  * CLI, the composition root) holds, whatever the user's schema is.
  */
 export interface ConfigView {
+  /** The current version (1 after the first load; 0 before start). */
   readonly version: number;
-  /** The current snapshot (untyped). */
+  /** The current snapshot (untyped; {@link Config.snapshot} is typed). */
   snapshot(): unknown;
-  /** The whole current snapshot, secrets redacted. */
-  redacted(): JsonObject;
-  explain(path: string): ConfigExplanation;
-  isMutable(path: string): boolean;
-  readonly mutablePaths: readonly string[];
-  update(path: string, value: unknown, options?: ConfigUpdateOptions): Promise<ConfigUpdateResult>;
-  updateBatch(
-    changes: readonly ConfigChangeInput[],
-    options?: ConfigUpdateOptions,
-  ): Promise<ConfigUpdateResult>;
-  rollback(version: number, options?: ConfigUpdateOptions): Promise<ConfigUpdateResult>;
-  history(options?: { readonly limit?: number; readonly before?: number }): Promise<ConfigVersionInfo[]>;
-  getVersion(version: number): Promise<ConfigVersionDetail>;
-  status(): ConfigStatus;
-}
-
-/**
- * A typed, layered, versioned configuration. Reads are synchronous property reads on an immutable snapshot;
- * changes are validated as a whole before anything is applied, create a new version, and are persisted and
- * shared with other nodes once the config is started with a store.
- */
-export interface Config<T> extends ConfigView {
-  /** The current version (1 after the first load). */
-  readonly version: number;
-  /** The current snapshot: deeply frozen; a later change swaps in a new snapshot, never mutates this one. */
-  snapshot(): DeepReadonly<T>;
-  /** The value at a dotted path of the current snapshot; `FND_CONFIG_UNKNOWN_PATH` when it does not exist. */
-  get<P extends ConfigPath<T>>(path: P): DeepReadonly<ConfigPathValue<T, P>>;
   /** The whole current snapshot, secrets redacted (for display: the control bus, the CLI). */
   redacted(): JsonObject;
   /** Which source gave the value at `path`, each layer's value, and whether it is secret or mutable. */
@@ -65,7 +38,7 @@ export interface Config<T> extends ConfigView {
   isMutable(path: string): boolean;
   /** The declared mutable path patterns (exact paths and globs). */
   readonly mutablePaths: readonly string[];
-  /** Sets one value at run time (see {@link Config.updateBatch}). */
+  /** Sets one value at run time (see {@link ConfigView.updateBatch}). */
   update(path: string, value: unknown, options?: ConfigUpdateOptions): Promise<ConfigUpdateResult>;
   /**
    * Applies several changes as one version: each path checked (syntax, mutability, size), the whole resulting
@@ -86,12 +59,26 @@ export interface Config<T> extends ConfigView {
   history(options?: { readonly limit?: number; readonly before?: number }): Promise<ConfigVersionInfo[]>;
   /** One version with its whole configuration (secrets redacted). */
   getVersion(version: number): Promise<ConfigVersionDetail>;
+  /** Counters and state for status pages and health. */
+  status(): ConfigStatus;
+}
+
+/**
+ * A typed, layered, versioned configuration. Reads are synchronous property reads on an immutable snapshot;
+ * changes are validated as a whole before anything is applied, create a new version, and are persisted and
+ * shared with other nodes once the config is started with a store. The members that do not depend on `T` are
+ * those of {@link ConfigView}.
+ */
+export interface Config<T> extends ConfigView {
+  /** The current snapshot: deeply frozen; a later change swaps in a new snapshot, never mutates this one. */
+  snapshot(): DeepReadonly<T>;
+  /** The value at a dotted path of the current snapshot; `FND_CONFIG_UNKNOWN_PATH` when it does not exist. */
+  get<P extends ConfigPath<T>>(path: P): DeepReadonly<ConfigPathValue<T, P>>;
   /**
    * Subscribes to changes under `prefix` (`''` or `'*'` for everything; `limits` covers `limits.rps`).
    * Returns a function that unsubscribes (also usable with `using` as a Disposable).
    */
   subscribe(prefix: string, subscriber: ConfigSubscriber<T>): (() => void) & Disposable;
-  status(): ConfigStatus;
 }
 
 /** An event a config asks to be recorded (the foundation appends it to its event store). */
