@@ -17,6 +17,7 @@ import {
   encodeConfigVersion,
   isStorableVersion,
   listArgs,
+  configVersionColumns,
   sinceArg,
   versionConflict,
   type ConfigVersionRow,
@@ -140,22 +141,7 @@ export class PostgresConfigVersionStore implements ConfigVersionStore {
     const pool = await this.#access.ready();
     let inserted: number;
     try {
-      const result = await pool.query(
-        statement(APPEND, [
-          e.version,
-          e.at,
-          e.kind,
-          e.node,
-          e.overrides,
-          e.config,
-          e.changes,
-          e.rolledBackTo,
-          e.reason,
-          e.actor,
-          e.correlationId,
-          this.#channel,
-        ]),
-      );
+      const result = await pool.query(statement(APPEND, [...configVersionColumns(e), this.#channel]));
       inserted = result.rows.length;
     } catch (error) {
       if (sqlState(error) === UNIQUE_VIOLATION) throw versionConflict(e.version, e.version);

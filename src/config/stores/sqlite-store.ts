@@ -17,6 +17,7 @@ import {
   encodeConfigVersion,
   isStorableVersion,
   listArgs,
+  configVersionColumns,
   sinceArg,
   versionConflict,
   type ConfigVersionRow,
@@ -135,19 +136,7 @@ export class SqliteConfigVersionStore implements ConfigVersionStore {
         .transaction((e: EncodedConfigVersion) => {
           const latest = (s.maxVersion.get() as { version: number | null }).version ?? 0;
           if (e.version !== latest + 1) throw versionConflict(e.version, latest);
-          s.insert.run(
-            e.version,
-            e.at,
-            e.kind,
-            e.node,
-            e.overrides,
-            e.config,
-            e.changes,
-            e.rolledBackTo,
-            e.reason,
-            e.actor,
-            e.correlationId,
-          );
+          s.insert.run(...configVersionColumns(e));
         })
         .immediate(encoded);
     } catch (error) {

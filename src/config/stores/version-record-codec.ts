@@ -162,6 +162,26 @@ function checkChanges(value: unknown): ConfigChange[] {
  * @throws FoundationError `FND_CONFIG_INVALID_STRUCTURE` when a field is missing, of the wrong type, or holds
  * something JSON cannot carry back unchanged.
  */
+/**
+ * The encoded columns in the order both SQL stores insert them: version, at, kind, node, overrides, config,
+ * changes, rolled_back_to, reason, actor, correlation_id.
+ */
+export function configVersionColumns(e: EncodedConfigVersion): Array<string | number | null> {
+  return [
+    e.version,
+    e.at,
+    e.kind,
+    e.node,
+    e.overrides,
+    e.config,
+    e.changes,
+    e.rolledBackTo,
+    e.reason,
+    e.actor,
+    e.correlationId,
+  ];
+}
+
 export function encodeConfigVersion(record: ConfigVersionRecord): EncodedConfigVersion {
   if (typeof record !== 'object' || (record as unknown) === null)
     throw invalid('record', 'must be an object');
