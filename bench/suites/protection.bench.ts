@@ -8,6 +8,11 @@
  * function reads its signal. Timeout alone and retry alone are context rows. Ours' timeout runs cooperative
  * (`ours`, cockatiel's strategy) and in its default aggressive mode (`ours-aggressive`).
  *
+ * Rate limiters and pools (issue 8; bench/protection/limits.ts and pools.ts, whose notes give ours ÷ peer):
+ * a decision of ours ≤ 0.2× rate-limiter-flexible's `RateLimiterMemory.consume`, ≤ 0.7× `RateLimiterRedis`
+ * (sequential and 100 in flight), ≤ 0.5× `RateLimiterPostgres`; a pool acquire + release ≤ 0.5× generic-pool's
+ * and ≤ 0.25× tarn's, with 1 and with 100 acquirers.
+ *
  * @module
  */
 import type { Policy } from '../../src/protection/pipeline.js';
@@ -21,8 +26,10 @@ import {
   timeoutCase,
   type Impl,
 } from '../protection/cases.js';
+import { IN_FLIGHT, memoryLimiterCase, postgresLimiterCase, redisLimiterCase } from '../protection/limits.js';
 import { oursBreaker, oursComposed, oursRetry, oursTimeout } from '../protection/ours.js';
 import { signalFn, valueFn } from '../protection/peers.js';
+import { ACQUIRERS, poolCase } from '../protection/pools.js';
 import { asyncImpl, defineSuite } from '../suite.js';
 
 /** Ours' row: `policy.execute(fn)`, the policy created once. */
@@ -46,5 +53,12 @@ export default defineSuite({
     composedSignalCase(bothModes(oursComposed, signalFn)),
     timeoutCase(bothModes(oursTimeout, valueFn)),
     retryCase([ours('ours', oursRetry, valueFn)]),
+    memoryLimiterCase(),
+    redisLimiterCase(1),
+    redisLimiterCase(IN_FLIGHT),
+    postgresLimiterCase(1),
+    postgresLimiterCase(IN_FLIGHT),
+    poolCase(1),
+    poolCase(ACQUIRERS),
   ],
 });
