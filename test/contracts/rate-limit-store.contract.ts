@@ -4,7 +4,12 @@
  * nothing; `reset` brings the allowance back; keys are independent; concurrent decisions on one key (and,
  * where the store is shared, from another store object as another process would have) never admit more
  * than the limit; garbage keys, rules and unit counts are refused with `FND_PROTECT_INVALID_POLICY` with the
- * state intact; a refused key is admitted again once time passes.
+ * state intact; a refused key is admitted again once time passes. Holds (`hold`) refuse every decision on a
+ * key under any rule until they end, then the key is admitted exactly as before; holds only extend; `reset`
+ * clears them; `keys` lists exactly the keys holding state or a hold (sorted, by prefix, bounded).
+ *
+ * Time passes through the fixture's `advance` when it has one (the memory store on a fake clock); on the
+ * real servers the cases that need time poll until it has passed.
  *
  * Windows are 10^12 ms long unless a test needs time to pass: the aligned window boundaries are then years
  * apart and a refill during a test is far below one unit, so the real servers' clocks cannot make a case flaky.
@@ -36,6 +41,8 @@ const T = 30_000;
 /** Long enough that nothing refills and no aligned window ends during a test. */
 const FOREVER = 1e12;
 const ALGORITHMS: readonly RateLimitAlgorithm[] = ['token_bucket', 'gcra', 'sliding_window', 'fixed_window'];
+/** A hold long enough that the checks made during it finish on a slow server, short enough to wait out. */
+const HOLD = 1500;
 
 /**
  * A store under test, on a fresh backing. `remote` makes another store object on the same backing (another
@@ -44,6 +51,8 @@ const ALGORITHMS: readonly RateLimitAlgorithm[] = ['token_bucket', 'gcra', 'slid
 export interface RateLimitStoreFixture {
   readonly store: RateLimitStore;
   readonly remote?: () => Promise<RateLimitStore>;
+  /** Moves the store's (fake) clock forward by `ms`; absent when the store runs on real time. */
+  readonly advance?: (ms: number) => void;
   readonly cleanup: () => Promise<void>;
 }
 
@@ -92,6 +101,25 @@ export function rateLimitStoreContract(
     afterEach(async () => {
       await fixture.cleanup();
     });
+
+    /** Lets `ms` pass (at once on a fake clock, else polling): then `probe` holds. */
+    async function afterTime(ms: number, probe: () => Promise<boolean>): Promise<void> {
+      if (fixture.advance !== undefined) {
+        fixture.advance(ms);
+        expect(await probe()).toBe(true);
+        return;
+      }
+      await expect.poll(probe, { timeout: 15_000, interval: 20 }).toBe(true);
+    }
+
+    /** Checks a decision on a held key: refused, nothing left, a wait within the hold (exact on a fake clock). */
+    function expectHeld(d: RateLimitDecision, holdMs: number): void {
+      expect(brief(d)).toEqual({ allowed: false, remaining: 0 });
+      expect(d.retryAfterMs).toBeGreaterThan(0);
+      expect(d.retryAfterMs).toBeLessThanOrEqual(holdMs);
+      if (fixture.advance !== undefined) expect(d.retryAfterMs).toBe(holdMs);
+      expect(d.resetMs).toBeGreaterThanOrEqual(d.retryAfterMs);
+    }
 
     describe.each(ALGORITHMS)('%s', (algorithm) => {
       it('admits exactly the limit one unit at a time, then refuses with a retry-after and records nothing', async () => {
@@ -207,9 +235,27 @@ export function rateLimitStoreContract(
           .toBe(true);
         expect(refused?.retryAfterMs).toBeGreaterThan(0);
         expect(refused?.retryAfterMs).toBeLessThanOrEqual(400);
-        await expect
-          .poll(async () => (await store.consume(key, r, 1)).allowed, { timeout: 10_000, interval: 20 })
-          .toBe(true);
+        await afterTime(refused?.retryAfterMs ?? 0, async () => (await store.consume(key, r, 1)).allowed);
+      });
+
+      it('a hold refuses every decision under any rule, recording nothing, then the key is admitted exactly as before', async () => {
+        const key = freshKey();
+        const r = rule(algorithm, 5);
+        expect(brief(await store.consume(key, r, 2))).toEqual({ allowed: true, remaining: 3 });
+        await store.hold(key, HOLD);
+        for (const n of [1, 3, 0]) expectHeld(await store.consume(key, r, n), HOLD);
+        expectHeld(await store.status(key, r), HOLD);
+        const other = algorithm === 'gcra' ? 'fixed_window' : 'gcra';
+        expectHeld(await store.consume(key, rule(other, 9), 1), HOLD);
+        expectHeld(await store.status(key, rule(algorithm, 5, FOREVER / 2)), HOLD);
+        // 4 units do not fit anyway: the algorithm's own wait (years) is longer than the hold's.
+        const beyond = await store.consume(key, r, 4);
+        expect(brief(beyond)).toEqual({ allowed: false, remaining: 0 });
+        expect(beyond.retryAfterMs).toBeGreaterThan(HOLD);
+        await afterTime(HOLD, async () => (await store.consume(key, r, 1)).allowed);
+        expect(await store.status(key, r)).toMatchObject({ allowed: true, remaining: 2, retryAfterMs: 0 });
+        expect(brief(await store.consume(key, r, 2))).toEqual({ allowed: true, remaining: 0 });
+        expect((await store.consume(key, r, 1)).allowed).toBe(false);
       });
     });
 
@@ -279,6 +325,107 @@ export function rateLimitStoreContract(
       await expectCode(store.status(key, { ...good, limit: -3 }), 'FND_PROTECT_INVALID_POLICY');
       await expectCode(store.reset(''), 'FND_PROTECT_INVALID_POLICY');
       expect(brief(await store.status(key, good))).toEqual({ allowed: true, remaining: 2 });
+    });
+
+    it('holds only extend, apply to a key without state, and reset clears them', async () => {
+      const key = freshKey();
+      const r = rule('gcra', 3);
+      await store.hold(key, 600_000);
+      await store.hold(key, 1000);
+      const long = await store.consume(key, r, 1);
+      expectHeld(long, 600_000);
+      expect(long.retryAfterMs).toBeGreaterThan(590_000);
+      await store.hold(key, 700_000);
+      const longer = await store.status(key, r);
+      expectHeld(longer, 700_000);
+      expect(longer.retryAfterMs).toBeGreaterThan(690_000);
+      expect(longer.resetMs).toBe(longer.retryAfterMs);
+      await store.reset(key);
+      expect(await store.status(key, r)).toEqual({
+        allowed: true,
+        remaining: 3,
+        retryAfterMs: 0,
+        resetMs: 0,
+        limit: 3,
+      });
+      expect(brief(await store.consume(key, r, 1))).toEqual({ allowed: true, remaining: 2 });
+      // A hold on a key with state keeps the state: once reset is not called, the units taken still count.
+      await store.hold(key, 1);
+      await afterTime(5, async () => (await store.status(key, r)).allowed);
+      expect(brief(await store.status(key, r))).toEqual({ allowed: true, remaining: 2 });
+    });
+
+    it('refuses garbage hold lengths with FND_PROTECT_INVALID_POLICY naming ms, state intact', async () => {
+      const key = freshKey();
+      const good = rule('token_bucket', 3);
+      await store.consume(key, good, 1);
+      for (const ms of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, 86_400_001, '1000', null, undefined]) {
+        const error = await expectCode(store.hold(key, ms as number), 'FND_PROTECT_INVALID_POLICY');
+        expect(error.context).toMatchObject({ option: 'ms' });
+      }
+      const badKey = await expectCode(store.hold('', 1000), 'FND_PROTECT_INVALID_POLICY');
+      expect(badKey.context).toMatchObject({ option: 'key' });
+      expect(await store.status(key, good)).toMatchObject({ allowed: true, remaining: 2, retryAfterMs: 0 });
+      // The longest hold is accepted.
+      await store.hold(key, 86_400_000);
+      expectHeld(await store.status(key, good), 86_400_000);
+      expect(await store.keys(10)).toEqual([key]);
+    });
+
+    it('keys lists exactly the keys with state or a hold, sorted, by prefix (glob characters literal), bounded', async () => {
+      const base = freshKey();
+      const r = rule('fixed_window', 2);
+      const stated = ['b', 'a', 'c:2', 'c:1', 'c*', 'c?', 'c[1]', 'é'].map((s) => `${base}:${s}`);
+      for (const k of stated) await store.consume(k, r, 1);
+      await store.status(`${base}:status-only`, r);
+      await store.consume(`${base}:zero`, r, 0);
+      await store.consume(`${base}:refused`, rule('fixed_window', 1), 1);
+      await store.consume(`${base}:refused`, rule('fixed_window', 1), 1);
+      await store.hold(`${base}:held`, 600_000);
+      const all = [...stated, `${base}:refused`, `${base}:held`].sort();
+      expect(await store.keys(1000)).toEqual(all);
+      expect(await store.keys(1000, `${base}:`)).toEqual(all);
+      expect(await store.keys(1000, `${base}:c`)).toEqual(
+        [`${base}:c*`, `${base}:c:1`, `${base}:c:2`, `${base}:c?`, `${base}:c[1]`].sort(),
+      );
+      expect(await store.keys(1000, `${base}:c*`)).toEqual([`${base}:c*`]);
+      expect(await store.keys(1000, `${base}:c?`)).toEqual([`${base}:c?`]);
+      expect(await store.keys(1000, `${base}:c[`)).toEqual([`${base}:c[1]`]);
+      expect(await store.keys(1000, `${base}:x`)).toEqual([]);
+      expect(await store.keys(1000, 'other')).toEqual([]);
+      const two = await store.keys(2, `${base}:`);
+      expect(two).toHaveLength(2);
+      expect([...two].sort()).toEqual(two);
+      for (const k of two) expect(all).toContain(k);
+      // Redis lists the first keys its SCAN meets; the SQL and memory stores the first in order.
+      if (store.kind !== 'redis') expect(two).toEqual(all.slice(0, 2));
+      await store.reset(`${base}:a`);
+      expect(await store.keys(1000, `${base}:`)).toEqual(all.filter((k) => k !== `${base}:a`));
+      for (const [limit, prefix, option] of [
+        [0, '', 'limit'],
+        [1001, '', 'limit'],
+        [1.5, '', 'limit'],
+        ['10', '', 'limit'],
+        [10, 'a\0', 'prefix'],
+        [10, 42, 'prefix'],
+        [10, 'p'.repeat(513), 'prefix'],
+      ] as const) {
+        const error = await expectCode(
+          store.keys(limit as number, prefix as string),
+          'FND_PROTECT_INVALID_POLICY',
+        );
+        expect(error.context).toMatchObject({ option });
+      }
+      expect(await store.keys(1000, `${base}:`)).toEqual(all.filter((k) => k !== `${base}:a`));
+    });
+
+    it('keys drops a key once its state has lapsed and its hold is over', async () => {
+      const base = freshKey();
+      await store.consume(`${base}:short`, rule('token_bucket', 1, 300), 1);
+      await store.hold(`${base}:held`, 300);
+      await store.consume(`${base}:long`, rule('gcra', 1), 1);
+      expect(await store.keys(10, base)).toEqual([`${base}:held`, `${base}:long`, `${base}:short`]);
+      await afterTime(300, async () => (await store.keys(10, base)).join() === [`${base}:long`].join());
     });
 
     it('keys are case- and byte-exact (unicode, separators)', async () => {

@@ -4,7 +4,7 @@
 -- subscriptions: 1
 -- projections: 1
 -- config: 1
--- ratelimit: 2
+-- ratelimit: 3
 
 CREATE TABLE config_versions (
   version integer NOT NULL,
@@ -133,6 +133,7 @@ CREATE TABLE rate_limits (
   retry_after_ms bigint NOT NULL,
   reset_ms bigint NOT NULL,
   expires_at bigint NOT NULL,
+  hold_until bigint DEFAULT 0 NOT NULL,
   CONSTRAINT rate_limits_pkey PRIMARY KEY (key)
 );
 

@@ -4,7 +4,7 @@
 -- subscriptions: 1
 -- projections: 1
 -- config: 1
--- ratelimit: 2
+-- ratelimit: 3
 
 CREATE TABLE config_versions (
   version INTEGER PRIMARY KEY CHECK (version > 0),

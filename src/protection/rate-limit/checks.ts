@@ -5,7 +5,12 @@
  * @module
  */
 import { invalidPolicy } from '../errors.js';
-import type { RateLimitAlgorithm, RateLimitRule } from './types.js';
+import {
+  MAX_RATE_LIMIT_HOLD_MS,
+  MAX_RATE_LIMIT_KEYS_LISTED,
+  type RateLimitAlgorithm,
+  type RateLimitRule,
+} from './types.js';
 
 const ALGORITHMS: ReadonlySet<string> = new Set<RateLimitAlgorithm>([
   'token_bucket',
@@ -108,4 +113,33 @@ export function checkRateLimitCall(key: unknown, rule: unknown, n: unknown): voi
   checkRateLimitKey(key);
   checkRateLimitRule(rule);
   checkRateLimitUnits(rule, n);
+}
+
+/** Checks a hold's length: a finite number > 0 and ≤ {@link MAX_RATE_LIMIT_HOLD_MS} (option `ms`). */
+export function checkRateLimitHold(ms: unknown): asserts ms is number {
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0 || ms > MAX_RATE_LIMIT_HOLD_MS) {
+    throw invalidPolicy(
+      `A rate limit hold must be a finite number of ms > 0 and ≤ ${String(MAX_RATE_LIMIT_HOLD_MS)}`,
+      { option: 'ms', value: typeof ms === 'number' ? ms : typeof ms },
+    );
+  }
+}
+
+/**
+ * Checks a key listing: `limit` an integer from 1 to {@link MAX_RATE_LIMIT_KEYS_LISTED} (option `limit`),
+ * `prefix` a string of at most {@link MAX_RATE_LIMIT_KEY_LENGTH} characters without NUL (option `prefix`).
+ */
+export function checkRateLimitListing(limit: unknown, prefix: unknown): asserts limit is number {
+  if (!positiveInteger(limit) || limit > MAX_RATE_LIMIT_KEYS_LISTED) {
+    throw invalidPolicy(
+      `A key listing limit must be an integer from 1 to ${String(MAX_RATE_LIMIT_KEYS_LISTED)}`,
+      { option: 'limit', value: typeof limit === 'number' ? limit : typeof limit },
+    );
+  }
+  if (typeof prefix !== 'string' || prefix.length > MAX_RATE_LIMIT_KEY_LENGTH || prefix.includes('\0')) {
+    throw invalidPolicy(
+      `A key prefix must be a string of at most ${String(MAX_RATE_LIMIT_KEY_LENGTH)} characters without NUL`,
+      { option: 'prefix', type: typeof prefix },
+    );
+  }
 }

@@ -5,7 +5,8 @@
  * policy — an entry used since it was last passed over is moved to the back once instead of evicted — so a
  * hit costs one flag write, not a `Map` reinsertion). `consumeSync` / `statusSync` are the hot path:
  * synchronous, no promise, one `Map` lookup. Time is `clock.now()` floored to whole ms; a clock that steps
- * back never gives allowance back. No timer.
+ * back never gives allowance back. No timer. A hold ({@link MemoryRateLimitStore.hold}) is one field of the
+ * key's entry (`holdUntil`), so a decision reads one more field, nothing else.
  *
  * @module
  */
@@ -15,7 +16,14 @@ import { decideFixedWindow, fixedWindowIdleAt, type FixedWindowState } from './f
 import { decideGcra, gcraIdleAt, type GcraState } from './gcra.js';
 import { decideSlidingWindow, slidingWindowIdleAt, type SlidingWindowState } from './sliding-window.js';
 import { decideTokenBucket, tokenBucketIdleAt, type TokenBucketState } from './token-bucket.js';
-import { checkRateLimitKey, checkRateLimitRule, positiveInteger, ruleCapacity } from './checks.js';
+import {
+  checkRateLimitHold,
+  checkRateLimitKey,
+  checkRateLimitListing,
+  checkRateLimitRule,
+  positiveInteger,
+  ruleCapacity,
+} from './checks.js';
 import type { RateLimitDecision, RateLimitRule, RateLimitStore } from './types.js';
 
 /** Options of {@link MemoryRateLimitStore}. */
@@ -29,10 +37,22 @@ export interface MemoryRateLimitStoreOptions {
 type AnyState = TokenBucketState | GcraState | SlidingWindowState | FixedWindowState;
 
 interface Entry {
-  state: AnyState;
+  /** The model state; undefined for a key that has only a hold. */
+  state: AnyState | undefined;
   rule: RateLimitRule;
   /** Used since the eviction sweep last passed it. */
   used: boolean;
+  /** Ms (floored clock time) until which every decision refuses; 0 when never held. */
+  holdUntil: number;
+}
+
+/** The rule of an entry created by a hold (its state is undefined, so the rule is never applied). */
+const HOLD_ONLY_RULE: RateLimitRule = Object.freeze({ algorithm: 'fixed_window', limit: 1, windowMs: 1 });
+
+/** The ms from which an entry no longer weighs on any decision (its state lapsed and its hold over). */
+function entryIdleAt(entry: Entry): number {
+  const stateIdle = entry.state === undefined ? 0 : idleAt(entry.state, entry.rule);
+  return Math.max(stateIdle, entry.holdUntil);
 }
 
 /** One decision of `rule`'s algorithm and the ms from which the new state stops mattering. */
@@ -130,6 +150,49 @@ export class MemoryRateLimitStore implements RateLimitStore {
     return this.#decide(key, rule, n, false);
   }
 
+  /** {@link hold} synchronously. */
+  holdSync(key: string, ms: number): void {
+    checkRateLimitKey(key);
+    checkRateLimitHold(ms);
+    const now = Math.floor(this.#clock.now());
+    const until = now + Math.ceil(ms);
+    const entry = this.#entries.get(key);
+    if (entry !== undefined) {
+      entry.used = true;
+      if (until > entry.holdUntil) entry.holdUntil = until;
+      return;
+    }
+    if (this.#entries.size >= this.#maxKeys) this.#evictOne(now);
+    this.#entries.set(key, { state: undefined, rule: HOLD_ONLY_RULE, used: false, holdUntil: until });
+  }
+
+  /**
+   * Holds `key` for `ms` (see the port): every decision refuses until then. A held key counts towards
+   * `maxKeys` and may be evicted like any other under pressure.
+   */
+  // eslint-disable-next-line @typescript-eslint/require-await -- the port is async; a throw becomes a rejection
+  async hold(key: string, ms: number): Promise<void> {
+    this.holdSync(key, ms);
+  }
+
+  /** {@link keys} synchronously. */
+  keysSync(limit: number, prefix = ''): string[] {
+    checkRateLimitListing(limit, prefix);
+    const now = Math.floor(this.#clock.now());
+    const found: string[] = [];
+    for (const [key, entry] of this.#entries) {
+      if (key.startsWith(prefix) && entryIdleAt(entry) > now) found.push(key);
+    }
+    found.sort();
+    return found.length > limit ? found.slice(0, limit) : found;
+  }
+
+  /** Keys with state or a hold that still weighs on decisions, starting with `prefix`, sorted, at most `limit`. */
+  // eslint-disable-next-line @typescript-eslint/require-await -- the port is async; a throw becomes a rejection
+  async keys(limit: number, prefix = ''): Promise<string[]> {
+    return this.keysSync(limit, prefix);
+  }
+
   /** Forgets `key` synchronously. */
   resetSync(key: string): void {
     checkRateLimitKey(key);
@@ -183,13 +246,14 @@ export class MemoryRateLimitStore implements RateLimitStore {
       if (same) state = entry.state;
     }
     const result = decide(state, rule, n, now);
+    if (entry !== undefined && entry.holdUntil > now) return held(result.decision, state, rule, now, entry);
     if (record && n > 0 && result.decision.allowed) {
       if (entry !== undefined) {
         entry.state = result.nextState;
         entry.rule = rule;
       } else {
         if (this.#entries.size >= this.#maxKeys) this.#evictOne(now);
-        this.#entries.set(key, { state: result.nextState, rule, used: false });
+        this.#entries.set(key, { state: result.nextState, rule, used: false, holdUntil: 0 });
       }
     }
     return result.decision;
@@ -203,9 +267,32 @@ export class MemoryRateLimitStore implements RateLimitStore {
       if (next.done === true) return;
       const [key, entry] = next.value;
       entries.delete(key);
-      if (!entry.used || idleAt(entry.state, entry.rule) <= now) return;
+      if (!entry.used || entryIdleAt(entry) <= now) return;
       entry.used = false;
       entries.set(key, entry);
     }
   }
+}
+
+/**
+ * A decision on a held key: refused, nothing recorded, `remaining` 0; the wait is the larger of the hold's
+ * remainder and the algorithm's own (for the units asked), the reset the larger of the hold's remainder and
+ * the time until the state (without these units) is full again.
+ */
+function held(
+  base: RateLimitDecision,
+  state: AnyState | undefined,
+  rule: RateLimitRule,
+  now: number,
+  entry: Entry,
+): RateLimitDecision {
+  const left = entry.holdUntil - now;
+  const resetMs = base.allowed ? decide(state, rule, 0, now).decision.resetMs : base.resetMs;
+  return {
+    allowed: false,
+    remaining: 0,
+    retryAfterMs: Math.max(left, base.allowed ? 0 : base.retryAfterMs),
+    resetMs: Math.max(left, resetMs),
+    limit: base.limit,
+  };
 }

@@ -41,11 +41,22 @@ const POSTGRES_V2 = `
 ALTER TABLE rate_limits SET UNLOGGED;
 `;
 
+const SQLITE_V3 = `
+-- rate limits are kept in memory on SQLite deployments
+`;
+
+const POSTGRES_V3 = `
+-- A hold (429-style feedback from a dependency): until hold_until (ms since the epoch) every decision on the
+-- key refuses, whatever the algorithm. 0: never held.
+ALTER TABLE rate_limits ADD COLUMN hold_until BIGINT NOT NULL DEFAULT 0;
+`;
+
 /**
  * The `ratelimit` capability's migrations: version 1 creates, on PostgreSQL, `rate_limits` (key, algorithm, three state
  * numbers whose meaning depends on the algorithm, the last decision — allowed, remaining, retry-after and
  * reset in ms — and the time in ms since the epoch from which the row equals an absent one); version 2 makes
- * it UNLOGGED (no WAL: faster decisions; emptied after a crash, absent on replicas — a full allowance again).
+ * it UNLOGGED (no WAL: faster decisions; emptied after a crash, absent on replicas — a full allowance again);
+ * version 3 adds `hold_until` (ms since the epoch until which every decision on the key refuses; 0 when none).
  */
 export const RATELIMIT_MIGRATIONS: readonly Migration[] = Object.freeze([
   Object.freeze({
@@ -59,5 +70,11 @@ export const RATELIMIT_MIGRATIONS: readonly Migration[] = Object.freeze([
     name: 'rate limits unlogged',
     sqlite: SQLITE_V2,
     postgres: POSTGRES_V2,
+  }),
+  Object.freeze({
+    version: 3,
+    name: 'rate limit holds',
+    sqlite: SQLITE_V3,
+    postgres: POSTGRES_V3,
   }),
 ]);

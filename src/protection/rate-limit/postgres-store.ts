@@ -12,11 +12,16 @@
  * - sliding_window: a = start of the current aligned window, b = its count, c = the previous window's count;
  * - fixed_window: a = start of the aligned window, b = its count.
  *
+ * `hold_until` (ms since the epoch, 0 when never held) is read by the same statement: while now < hold_until
+ * every decision refuses (any algorithm) and the upsert keeps the column as it is. A key with only a hold has
+ * the algorithm `-` (no state).
+ *
  * @module
  */
 import type pg from 'pg';
 import { classifyPgError, PostgresCapability, type Storage } from '../../storage/index.js';
 import { checkRateLimitCall, ruleCapacity } from './create-store.js';
+import { checkRateLimitHold, checkRateLimitKey, checkRateLimitListing } from './checks.js';
 import { RATELIMIT_MIGRATIONS } from './migrations.js';
 import type { RateLimitAlgorithm, RateLimitDecision, RateLimitRule, RateLimitStore } from './types.js';
 
@@ -26,6 +31,8 @@ interface OldState {
   readonly a: string;
   readonly b: string;
   readonly c: string;
+  /** The hold's end (ms since the epoch; 0 when none), whatever the algorithm. */
+  readonly h: string;
 }
 
 const KEY = '$1::text';
@@ -44,7 +51,7 @@ const NOW = 'floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
 function start(old: OldState): string {
   const mine = `${old.algorithm} = ${TAG}`;
   // $5 is unused by the window algorithms: naming it here gives it a type in every statement.
-  return `(SELECT ${NOW} AS now, $5::bigint AS p5, CASE WHEN ${mine} THEN ${old.a} END AS oa, CASE WHEN ${mine} THEN ${old.b} END AS ob, CASE WHEN ${mine} THEN ${old.c} END AS oc) s0`;
+  return `(SELECT ${NOW} AS now, $5::bigint AS p5, CASE WHEN ${mine} THEN ${old.a} END AS oa, CASE WHEN ${mine} THEN ${old.b} END AS ob, CASE WHEN ${mine} THEN ${old.c} END AS oc, ${old.h} AS oh) s0`;
 }
 
 /** Token bucket and GCRA as a debt `d` (in u) that drains at `limit` u per ms; admitted while d ≤ capacity. */
@@ -56,43 +63,49 @@ function bucketDecision(algorithm: 'token_bucket' | 'gcra', old: OldState): stri
   // The state's time never goes back, so a server clock stepping back gives no allowance back.
   const state = algorithm === 'token_bucket' ? `${CAP} - da, at, 0::bigint` : `da, at, 0::bigint`;
   return `SELECT ${state}, ok,
-    (${CAP} - da) / ${W},
-    CASE WHEN ok THEN 0 ELSE (d + ${N} * ${W} - ${CAP} + ${L} - 1) / ${L} END,
-    (da + ${L} - 1) / ${L},
-    now + (da + ${L} - 1) / ${L}
-  FROM (SELECT now, at, d, ok, CASE WHEN ok THEN d + ${N} * ${W} ELSE d END AS da
-    FROM (SELECT now, at, d, d + ${N} * ${W} <= ${CAP} AS ok
-      FROM (SELECT now, GREATEST(now, ob) AS at, ${debt} AS d FROM ${start(old)}) s1) s2) s3`;
+    CASE WHEN now < oh THEN 0 ELSE (${CAP} - da) / ${W} END,
+    CASE WHEN ok THEN 0 ELSE GREATEST(CASE WHEN fits THEN 0 ELSE (d + ${N} * ${W} - ${CAP} + ${L} - 1) / ${L} END, oh - now) END,
+    GREATEST((da + ${L} - 1) / ${L}, oh - now),
+    now + GREATEST((da + ${L} - 1) / ${L}, oh - now)
+  FROM (SELECT now, oh, at, d, fits, ok, CASE WHEN ok THEN d + ${N} * ${W} ELSE d END AS da
+    FROM (SELECT now, oh, at, d, fits, fits AND now >= oh AS ok
+      FROM (SELECT now, oh, at, d, d + ${N} * ${W} <= ${CAP} AS fits
+        FROM (SELECT now, oh, GREATEST(now, ob) AS at, ${debt} AS d FROM ${start(old)}) s1) s2) s3) s4`;
 }
 
 /** The two-window weighted counter over windows aligned to windowMs. */
 function slidingDecision(old: OldState): string {
+  const reset = `GREATEST(CASE WHEN ca > 0 THEN 2 * ${W} - e WHEN prev > 0 THEN ${W} - e ELSE 0 END, oh - now)`;
   return `SELECT ws, ca, prev, ok,
-    GREATEST(0, ${L} * ${W} - prev * (${W} - e) - ca * ${W}) / ${W},
-    CASE WHEN ok THEN 0
+    CASE WHEN now < oh THEN 0 ELSE GREATEST(0, ${L} * ${W} - prev * (${W} - e) - ca * ${W}) / ${W} END,
+    CASE WHEN ok THEN 0 ELSE GREATEST(CASE WHEN fits THEN 0
       WHEN ${L} - cur - ${N} >= 0 AND prev > 0 THEN (${W} - e) - ((${L} - cur - ${N}) * ${W}) / prev
       ELSE (${W} - e) + CASE WHEN cur > 0 THEN GREATEST(0, ${W} - ((${L} - ${N}) * ${W}) / cur) ELSE 0 END END,
-    CASE WHEN ca > 0 THEN 2 * ${W} - e WHEN prev > 0 THEN ${W} - e ELSE 0 END,
-    now + CASE WHEN ca > 0 THEN 2 * ${W} - e WHEN prev > 0 THEN ${W} - e ELSE 0 END
-  FROM (SELECT now, ws, e, cur, prev, ok, cur + CASE WHEN ok THEN ${N} ELSE 0 END AS ca
-    FROM (SELECT now, ws, e, cur, prev, prev * (${W} - e) + (cur + ${N}) * ${W} <= ${L} * ${W} AS ok
-      FROM (SELECT now, ws, e,
-          CASE WHEN oa = ws THEN ob ELSE 0 END AS cur,
-          CASE WHEN oa = ws THEN oc WHEN oa = ws - ${W} THEN ob ELSE 0 END AS prev
-        FROM (SELECT now, oa, ob, oc, now - now % ${W} AS ws, now % ${W} AS e FROM ${start(old)}) s1) s2) s3) s4`;
+      oh - now) END,
+    ${reset},
+    now + ${reset}
+  FROM (SELECT now, oh, ws, e, cur, prev, fits, ok, cur + CASE WHEN ok THEN ${N} ELSE 0 END AS ca
+    FROM (SELECT now, oh, ws, e, cur, prev, fits, fits AND now >= oh AS ok
+      FROM (SELECT now, oh, ws, e, cur, prev, prev * (${W} - e) + (cur + ${N}) * ${W} <= ${L} * ${W} AS fits
+        FROM (SELECT now, oh, ws, e,
+            CASE WHEN oa = ws THEN ob ELSE 0 END AS cur,
+            CASE WHEN oa = ws THEN oc WHEN oa = ws - ${W} THEN ob ELSE 0 END AS prev
+          FROM (SELECT now, oh, oa, ob, oc, now - now % ${W} AS ws, now % ${W} AS e FROM ${start(old)}) s1) s2) s3) s4) s5`;
 }
 
 /** One counter per window aligned to windowMs. */
 function fixedDecision(old: OldState): string {
+  const reset = `GREATEST(CASE WHEN ca > 0 THEN ${W} - e ELSE 0 END, oh - now)`;
   return `SELECT ws, ca, 0::bigint, ok,
-    GREATEST(0, ${L} - ca),
-    CASE WHEN ok THEN 0 ELSE ${W} - e END,
-    CASE WHEN ca > 0 THEN ${W} - e ELSE 0 END,
-    now + CASE WHEN ca > 0 THEN ${W} - e ELSE 0 END
-  FROM (SELECT now, ws, e, ok, cur + CASE WHEN ok THEN ${N} ELSE 0 END AS ca
-    FROM (SELECT now, ws, e, cur, cur + ${N} <= ${L} AS ok
-      FROM (SELECT now, ws, e, CASE WHEN oa = ws THEN ob ELSE 0 END AS cur
-        FROM (SELECT now, oa, ob, now - now % ${W} AS ws, now % ${W} AS e FROM ${start(old)}) s1) s2) s3) s4`;
+    CASE WHEN now < oh THEN 0 ELSE GREATEST(0, ${L} - ca) END,
+    CASE WHEN ok THEN 0 ELSE GREATEST(CASE WHEN fits THEN 0 ELSE ${W} - e END, oh - now) END,
+    ${reset},
+    now + ${reset}
+  FROM (SELECT now, oh, ws, e, fits, ok, cur + CASE WHEN ok THEN ${N} ELSE 0 END AS ca
+    FROM (SELECT now, oh, ws, e, cur, fits, fits AND now >= oh AS ok
+      FROM (SELECT now, oh, ws, e, cur, cur + ${N} <= ${L} AS fits
+        FROM (SELECT now, oh, ws, e, CASE WHEN oa = ws THEN ob ELSE 0 END AS cur
+          FROM (SELECT now, oh, oa, ob, now - now % ${W} AS ws, now % ${W} AS e FROM ${start(old)}) s1) s2) s3) s4) s5`;
 }
 
 /**
@@ -115,8 +128,20 @@ const COLUMNS = 'a, b, c, allowed, remaining, retry_after_ms, reset_ms, expires_
 function out(alias: string): string {
   return `${alias}.allowed, ${alias}.remaining::float8 AS remaining, ${alias}.retry_after_ms::float8 AS retry, ${alias}.reset_ms::float8 AS reset`;
 }
-const NONE: OldState = { algorithm: 'NULL::text', a: 'NULL::bigint', b: 'NULL::bigint', c: 'NULL::bigint' };
-const ROW: OldState = { algorithm: 'r.algorithm', a: 'r.a', b: 'r.b', c: 'r.c' };
+const NONE: OldState = {
+  algorithm: 'NULL::text',
+  a: 'NULL::bigint',
+  b: 'NULL::bigint',
+  c: 'NULL::bigint',
+  h: '0::bigint',
+};
+const ROW: OldState = {
+  algorithm: 'r.algorithm',
+  a: 'r.a',
+  b: 'r.b',
+  c: 'r.c',
+  h: 'COALESCE(r.hold_until, 0)',
+};
 
 /** A named statement: parsed and planned once per connection. Names start with `fnd_ratelimit_`. */
 interface Statement {
@@ -124,12 +149,22 @@ interface Statement {
   readonly text: string;
 }
 
+/**
+ * The row after a decision on an existing key: an admitted decision writes its state; a refused one (e.g. a
+ * held key, possibly under another rule) keeps the row's algorithm, state and expiry — it records nothing, as
+ * in the memory store — and only the last decision's columns change.
+ */
+const KEPT = `CASE WHEN d.allowed THEN ${TAG} ELSE r.algorithm END,
+  CASE WHEN d.allowed THEN d.a ELSE r.a END, CASE WHEN d.allowed THEN d.b ELSE r.b END,
+  CASE WHEN d.allowed THEN d.c ELSE r.c END, d.allowed, d.remaining, d.retry_after_ms, d.reset_ms,
+  CASE WHEN d.allowed THEN d.expires_at ELSE r.expires_at END`;
+
 function consumeStatement(algorithm: RateLimitAlgorithm): Statement {
   return {
     name: `fnd_ratelimit_consume_${algorithm}`,
     text: `INSERT INTO rate_limits AS r (key, algorithm, ${COLUMNS})
 SELECT ${KEY}, ${TAG}, d.* FROM (${decision(algorithm, NONE)}) d
-ON CONFLICT (key) DO UPDATE SET (algorithm, ${COLUMNS}) = (SELECT ${TAG}, d.* FROM (${decision(algorithm, ROW)}) d)
+ON CONFLICT (key) DO UPDATE SET (algorithm, ${COLUMNS}) = (SELECT ${KEPT} FROM (${decision(algorithm, ROW)}) d(${COLUMNS}))
 RETURNING ${out('r')}`,
   };
 }
@@ -158,6 +193,25 @@ const STATUS = perAlgorithm(statusStatement);
 const RESET: Statement = {
   name: 'fnd_ratelimit_reset',
   text: 'DELETE FROM rate_limits WHERE key = $1::text',
+};
+/**
+ * A hold: a new row (algorithm `-`, which no rule's tag matches: no state) or the existing row with its hold
+ * extended (never shortened) and its expiry at least the hold's end. $2 is the hold in whole ms.
+ */
+const HOLD: Statement = {
+  name: 'fnd_ratelimit_hold',
+  text: `INSERT INTO rate_limits AS r (key, algorithm, ${COLUMNS}, hold_until)
+SELECT $1::text, '-', 0, 0, 0, false, 0, $2::bigint, $2::bigint, h, h FROM (SELECT ${NOW} + $2::bigint AS h) s
+ON CONFLICT (key) DO UPDATE SET hold_until = GREATEST(r.hold_until, EXCLUDED.hold_until),
+  expires_at = GREATEST(r.expires_at, EXCLUDED.hold_until)`,
+};
+/**
+ * Keys with a live row starting with $1 (`starts_with`: no pattern to escape), in byte order, at most $2.
+ */
+const KEYS: Statement = {
+  name: 'fnd_ratelimit_keys',
+  text: `SELECT key FROM rate_limits WHERE starts_with(key, $1::text) AND expires_at > ${NOW}
+ORDER BY key COLLATE "C" LIMIT $2::int`,
 };
 const PURGE: Statement = {
   name: 'fnd_ratelimit_purge',
@@ -219,6 +273,34 @@ export class PostgresRateLimitStore implements RateLimitStore {
     const pool = await this.#access.ready();
     try {
       await pool.query({ name: RESET.name, text: RESET.text, values: [key] });
+    } catch (error) {
+      throw classifyPgError(error);
+    }
+  }
+
+  /** Holds `key` for `ms` (see the port): one upsert, the database's clock; the key's state is kept. */
+  async hold(key: string, ms: number): Promise<void> {
+    checkRateLimitKey(key);
+    checkRateLimitHold(ms);
+    const pool = await this.#access.ready();
+    try {
+      await pool.query({ name: HOLD.name, text: HOLD.text, values: [key, Math.ceil(ms)] });
+    } catch (error) {
+      throw classifyPgError(error);
+    }
+  }
+
+  /** Keys whose row is live (state or hold), starting with `prefix`: one SELECT, sorted, at most `limit`. */
+  async keys(limit: number, prefix = ''): Promise<string[]> {
+    checkRateLimitListing(limit, prefix);
+    const pool = await this.#access.ready();
+    try {
+      const result = await pool.query<{ key: string }>({
+        name: KEYS.name,
+        text: KEYS.text,
+        values: [prefix, limit],
+      });
+      return result.rows.map((row) => row.key).sort();
     } catch (error) {
       throw classifyPgError(error);
     }

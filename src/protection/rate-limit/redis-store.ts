@@ -4,9 +4,12 @@
  * it is atomic and one round trip; the clock is the Redis server's `TIME`, so processes on several machines
  * agree on time. The math is the PostgreSQL store's (see `postgres-store.ts`), integer-exact in a double.
  *
- * Each key is one string `<algorithm>/<windowMs> <a> <b> <c>` (the state, as in the PostgreSQL table) under
- * `keyPrefix`, expiring when its allowance is full again (one `SET … PX`). State written under another
- * algorithm or window counts as absent. A refused decision and `status` write nothing. ioredis is loaded on first use.
+ * Each key is one string `<algorithm>/<windowMs> <a> <b> <c>[ <holdUntil>]` (the state, as in the PostgreSQL
+ * table, and an optional hold: ms since the epoch, server time) under `keyPrefix`, expiring when its allowance
+ * is full again and its hold over (one `SET … PX`). State written under another algorithm or window counts as
+ * absent (a key with only a hold has the tag `-`); the hold applies under any rule and is read by the same
+ * script, so a decision stays one round trip. A refused decision and `status` write nothing. ioredis is
+ * loaded on first use.
  *
  * @module
  */
@@ -15,6 +18,7 @@ import type * as IoRedis from 'ioredis';
 import type { Redis } from 'ioredis';
 import { FoundationError } from '../../errors/index.js';
 import { checkRateLimitCall, ruleCapacity } from './create-store.js';
+import { checkRateLimitHold, checkRateLimitKey, checkRateLimitListing } from './checks.js';
 import type { RateLimitDecision, RateLimitRule, RateLimitStore } from './types.js';
 
 /**
@@ -38,11 +42,14 @@ local now = tonumber(t[1]) * 1000 + idiv(tonumber(t[2]), 1000)
 local tag = alg .. '/' .. ARGV[3]
 local old = redis.call('GET', KEYS[1])
 local oa, ob, oc
+local hold = 0
 if old then
-  local g, sa, sb, sc = string.match(old, '^(%S+) (%-?%d+) (%-?%d+) (%-?%d+)$')
+  local g, sa, sb, sc, sh = string.match(old, '^(%S+) (%-?%d+) (%-?%d+) (%-?%d+)(.*)$')
   if g == tag then oa = tonumber(sa); ob = tonumber(sb); oc = tonumber(sc) end
+  hold = tonumber(sh) or 0
 end
-local ok, remaining, retry, reset, na, nb, nc
+local held = hold > now
+local fits, ok, remaining, retry, reset, na, nb, nc
 if alg == 'token_bucket' or alg == 'gcra' then
   local C = cap * W
   local d = 0
@@ -54,12 +61,13 @@ if alg == 'token_bucket' or alg == 'gcra' then
       d = math.max(0, oa - math.min(math.max(now - ob, 0), idiv(oa + L - 1, L)) * L)
     end
   end
-  ok = d + n * W <= C
+  fits = d + n * W <= C
+  ok = fits and not held
   local da = d
   if ok then da = d + n * W end
   remaining = idiv(C - da, W)
   retry = 0
-  if not ok then retry = idiv(d + n * W - C + L - 1, L) end
+  if not fits then retry = idiv(d + n * W - C + L - 1, L) end
   reset = idiv(da + L - 1, L)
   local at = now
   if ob ~= nil and ob > now then at = ob end
@@ -72,12 +80,13 @@ else
   local cur, prev = 0, 0
   if oa == ws then cur = ob; prev = oc or 0 elseif oa == ws - W and alg == 'sliding_window' then prev = ob end
   if alg == 'sliding_window' then
-    ok = prev * (W - e) + (cur + n) * W <= L * W
+    fits = prev * (W - e) + (cur + n) * W <= L * W
+    ok = fits and not held
     local ca = cur
     if ok then ca = cur + n end
     remaining = idiv(math.max(0, L * W - prev * (W - e) - ca * W), W)
     retry = 0
-    if not ok then
+    if not fits then
       if L - cur - n >= 0 and prev > 0 then
         retry = (W - e) - idiv((L - cur - n) * W, prev)
       else
@@ -88,16 +97,22 @@ else
     if ca > 0 then reset = 2 * W - e elseif prev > 0 then reset = W - e else reset = 0 end
     na = ws; nb = ca; nc = prev
   else
-    ok = cur + n <= L
+    fits = cur + n <= L
+    ok = fits and not held
     local ca = cur
     if ok then ca = cur + n end
     remaining = math.max(0, L - ca)
     retry = 0
-    if not ok then retry = W - e end
+    if not fits then retry = W - e end
     reset = 0
     if ca > 0 then reset = W - e end
     na = ws; nb = ca; nc = 0
   end
+end
+if held then
+  remaining = 0
+  retry = math.max(retry, hold - now)
+  reset = math.max(reset, hold - now)
 end
 if write and ok and n > 0 then
   if reset > 0 then
@@ -111,7 +126,47 @@ if ok then allowed = 1 end
 return { allowed, remaining, retry, reset }
 `;
 
-const SCRIPT_SHA = createHash('sha1').update(SCRIPT).digest('hex');
+/**
+ * KEYS[1] the key; ARGV[1] the hold in whole ms. Extends the key's hold to now + ms (never shortens it),
+ * keeping its state, and its expiry to at least the hold's end. Returns the hold's end.
+ */
+const HOLD_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local until_ = now + tonumber(ARGV[1])
+local old = redis.call('GET', KEYS[1])
+local state = '- 0 0 0'
+if old then
+  local g, sa, sb, sc, sh = string.match(old, '^(%S+) (%-?%d+) (%-?%d+) (%-?%d+)(.*)$')
+  if g then
+    state = g .. ' ' .. sa .. ' ' .. sb .. ' ' .. sc
+    local h = tonumber(sh) or 0
+    if h > until_ then until_ = h end
+  end
+end
+local ttl = redis.call('PTTL', KEYS[1])
+local px = until_ - now
+if ttl > px then px = ttl end
+redis.call('SET', KEYS[1], state .. ' ' .. string.format('%.0f', until_), 'PX', string.format('%.0f', px))
+return string.format('%.0f', until_)
+`;
+
+interface Script {
+  readonly text: string;
+  readonly sha: string;
+}
+
+function script(text: string): Script {
+  return { text, sha: createHash('sha1').update(text).digest('hex') };
+}
+
+const DECIDE: Script = script(SCRIPT);
+const HOLD: Script = script(HOLD_SCRIPT);
+
+/** `text` with Redis glob characters escaped, for `SCAN … MATCH`. */
+function globEscape(text: string): string {
+  return text.replace(/[\\*?[\]]/g, '\\$&');
+}
 
 /** Options of {@link RedisRateLimitStore}. */
 export interface RedisRateLimitStoreOptions {
@@ -194,6 +249,40 @@ export class RedisRateLimitStore implements RateLimitStore {
     }
   }
 
+  /** Holds `key` for `ms` (see the port): one script, server time; the key's state is kept. */
+  async hold(key: string, ms: number): Promise<void> {
+    checkRateLimitKey(key);
+    checkRateLimitHold(ms);
+    const client = await this.#connect();
+    await this.#eval(client, HOLD, [this.#prefix + key, String(Math.ceil(ms))]);
+  }
+
+  /**
+   * Keys under this store's `keyPrefix` starting with `prefix`, without `keyPrefix`: `SCAN … MATCH` (glob
+   * characters escaped) `COUNT 1000` until `limit` keys are found or the scan ends, then sorted. Redis drops
+   * keys whose allowance is full again and whose hold is over, so every key listed holds state.
+   */
+  async keys(limit: number, prefix = ''): Promise<string[]> {
+    checkRateLimitListing(limit, prefix);
+    const client = await this.#connect();
+    const pattern = `${globEscape(this.#prefix + prefix)}*`;
+    const found = new Set<string>();
+    let cursor = '0';
+    try {
+      do {
+        const [next, batch] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        for (const k of batch) {
+          if (found.size >= limit) break;
+          if (k.startsWith(this.#prefix)) found.add(k.slice(this.#prefix.length));
+        }
+      } while (cursor !== '0' && found.size < limit);
+    } catch (error) {
+      throw unavailable(error);
+    }
+    return [...found].sort();
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     const client = this.#client;
@@ -243,6 +332,20 @@ export class RedisRateLimitStore implements RateLimitStore {
     return client;
   }
 
+  /** Runs `script` with one key (`args[0]`): EVALSHA, EVAL after NOSCRIPT. */
+  async #eval(client: Redis, s: Script, args: string[]): Promise<unknown> {
+    try {
+      return await client.evalsha(s.sha, 1, ...args);
+    } catch (error) {
+      if (!isNoScript(error)) throw unavailable(error);
+      try {
+        return await client.eval(s.text, 1, ...args);
+      } catch (again) {
+        throw unavailable(again);
+      }
+    }
+  }
+
   async #decide(key: string, rule: RateLimitRule, n: number, write: '0' | '1'): Promise<RateLimitDecision> {
     const client = await this.#connect();
     const args = [
@@ -254,17 +357,7 @@ export class RedisRateLimitStore implements RateLimitStore {
       String(n),
       write,
     ];
-    let reply: unknown;
-    try {
-      reply = await client.evalsha(SCRIPT_SHA, 1, ...args);
-    } catch (error) {
-      if (!isNoScript(error)) throw unavailable(error);
-      try {
-        reply = await client.eval(SCRIPT, 1, ...args);
-      } catch (again) {
-        throw unavailable(again);
-      }
-    }
+    const reply = await this.#eval(client, DECIDE, args);
     const [allowed, remaining, retryAfterMs, resetMs] = reply as [number, number, number, number];
     return { allowed: allowed === 1, remaining, retryAfterMs, resetMs, limit: rule.limit };
   }

@@ -5,6 +5,12 @@
  * @module
  */
 
+/** Longest hold ({@link RateLimitStore.hold}): 24 hours, in ms. */
+export const MAX_RATE_LIMIT_HOLD_MS = 86_400_000;
+
+/** Most keys one {@link RateLimitStore.keys} call lists. */
+export const MAX_RATE_LIMIT_KEYS_LISTED = 1000;
+
 /** The algorithms. */
 export type RateLimitAlgorithm = 'token_bucket' | 'gcra' | 'sliding_window' | 'fixed_window';
 
@@ -37,7 +43,21 @@ export interface RateLimitStore {
   consume(key: string, rule: RateLimitRule, n: number): Promise<RateLimitDecision>;
   /** The decision `consume(key, rule, 0)` would give, recording nothing. */
   status(key: string, rule: RateLimitRule): Promise<RateLimitDecision>;
-  /** Forgets the key's state: its full allowance is back. */
+  /** Forgets the key's state and its hold: its full allowance is back. */
   reset(key: string): Promise<void>;
+  /**
+   * Holds `key` for `ms` (429-style feedback from a dependency, e.g. its `Retry-After`): from now until
+   * now + `ms` every decision on the key, under any rule, refuses and records nothing, with `remaining: 0`
+   * and `retryAfterMs` at least the hold's remainder (the larger of it and the algorithm's own wait); `status`
+   * shows the same. Holds only extend: a shorter hold never shortens a longer one; `reset` clears it. `ms`:
+   * a finite number > 0 and ≤ {@link MAX_RATE_LIMIT_HOLD_MS}, else `FND_PROTECT_INVALID_POLICY` (option `ms`).
+   */
+  hold(key: string, ms: number): Promise<void>;
+  /**
+   * Keys that currently hold state or a hold (not lapsed), starting with `prefix` (default all), sorted
+   * ascending (UTF-16 code units), at most `limit` (an integer from 1 to {@link MAX_RATE_LIMIT_KEYS_LISTED}) —
+   * for operators. On Redis, when more keys match than `limit`, which ones come back follows its SCAN order.
+   */
+  keys(limit: number, prefix?: string): Promise<string[]>;
   close(): Promise<void>;
 }
