@@ -59,6 +59,7 @@ import { FoundationTelemetry, type FoundationMetrics } from './foundation-teleme
 import { wireProtection } from './protection-wiring.js';
 import type { Policy } from '../protection/pipeline.js';
 import type { PolicyOverrides, ProtectionRegistry } from '../protection/protect.js';
+import type { NamedRateLimiters } from '../protection/rate-limit/named-limiters.js';
 import { eventsService, storageService } from './store-services.js';
 
 /**
@@ -206,14 +207,19 @@ export interface Foundation extends AsyncDisposable {
    */
   readonly protection: ProtectionRegistry;
   /**
+   * The named rate limiters (`foundation.rateLimits.rules`, hot-reloaded): `rateLimits.get('api_calls')` is a
+   * `RateLimiter` (`consume`, `wait`, `status`, `reset`, `hold`) shared by every policy naming the rule.
+   */
+  readonly rateLimits: NamedRateLimiters;
+  /**
    * The protection policy `name` (`foundation.protection.<name>`): its layers in the documented order, built
-   * once; `execute(fn)` runs `fn({ attempt, signal, deadline })` under them. `overrides` adds the code-only
-   * options (a fallback, failure predicates).
+   * once; `execute(fn, { key?, signal? })` runs `fn({ attempt, signal, deadline, key, resource })` under them.
+   * `overrides` adds the code-only options (a fallback, failure predicates, the pool's resource).
    *
    * @throws FoundationError `FND_PROTECT_INVALID_POLICY` when the config has no such entry (the message lists
    * the configured names).
    */
-  protect(name: string, overrides?: PolicyOverrides): Policy;
+  protect<R = unknown>(name: string, overrides?: PolicyOverrides<R>): Policy<R>;
   /** This instance's service registry; running supervised services appear in namespace `services`. */
   readonly registry: ServiceRegistry;
   /** This instance's supervisor. */
@@ -358,7 +364,7 @@ export function createFoundation<S extends StandardSchemaV1 | undefined = undefi
   }
   const events = new EventStore(spool ?? port, { ...eventOptions, clock });
   // Checked at once: an entry a layer refuses throws FND_PROTECT_INVALID_POLICY here.
-  const protection = wireProtection(config, events, clock);
+  const protection = wireProtection(config, events, clock, storage);
   const projections = new Projections(events, projectionStoreFor(storage), { clock });
   const durables = new Set<DurableSubscription>();
   // One checkpoint store for every durable subscription of this foundation (on memory it holds the
@@ -425,6 +431,7 @@ export function createFoundation<S extends StandardSchemaV1 | undefined = undefi
     config,
     metrics: telemetry,
     protection: protection.registry,
+    rateLimits: protection.rateLimits,
     protect(policyName, overrides) {
       return protection.registry.policy(policyName, overrides);
     },
@@ -471,6 +478,7 @@ export function createFoundation<S extends StandardSchemaV1 | undefined = undefi
       const wasRunning = startedAt !== undefined;
       await Promise.all([...durables].map((handle) => handle.stop().catch(() => undefined)));
       await supervisor.stop();
+      await protection.close();
       await telemetry.stop();
       registry.rejectWaiters(
         new FoundationError('FND_SYSTEM_ABORTED', {

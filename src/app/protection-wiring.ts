@@ -16,8 +16,12 @@ import type { EventStore } from '../events/event-store.js';
 import type { Clock } from '../kernel/clock.js';
 import { telemetryEvent } from '../kernel/telemetry.js';
 import type { LayerFactories } from '../protection/layer-factories.js';
-import type { ProtectionSettings } from '../protection/policy-config.js';
+import type { ProtectionSettings, RateLimitsSettings } from '../protection/policy-config.js';
 import { ProtectionRegistry, type BreakerStateChange } from '../protection/protect.js';
+import { createRateLimitStore } from '../protection/rate-limit/create-store.js';
+import { NamedRateLimiters } from '../protection/rate-limit/named-limiters.js';
+import type { RateLimitRule, RateLimitStore } from '../protection/rate-limit/types.js';
+import type { Storage } from '../storage/index.js';
 import { settingsOf } from './config-service.js';
 
 /** The event type of each breaker state a breaker enters. */
@@ -37,6 +41,10 @@ const eventFailed = telemetryEvent('protection:event_failed');
 /** A foundation's protection and the side effects of its breakers. */
 export interface FoundationProtection {
   readonly registry: ProtectionRegistry;
+  /** The named rate limiters (`foundation.rateLimits.rules`). */
+  readonly rateLimits: NamedRateLimiters;
+  /** Drains the pools, ends limiter waits, closes the shared rate-limit store. */
+  close(): Promise<void>;
   /** The breaker-event queue's counters (pending, failed after retries, dropped when full). */
   eventCounts(): SideEffectCounts;
   /** Resolves when no breaker event waits to be appended (tests, graceful stop). */
@@ -44,7 +52,28 @@ export interface FoundationProtection {
 }
 
 /**
- * Creates the protection of a foundation and subscribes it to `foundation.protection`.
+ * The store every limiter of the foundation keeps state in: none for `memory` (each limiter its own, this
+ * process only — and on a SQLite store, which is one machine), the storage's PostgreSQL store for `storage`,
+ * Redis for `redis`.
+ */
+function rateLimitStoreOf(settings: RateLimitsSettings, storage: Storage): RateLimitStore | undefined {
+  if (settings.store === 'redis' && settings.redisUrl !== undefined) {
+    return createRateLimitStore({ redisUrl: settings.redisUrl });
+  }
+  if (settings.store === 'storage' && storage.location.kind === 'postgres') {
+    return createRateLimitStore({ storage });
+  }
+  return undefined;
+}
+
+/** The named rules of a `foundation.rateLimits` section (validated by its schema: each a limiter's rule). */
+function rulesOf(settings: RateLimitsSettings): Readonly<Record<string, RateLimitRule>> {
+  return settings.rules as Readonly<Record<string, RateLimitRule>>;
+}
+
+/**
+ * Creates the protection of a foundation and subscribes it to `foundation.protection` and
+ * `foundation.rateLimits.rules`.
  *
  * @throws FoundationError `FND_PROTECT_INVALID_POLICY` when an entry of the section is refused by its layer.
  */
@@ -52,6 +81,7 @@ export function wireProtection(
   config: ManagedConfigView,
   events: EventStore,
   clock: Clock,
+  storage: Storage,
   factories?: LayerFactories,
 ): FoundationProtection {
   const effects = new SideEffectQueue({
@@ -78,23 +108,48 @@ export function wireProtection(
         .then(() => undefined),
     );
   };
+  const store = rateLimitStoreOf(settingsOf(config).rateLimits, storage);
+  // While a proposal is checked, named rules are looked up in it (a batch may add a rule and its user).
+  let proposedRules: Readonly<Record<string, RateLimitRule>> | undefined;
+  const rateLimits = new NamedRateLimiters({
+    rules: () => proposedRules ?? rulesOf(settingsOf(config).rateLimits),
+    clock,
+    ...(store === undefined ? {} : { store }),
+  });
   const registry = new ProtectionRegistry({
     clock,
     settings: () => settingsOf(config).protection,
     ...(factories === undefined ? {} : { factories }),
     onBreakerStateChange: record,
+    ...(store === undefined ? {} : { rateLimitStore: store }),
+    rateLimiter: (rule) => rateLimits.get(rule),
   });
   registry.validate(settingsOf(config).protection);
-  (config as unknown as ManagedConfig<FoundationConfigShape>).subscribe('foundation.protection', {
-    prepare: (proposal) => {
-      try {
-        // The proposal is deeply read-only; validate only reads it.
-        registry.validate(proposal.proposed.foundation.protection as ProtectionSettings);
-        return undefined;
-      } catch (error) {
-        return { veto: error instanceof Error ? error.message : String(error) };
-      }
+  const managed = config as unknown as ManagedConfig<FoundationConfigShape>;
+  const check = (proposed: {
+    readonly rateLimits: unknown;
+    readonly protection: unknown;
+  }): { veto: string } | undefined => {
+    // The proposal is deeply read-only; validation only reads it.
+    proposedRules = rulesOf(proposed.rateLimits as RateLimitsSettings);
+    try {
+      rateLimits.validate(proposedRules);
+      registry.validate(proposed.protection as ProtectionSettings);
+      return undefined;
+    } catch (error) {
+      return { veto: error instanceof Error ? error.message : String(error) };
+    } finally {
+      proposedRules = undefined;
+    }
+  };
+  managed.subscribe('foundation.rateLimits', {
+    prepare: (proposal) => check(proposal.proposed.foundation),
+    onChange: () => {
+      rateLimits.reconfigure();
     },
+  });
+  managed.subscribe('foundation.protection', {
+    prepare: (proposal) => check(proposal.proposed.foundation),
     onChange: () => {
       const { failed } = registry.reconfigure(settingsOf(config).protection);
       if (failed.length > 0 && reconfigureFailed.hasSubscribers) {
@@ -106,6 +161,11 @@ export function wireProtection(
   });
   return {
     registry,
+    rateLimits,
+    async close() {
+      await registry.close();
+      await rateLimits.close();
+    },
     eventCounts: () => effects.counts(),
     settled: () => effects.idle(),
   };

@@ -8,7 +8,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { z } from 'zod';
 import { validateRetentionPolicies } from '../events/retention/index.js';
-import { protectionConfigSchema } from '../protection/index.js';
+import { protectionConfigSchema, rateLimitsConfigSchema } from '../protection/index.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -27,7 +27,11 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
  * - `telemetry` — runtime metrics, in-memory series, Prometheus (`GET /metrics`), StatsD and OpenTelemetry
  *   exporters, export interval; mutable at run time (hot reload).
  * - `protection` — named protection policies (docs/protection.md): name → `{ breaker?, retry?, timeout?,
- *   deadline?, bulkhead?, hedge?, adaptive?, order? }`; empty by default. Mutable at run time (hot reload).
+ *   deadline?, bulkhead?, hedge?, adaptive?, rateLimit?, pool?, order? }`; empty by default. Mutable at run
+ *   time (hot reload).
+ * - `rateLimits` — the named rate-limit rules (`rules`; default the original's `api_calls` 100/min,
+ *   `db_queries` 500/min, `file_operations` 10/s; mutable) and where limiter state lives (`store`: `memory`,
+ *   `storage` — the foundation's PostgreSQL store — or `redis` at `redisUrl`, a secret; read at creation).
  */
 export const foundationSettingsSchema = z.object({
   name: z
@@ -70,6 +74,7 @@ export const foundationSettingsSchema = z.object({
     })
     .prefault({}),
   protection: protectionConfigSchema,
+  rateLimits: rateLimitsConfigSchema,
   telemetry: z
     .object({
       /** Event-loop delay and utilization, heap and RSS, GC pauses, active handles. */
@@ -123,12 +128,15 @@ export const FOUNDATION_MUTABLE_PATHS: readonly string[] = Object.freeze([
   'foundation.events.maxHealthyLag',
   'foundation.telemetry.**',
   'foundation.protection.**',
+  'foundation.rateLimits.rules',
+  'foundation.rateLimits.rules.**',
 ]);
 
 /** The paths of the `foundation` section whose values are secret. */
 export const FOUNDATION_SECRET_PATHS: readonly string[] = Object.freeze([
   'foundation.controlBus.token',
   'foundation.store',
+  'foundation.rateLimits.redisUrl',
 ]);
 
 /** The shape of a foundation's config: the user's output plus the `foundation` section. */

@@ -25,6 +25,10 @@ export class CallState implements Attempt {
   readonly parent: CallState | undefined;
   attempt: number;
   deadline: number | undefined;
+  /** The call's rate-limit key (shared by its attempts). */
+  key: string | undefined;
+  /** The resource the pool layer lent this attempt (`undefined` outside a pool layer). */
+  resource: unknown;
   #controller: AbortController | undefined;
   #aborted = false;
   #reason: Error | undefined;
@@ -44,6 +48,8 @@ export class CallState implements Attempt {
     this.parent = parent;
     this.attempt = attempt;
     this.deadline = deadline;
+    this.key = parent === undefined ? undefined : parent.key;
+    this.resource = undefined;
   }
 
   /** The attempt's signal, created on first read (already aborted if the state was). */

@@ -8,7 +8,7 @@
 export { CallState, type PipelineRuntime } from './call-state.js';
 export { CoarseTimer, type CoarseTimeout } from './coarse-timer.js';
 export { invalidPolicy, isRejection, rejection, type RejectionContext } from './errors.js';
-export { pipeline, type Policy } from './pipeline.js';
+export { pipeline, type ExecuteOptions, type Policy } from './pipeline.js';
 export {
   LAYER_ORDER,
   type Attempt,
@@ -21,13 +21,20 @@ export {
 } from './types.js';
 export {
   CONFIGURABLE_LAYERS,
+  DEFAULT_RATE_LIMIT_RULES,
   POLICY_NAME_PATTERN,
   layerOrderOf,
   policyConfigSchema,
+  poolConfigSchema,
   protectionConfigSchema,
+  rateLimitConfigSchema,
+  rateLimitRuleSchema,
+  rateLimitsConfigSchema,
   type ConfigurableLayer as ConfigurableLayerKind,
   type PolicyConfig,
   type ProtectionSettings,
+  type RateLimitRuleConfig,
+  type RateLimitsSettings,
 } from './policy-config.js';
 export {
   DEFAULT_LAYER_FACTORIES,
@@ -56,3 +63,21 @@ export * from './retry/index.js';
 export * from './timeout/index.js';
 export * from './rate-limit/index.js';
 export * from './pool/index.js';
+export {
+  createPoolLayer,
+  type PoolLayer,
+  type PoolLayerContext,
+  type PoolLayerOptions,
+  type PoolResource,
+} from './pool/pool-layer.js';
+export {
+  createRateLimitLayer,
+  type RateLimitLayer,
+  type RateLimitLayerContext,
+  type RateLimitLayerOptions,
+} from './rate-limit/rate-limit-layer.js';
+export {
+  NamedRateLimiters,
+  type NamedLimiterListing,
+  type NamedRateLimitersOptions,
+} from './rate-limit/named-limiters.js';

@@ -12,6 +12,11 @@ import { createBulkheadLayer, type BulkheadOptions } from './bulkhead/index.js';
 import { createDeadlineLayer, type DeadlineOptions } from './deadline/index.js';
 import { createFallbackLayer, type FallbackOptions } from './fallback/index.js';
 import { createHedgeLayer, type HedgeOptions } from './hedge/index.js';
+import type { CoarseTimer } from './coarse-timer.js';
+import { createPoolLayer, type PoolLayerOptions } from './pool/pool-layer.js';
+import type { RateLimiter } from './rate-limit/limiter.js';
+import { createRateLimitLayer, type RateLimitLayerOptions } from './rate-limit/rate-limit-layer.js';
+import type { RateLimitStore } from './rate-limit/types.js';
 import { createRetryLayer, type RetryOptions } from './retry/index.js';
 import { createTimeoutLayer, type TimeoutOptions } from './timeout/index.js';
 import type { Layer, LayerKind } from './types.js';
@@ -21,10 +26,17 @@ export interface ConfigurableLayer extends Layer {
   configure(options: never): void;
 }
 
-/** What a layer may need outside calls (a breaker's `state()`, `isolate()`…): its policy and clock. */
+/**
+ * What a layer may need besides its options: its policy and clock (a breaker's `state()`, `isolate()`…), the
+ * registry's coarse timer (queue wake-ups, pool timeouts), the rate-limit store own rules keep state in, and
+ * the shared limiters of named rules.
+ */
 export interface LayerContext {
   readonly policy: string;
   readonly clock: Clock;
+  readonly timer?: CoarseTimer;
+  readonly rateLimitStore?: RateLimitStore;
+  readonly rateLimiter?: (rule: string) => RateLimiter;
 }
 
 /** Builds a layer of one kind from its options (throws `FND_PROTECT_INVALID_POLICY` on a bad option). */
@@ -50,4 +62,18 @@ export const DEFAULT_LAYER_FACTORIES: LayerFactories = Object.freeze({
   bulkhead: (options) => createBulkheadLayer(options as unknown as BulkheadOptions),
   hedge: (options) => createHedgeLayer(options as unknown as HedgeOptions),
   timeout: (options) => createTimeoutLayer(options as unknown as TimeoutOptions),
+  rateLimit: (options, context) =>
+    createRateLimitLayer(options as RateLimitLayerOptions, {
+      policy: context.policy,
+      clock: context.clock,
+      ...(context.timer === undefined ? {} : { timer: context.timer }),
+      ...(context.rateLimitStore === undefined ? {} : { store: context.rateLimitStore }),
+      ...(context.rateLimiter === undefined ? {} : { limiter: context.rateLimiter }),
+    }),
+  pool: (options, context) =>
+    createPoolLayer(options as PoolLayerOptions, {
+      policy: context.policy,
+      clock: context.clock,
+      ...(context.timer === undefined ? {} : { timer: context.timer }),
+    }),
 });

@@ -12,14 +12,29 @@ import type { CoarseTimer } from './coarse-timer.js';
 import { rejection } from './errors.js';
 import type { Layer, LayerStatus, ProtectedFn } from './types.js';
 
-/** A composed policy. */
-export interface Policy {
+/** Options of one {@link Policy.execute}. */
+export interface ExecuteOptions {
+  /** Cancels the call: it rejects with `FND_PROTECT_CANCELLED` and aborts the attempt's signal. */
+  readonly signal?: AbortSignal;
+  /**
+   * The rate-limit key of the call (a user, a tenant, an endpoint…); default: the policy's name, so that
+   * every call shares one allowance. Checked by the rate-limit layer (a string of 1 to 512 characters).
+   */
+  readonly key?: string;
+}
+
+/**
+ * A composed policy. `R` is the type of the resource its pool lends (`attempt.resource`); it has no meaning
+ * for a policy without a `pool` layer.
+ */
+export interface Policy<R = unknown> {
   readonly name: string;
   /**
-   * Runs `fn` under every layer. `signal` (optional) cancels the call: it rejects with
-   * `FND_PROTECT_CANCELLED` and aborts the attempt's signal.
+   * Runs `fn` under every layer. The second argument is the call's {@link ExecuteOptions} or, for short,
+   * its cancelling signal: an aborted signal rejects the call with `FND_PROTECT_CANCELLED` and aborts the
+   * attempt's signal.
    */
-  execute<T>(fn: ProtectedFn<T>, signal?: AbortSignal): Promise<T>;
+  execute<T>(fn: ProtectedFn<T, R>, options?: AbortSignal | ExecuteOptions): Promise<T>;
   /** Each layer's live state, outermost first. */
   status(): LayerStatus[];
 }
@@ -55,8 +70,16 @@ export function pipeline(
   const first = next;
   return {
     name,
-    execute<T>(fn: ProtectedFn<T>, signal?: AbortSignal): Promise<T> {
+    execute<T>(fn: ProtectedFn<T>, options?: AbortSignal | ExecuteOptions): Promise<T> {
       const call = new CallState(runtime, fn, undefined, 1, undefined);
+      let signal: AbortSignal | undefined;
+      if (options !== undefined) {
+        if (options instanceof AbortSignal) signal = options;
+        else {
+          signal = options.signal;
+          call.key = options.key;
+        }
+      }
       if (signal === undefined) return first(call) as Promise<T>;
       const cancelled = (): void => {
         call.abort(

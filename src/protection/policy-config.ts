@@ -17,11 +17,13 @@ export const POLICY_NAME_PATTERN = /^[a-z][a-z0-9_.-]{0,63}$/;
 export const CONFIGURABLE_LAYERS = [
   'deadline',
   'retry',
+  'rateLimit',
   'breaker',
   'adaptive',
   'bulkhead',
   'hedge',
   'timeout',
+  'pool',
 ] as const satisfies readonly LayerKind[];
 
 /** One kind of layer that config can set. */
@@ -195,6 +197,101 @@ export const adaptiveConfigSchema = z
     }
   });
 
+/** A rate-limit name (a rule of `foundation.rateLimits.rules`): the policy-name pattern. */
+const ruleName = (): z.ZodString =>
+  z.string().regex(POLICY_NAME_PATTERN, 'a rule name: a lower-case letter, then up to 63 of a-z 0-9 _ . -');
+
+/**
+ * One rate-limit rule: `limit` units per `windowMs` under `algorithm` (default `token_bucket`), `burst` the
+ * bucket's capacity / GCRA's burst (default `limit`).
+ */
+export const rateLimitRuleSchema = z
+  .strictObject({
+    algorithm: z.enum(['token_bucket', 'gcra', 'sliding_window', 'fixed_window']).default('token_bucket'),
+    limit: count(),
+    windowMs: ms().int(),
+    burst: count().optional(),
+  })
+  .superRefine((value, context) => {
+    if (value.burst !== undefined && value.algorithm !== 'token_bucket' && value.algorithm !== 'gcra') {
+      context.addIssue({
+        code: 'custom',
+        path: ['burst'],
+        message: 'burst applies to token_bucket and gcra only',
+      });
+    }
+  });
+
+/** A validated rate-limit rule. */
+export type RateLimitRuleConfig = z.output<typeof rateLimitRuleSchema>;
+
+/**
+ * `rateLimit`: either `rule` (a named rule of `foundation.rateLimits.rules`, whose limiter is shared by every
+ * policy naming it) or an own rule (`limit`, `windowMs`, `algorithm?`, `burst?`). `onLimit`: `reject` (default:
+ * refuse at once with `FND_PROTECT_LIMIT_EXCEEDED` and `retryAfterMs`) or `wait` (queue up to `maxWaitMs`,
+ * default the rule's window, at most `maxQueue` waiters per key, default 1000).
+ */
+export const rateLimitConfigSchema = z
+  .strictObject({
+    rule: ruleName().optional(),
+    algorithm: z.enum(['token_bucket', 'gcra', 'sliding_window', 'fixed_window']).optional(),
+    limit: count().optional(),
+    windowMs: ms().int().optional(),
+    burst: count().optional(),
+    onLimit: z.enum(['reject', 'wait']).default('reject'),
+    maxWaitMs: ms().optional(),
+    maxQueue: z.number().int().min(0).max(1_000_000).optional(),
+  })
+  .superRefine((value, context) => {
+    const own = value.limit !== undefined || value.windowMs !== undefined;
+    if (value.rule !== undefined) {
+      for (const key of ['algorithm', 'limit', 'windowMs', 'burst'] as const) {
+        if (value[key] !== undefined) {
+          context.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `give either rule or an own rule, not both ("${key}" with rule "${value.rule}")`,
+          });
+        }
+      }
+    } else if (!own || value.limit === undefined || value.windowMs === undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: value.limit === undefined ? ['limit'] : ['windowMs'],
+        message: 'a rate limit needs rule, or both limit and windowMs',
+      });
+    }
+    if (value.onLimit === 'reject' && (value.maxWaitMs !== undefined || value.maxQueue !== undefined)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['onLimit'],
+        message: 'maxWaitMs and maxQueue apply when onLimit is "wait"',
+      });
+    }
+  });
+
+/**
+ * `pool`: the sizes and times of the policy's resource pool (the resource itself — `create`, `destroy`,
+ * `validate` — is code: `protect(name, { pool: { create, destroy } })`). `max` permanent resources (default 10),
+ * `maxOverflow` extra ones under load (default 0), `min` kept warm (default 0), `acquireTimeoutMs` (default
+ * 30 000), `idleTimeoutMs` (default 30 000), `maxLifetimeMs` (default none), `maxWaiting` (default no bound).
+ */
+export const poolConfigSchema = z
+  .strictObject({
+    max: count().default(10),
+    min: z.number().int().min(0).max(1_000_000).default(0),
+    maxOverflow: z.number().int().min(0).max(1_000_000).default(0),
+    acquireTimeoutMs: z.number().min(0).max(86_400_000).default(30_000),
+    idleTimeoutMs: ms().default(30_000),
+    maxLifetimeMs: ms().optional(),
+    maxWaiting: z.number().int().min(0).max(1_000_000).optional(),
+  })
+  .superRefine((value, context) => {
+    if (value.min > value.max) {
+      context.addIssue({ code: 'custom', path: ['min'], message: 'min must be at most max' });
+    }
+  });
+
 /**
  * One named policy. Every layer is optional; `order` (outermost first) replaces the default order
  * {@link LAYER_ORDER} and must name every configured layer once (it may name `fallback` and unconfigured
@@ -209,6 +306,8 @@ export const policyConfigSchema = z
     bulkhead: bulkheadConfigSchema.optional(),
     hedge: hedgeConfigSchema.optional(),
     adaptive: adaptiveConfigSchema.optional(),
+    rateLimit: rateLimitConfigSchema.optional(),
+    pool: poolConfigSchema.optional(),
     order: z.array(z.enum(LAYER_ORDER)).max(LAYER_ORDER.length).optional(),
   })
   .superRefine((value, context) => {
@@ -247,6 +346,43 @@ export const protectionConfigSchema = z
 
 /** The validated `foundation.protection` section. */
 export type ProtectionSettings = z.output<typeof protectionConfigSchema>;
+
+/**
+ * The original's `default_rules` (infrastructure.rate_limiting): `api_calls` 100 per minute, `db_queries` 500
+ * per minute, `file_operations` 10 per second — token buckets.
+ */
+export const DEFAULT_RATE_LIMIT_RULES: Readonly<Record<string, RateLimitRuleConfig>> = Object.freeze({
+  api_calls: Object.freeze({ algorithm: 'token_bucket', limit: 100, windowMs: 60_000 }),
+  db_queries: Object.freeze({ algorithm: 'token_bucket', limit: 500, windowMs: 60_000 }),
+  file_operations: Object.freeze({ algorithm: 'token_bucket', limit: 10, windowMs: 1000 }),
+});
+
+/**
+ * The `foundation.rateLimits` section: the named rules (`rules`, default {@link DEFAULT_RATE_LIMIT_RULES};
+ * mutable at run time) and where every limiter of the foundation keeps its state (`store`: `memory`, the
+ * default — this process only; `storage` — the foundation's PostgreSQL store, shared by every node on it
+ * (memory on SQLite, which is one machine); `redis` — the Redis server at `redisUrl`, a secret). `store` and
+ * `redisUrl` are read at creation.
+ */
+export const rateLimitsConfigSchema = z
+  .strictObject({
+    store: z.enum(['memory', 'storage', 'redis']).default('memory'),
+    redisUrl: z
+      .string()
+      .max(4096)
+      .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')
+      .optional(),
+    rules: z.record(ruleName(), rateLimitRuleSchema).default({ ...DEFAULT_RATE_LIMIT_RULES }),
+  })
+  .superRefine((value, context) => {
+    if (value.store === 'redis' && value.redisUrl === undefined) {
+      context.addIssue({ code: 'custom', path: ['redisUrl'], message: 'store "redis" needs redisUrl' });
+    }
+  })
+  .prefault({});
+
+/** The validated `foundation.rateLimits` section. */
+export type RateLimitsSettings = z.output<typeof rateLimitsConfigSchema>;
 
 /** The layers of `config` in the order they run (outermost first), `fallback` included when `withFallback`. */
 export function layerOrderOf(config: PolicyConfig, withFallback: boolean): LayerKind[] {

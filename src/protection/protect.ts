@@ -12,10 +12,15 @@ import type { Clock } from '../kernel/clock.js';
 import type { FoundationError } from '../errors/index.js';
 import type { BreakerLayer } from './breaker/index.js';
 import type { FallbackOptions } from './fallback/index.js';
+import type { PoolLayer, PoolResource } from './pool/pool-layer.js';
+import type { Pool } from './pool/pool.js';
+import type { RateLimiter } from './rate-limit/limiter.js';
+import type { RateLimitLayer } from './rate-limit/rate-limit-layer.js';
+import type { RateLimitStore } from './rate-limit/types.js';
 import { CoarseTimer } from './coarse-timer.js';
 import { invalidPolicy } from './errors.js';
 import { DEFAULT_LAYER_FACTORIES, type ConfigurableLayer, type LayerFactories } from './layer-factories.js';
-import { pipeline, type Policy } from './pipeline.js';
+import { pipeline, type ExecuteOptions, type Policy } from './pipeline.js';
 import {
   layerOrderOf,
   POLICY_NAME_PATTERN,
@@ -41,12 +46,14 @@ export interface BreakerStateChange {
 /** What an operator can do with a policy's breaker (`isolate()`, `reset()`, `state()`, `exportState()`…). */
 export type BreakerControl = BreakerLayer;
 
-/** The code-only options of a policy (they cannot live in config). */
-export interface PolicyOverrides {
+/** The code-only options of a policy (they cannot live in config). `R`: the type of its pool's resource. */
+export interface PolicyOverrides<R = unknown> {
   /** A fallback layer's options (`{ value }` or `{ fn, when? }`); absent: no fallback layer. */
   readonly fallback?: FallbackOptions;
   /** Which outcomes the breaker and retry count as failures. */
   readonly failures?: FailurePredicate;
+  /** The resource of the policy's `pool` layer (needed when its entry has `pool`): create, destroy, validate. */
+  readonly pool?: PoolResource<R>;
 }
 
 /** One policy in {@link ProtectionRegistry.list}. */
@@ -79,6 +86,10 @@ export interface ProtectionRegistryOptions {
   readonly timer?: CoarseTimer;
   /** Called on every breaker state change of every policy (must not throw; must not block). */
   readonly onBreakerStateChange?: (change: BreakerStateChange) => void;
+  /** Where the policies' own rate-limit rules keep state (default: a memory store per policy). */
+  readonly rateLimitStore?: RateLimitStore;
+  /** The shared limiter of a named rule (`rateLimit: { rule }`); without it, a named rule is refused. */
+  readonly rateLimiter?: (rule: string) => RateLimiter;
 }
 
 interface Entry {
@@ -93,6 +104,12 @@ interface Entry {
   lastError: FoundationError | undefined;
   readonly handle: Policy;
 }
+
+/** Stands in for a pool's resource while only its sizes are validated (a pool creates nothing before use). */
+const UNCHECKED_RESOURCE: PoolResource<unknown> = Object.freeze({
+  create: () => undefined,
+  destroy: () => undefined,
+});
 
 /** Most configured names quoted in an unknown-policy error. */
 const MAX_NAMES_SHOWN = 50;
@@ -132,7 +149,11 @@ export class ProtectionRegistry {
   readonly #factories: LayerFactories;
   readonly #timer: CoarseTimer;
   readonly #onBreakerStateChange: ((change: BreakerStateChange) => void) | undefined;
+  readonly #rateLimitStore: RateLimitStore | undefined;
+  readonly #rateLimiter: ((rule: string) => RateLimiter) | undefined;
   readonly #entries = new Map<string, Entry>();
+  /** Pools of removed pool layers, still draining. */
+  readonly #draining = new Set<Promise<void>>();
 
   constructor(options: ProtectionRegistryOptions) {
     this.#clock = options.clock;
@@ -140,6 +161,8 @@ export class ProtectionRegistry {
     this.#factories = options.factories ?? DEFAULT_LAYER_FACTORIES;
     this.#timer = options.timer ?? new CoarseTimer(options.clock);
     this.#onBreakerStateChange = options.onBreakerStateChange;
+    this.#rateLimitStore = options.rateLimitStore;
+    this.#rateLimiter = options.rateLimiter;
   }
 
   /** The shared coarse timer of this registry's policies. */
@@ -160,7 +183,11 @@ export class ProtectionRegistry {
    * (the message lists the configured names), when an option is refused by its layer, or when other
    * overrides were already set.
    */
-  policy(name: string, overrides?: PolicyOverrides): Policy {
+  policy<R = unknown>(name: string, overrides?: PolicyOverrides<R>): Policy<R> {
+    return this.#policy(name, overrides as PolicyOverrides | undefined) as Policy<R>;
+  }
+
+  #policy(name: string, overrides: PolicyOverrides | undefined): Policy {
     let entry = this.#entries.get(name);
     if (entry === undefined) {
       entry = this.#create(name, this.#configOf(name), overrides);
@@ -169,7 +196,7 @@ export class ProtectionRegistry {
     }
     if (overrides !== undefined && !this.#sameOverrides(entry.overrides, overrides)) {
       if (entry.overrides !== undefined) {
-        throw invalidPolicy(`Policy "${name}" already has other code options (fallback, failures)`, {
+        throw invalidPolicy(`Policy "${name}" already has other code options (fallback, failures, pool)`, {
           policy: name,
         });
       }
@@ -198,6 +225,35 @@ export class ProtectionRegistry {
       throw invalidPolicy(`Policy "${name}" has no breaker`, { policy: name });
     }
     return layer as BreakerControl;
+  }
+
+  /**
+   * The limiter of policy `name`'s rate-limit layer (its own, or the named rule's), for `keys()`, `reset(key)`,
+   * `hold(key, ms)` — the latter is how a dependency's 429 `retry-after` feeds the limiter.
+   *
+   * @throws FoundationError `FND_PROTECT_INVALID_POLICY` when there is no such policy or it has no rate limit.
+   */
+  rateLimiter(name: string): RateLimiter {
+    return (this.#layerOf(name, 'rateLimit') as unknown as RateLimitLayer).limiter();
+  }
+
+  /**
+   * The pool of policy `name`'s pool layer (status, or `acquire`/`use` outside the policy).
+   *
+   * @throws FoundationError `FND_PROTECT_INVALID_POLICY` when there is no such policy or it has no pool.
+   */
+  pool<R = unknown>(name: string): Pool<R> {
+    return (this.#layerOf(name, 'pool') as unknown as PoolLayer).pool() as Pool<R>;
+  }
+
+  /** The layer of `kind` of the built policy `name` (built if needed). */
+  #layerOf(name: string, kind: LayerKind): ConfigurableLayer {
+    this.policy(name);
+    const layer = this.#entries.get(name)?.layers.get(kind);
+    if (layer === undefined) {
+      throw invalidPolicy(`Policy "${name}" has no ${kind} layer`, { policy: name, layer: kind });
+    }
+    return layer;
   }
 
   /**
@@ -237,8 +293,10 @@ export class ProtectionRegistry {
    */
   validate(settings: ProtectionSettings): void {
     for (const [name, config] of Object.entries(settings)) {
-      const overrides = this.#entries.get(name)?.overrides;
-      for (const kind of layerOrderOf(config, overrides?.fallback !== undefined)) {
+      const given = this.#entries.get(name)?.overrides;
+      // A pool's resource comes from code when the policy is first used: its sizes are checked without it.
+      const overrides = given?.pool === undefined ? { ...given, pool: UNCHECKED_RESOURCE } : given;
+      for (const kind of layerOrderOf(config, overrides.fallback !== undefined)) {
         this.#build(name, kind, config, overrides);
       }
     }
@@ -274,11 +332,26 @@ export class ProtectionRegistry {
     return { reconfigured, failed };
   }
 
-  /** Detaches the registry from its breakers' state changes. */
-  close(): void {
+  /**
+   * Detaches the registry from its breakers' state changes and drains its pools (resolves once every pooled
+   * resource is destroyed); own rate limiters end their waits.
+   */
+  async close(): Promise<void> {
+    const closing: Array<Promise<void>> = [...this.#draining];
     for (const entry of this.#entries.values()) {
       for (const unsubscribe of entry.listeners.values()) unsubscribe();
       entry.listeners.clear();
+      for (const layer of entry.layers.values()) closing.push(this.#closeLayer(layer));
+    }
+    await Promise.all(closing);
+  }
+
+  /** Ends what a layer holds outside calls: a pool's resources, an own limiter's waits. */
+  async #closeLayer(layer: ConfigurableLayer): Promise<void> {
+    if (layer.kind === 'pool') await (layer as unknown as PoolLayer).drain();
+    else if (layer.kind === 'rateLimit') {
+      const limiter = layer as unknown as RateLimitLayer;
+      if (!limiter.status().shared) await limiter.limiter().close();
     }
   }
 
@@ -298,7 +371,7 @@ export class ProtectionRegistry {
   }
 
   #sameOverrides(a: PolicyOverrides | undefined, b: PolicyOverrides): boolean {
-    return a !== undefined && a.fallback === b.fallback && a.failures === b.failures;
+    return a !== undefined && a.fallback === b.fallback && a.failures === b.failures && a.pool === b.pool;
   }
 
   #optionsOf(
@@ -308,6 +381,7 @@ export class ProtectionRegistry {
   ): Readonly<Record<string, unknown>> {
     if (kind === 'fallback') return overrides?.fallback ?? {};
     const options = config[kind] as Readonly<Record<string, unknown>>;
+    if (kind === 'pool') return { ...options, resource: overrides?.pool };
     const failures = overrides?.failures;
     return failures !== undefined && (kind === 'breaker' || kind === 'retry')
       ? { ...options, failures }
@@ -324,6 +398,9 @@ export class ProtectionRegistry {
       return this.#factories[kind](this.#optionsOf(kind, config, overrides), {
         policy: name,
         clock: this.#clock,
+        timer: this.#timer,
+        ...(this.#rateLimitStore === undefined ? {} : { rateLimitStore: this.#rateLimitStore }),
+        ...(this.#rateLimiter === undefined ? {} : { rateLimiter: this.#rateLimiter }),
       });
     } catch (error) {
       const code = (error as { code?: unknown }).code;
@@ -348,8 +425,8 @@ export class ProtectionRegistry {
       lastError: undefined,
       handle: {
         name,
-        execute<T>(fn: ProtectedFn<T>, signal?: AbortSignal): Promise<T> {
-          return entry.current.execute(fn, signal);
+        execute<T>(fn: ProtectedFn<T>, options?: AbortSignal | ExecuteOptions): Promise<T> {
+          return entry.current.execute(fn, options);
         },
         status(): LayerStatus[] {
           return entry.current.status();
@@ -391,6 +468,13 @@ export class ProtectionRegistry {
       if (!kinds.includes(kind)) {
         this.#detach(entry, layer);
         entry.layers.delete(kind);
+        // Calls in flight finish on the old pipeline; a removed pool drains as its resources come back.
+        const closing = this.#closeLayer(layer);
+        this.#draining.add(closing);
+        void closing.then(
+          () => this.#draining.delete(closing),
+          () => this.#draining.delete(closing),
+        );
       }
     }
     if (rebuild || !sameKinds(kinds, entry.kinds)) {

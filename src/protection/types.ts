@@ -7,8 +7,11 @@
  */
 import type { CallState } from './call-state.js';
 
-/** What a protected function receives on each attempt. */
-export interface Attempt {
+/**
+ * What a protected function receives on each attempt. `R` is the resource type of a policy with a `pool`
+ * layer (a connection…); without one, `resource` is `undefined`.
+ */
+export interface Attempt<R = unknown> {
   /** 1 for the first attempt, 2 for the first retry, … (a hedged attempt counts as an attempt too). */
   readonly attempt: number;
   /**
@@ -18,21 +21,32 @@ export interface Attempt {
   readonly signal: AbortSignal;
   /** Wall ms by which the whole call must finish, when a deadline applies. */
   readonly deadline: number | undefined;
+  /** The rate-limit key of the call (`execute(fn, { key })`), `undefined` when none was given. */
+  readonly key: string | undefined;
+  /** The resource lent by the policy's pool for this attempt (released when the attempt settles). */
+  readonly resource: R;
 }
 
 /** A function run under protection. */
-export type ProtectedFn<T> = (attempt: Attempt) => T | PromiseLike<T>;
+export type ProtectedFn<T, R = unknown> = (attempt: Attempt<R>) => T | PromiseLike<T>;
 
-/** The layers a policy can have, in the documented default order of `protect()` (outermost first). */
+/**
+ * The layers a policy can have, in the documented default order of `protect()` (outermost first): rate
+ * limiting inside retry (each attempt takes a unit; a refusal's `retryAfterMs` paces the retry) and before
+ * the breaker (a refused call never reaches it), the pool innermost (an attempt holds a resource only while
+ * its function runs; the attempt's timeout covers the wait for one).
+ */
 export const LAYER_ORDER = [
   'fallback',
   'deadline',
   'retry',
+  'rateLimit',
   'breaker',
   'adaptive',
   'bulkhead',
   'hedge',
   'timeout',
+  'pool',
 ] as const;
 
 /** One kind of layer. */
@@ -58,7 +72,7 @@ export interface LayerStatus {
 
 /**
  * The catalog codes of refusals, one per layer that can refuse: `FND_PROTECT_CIRCUIT_OPEN` (breaker),
- * `FND_PROTECT_BULKHEAD_FULL`, `FND_PROTECT_LIMIT_EXCEEDED` (adaptive), `FND_PROTECT_BUDGET_EXHAUSTED`
+ * `FND_PROTECT_BULKHEAD_FULL` (bulkhead, a full pool queue), `FND_PROTECT_LIMIT_EXCEEDED` (adaptive, rate limit), `FND_PROTECT_BUDGET_EXHAUSTED`
  * (retry budget), `FND_PROTECT_TIMEOUT` (timeout and deadline), `FND_PROTECT_CANCELLED` (the caller aborted).
  * Their context always has `layer` and `policy`, and `retryAfterMs` when known.
  */
