@@ -168,6 +168,112 @@ describe('RateLimiter', () => {
     expect(timer.pending).toBe(0);
   });
 
+  it('hold refuses every decision on the key until it ends, then admits as before; reset clears it', async () => {
+    const { limiter, clock } = setup(perSecond(4));
+    await limiter.consume('k', 1);
+    await limiter.hold('k', 2000);
+    const error = await refusal(limiter.consume('k'));
+    expect(error.code).toBe('FND_PROTECT_LIMIT_EXCEEDED');
+    expect(error.context).toMatchObject({ layer: 'rate_limit', policy: 'api', key: 'k', retryAfterMs: 2000 });
+    expect(await limiter.check('k')).toMatchObject({ allowed: false, remaining: 0, retryAfterMs: 2000 });
+    expect(await limiter.status('k')).toMatchObject({ allowed: false, remaining: 0, retryAfterMs: 2000 });
+    expect((await limiter.consume('other', 4)).remaining).toBe(0);
+    await limiter.hold('k', 500); // a shorter hold never shortens the longer one
+    clock.advance(1500);
+    expect((await refusal(limiter.consume('k'))).context).toMatchObject({ retryAfterMs: 500 });
+    clock.advance(500);
+    expect(await limiter.consume('k')).toMatchObject({ allowed: true, remaining: 3 }); // refilled meanwhile
+    await limiter.hold('k', 60_000);
+    await limiter.reset('k');
+    expect(await limiter.consume('k', 4)).toMatchObject({ allowed: true, remaining: 0 });
+    const bad = await refusal(limiter.hold('k', 0));
+    expect(bad.code).toBe('FND_PROTECT_INVALID_POLICY');
+    expect(bad.context).toMatchObject({ option: 'ms' });
+    expect((await refusal(limiter.hold('k', 86_400_001))).code).toBe('FND_PROTECT_INVALID_POLICY');
+    expect((await limiter.status('k')).remaining).toBe(0);
+    clock.advance(250);
+    expect(await limiter.status('k')).toMatchObject({ allowed: true, remaining: 1, retryAfterMs: 0 });
+  });
+
+  it('hold and keys prefix the policy name on a store passed in', async () => {
+    const clock = new FakeClock();
+    const store = new MemoryRateLimitStore({ clock });
+    const api = new RateLimiter({ name: 'api', rule: perSecond(2), clock, store });
+    const web = new RateLimiter({ name: 'web', rule: perSecond(2), clock, store });
+    await api.hold('k', 1000);
+    expect(store.statusSync('api:k', perSecond(2))).toMatchObject({ allowed: false, retryAfterMs: 1000 });
+    expect(store.statusSync('k', perSecond(2)).allowed).toBe(true);
+    await api.consume('b');
+    await web.consume('a', 2);
+    expect(await api.keys()).toEqual([
+      { key: 'b', decision: { allowed: true, remaining: 1, retryAfterMs: 0, resetMs: 500, limit: 2 } },
+      { key: 'k', decision: { allowed: false, remaining: 0, retryAfterMs: 1000, resetMs: 1000, limit: 2 } },
+    ]);
+    expect(await web.keys()).toEqual([
+      { key: 'a', decision: { allowed: true, remaining: 0, retryAfterMs: 0, resetMs: 1000, limit: 2 } },
+    ]);
+    expect((await api.keys(1)).map((e) => e.key)).toEqual(['b']);
+    expect(await store.keys(10)).toEqual(['api:b', 'api:k', 'web:a']);
+    clock.advance(1000);
+    expect(await api.keys()).toEqual([]);
+    expect((await refusal(api.keys(0))).code).toBe('FND_PROTECT_INVALID_POLICY');
+  });
+
+  it('keys lists the private store keys with their status, at most limit (default 100)', async () => {
+    const { limiter } = setup(perSecond(2));
+    for (let i = 0; i < 120; i++) await limiter.consume(`u${String(i).padStart(3, '0')}`);
+    const listed = await limiter.keys();
+    expect(listed).toHaveLength(100);
+    expect(listed[0]).toEqual({
+      key: 'u000',
+      decision: { allowed: true, remaining: 1, retryAfterMs: 0, resetMs: 500, limit: 2 },
+    });
+    expect(listed.map((e) => e.key)).toEqual(
+      Array.from({ length: 100 }, (_, i) => `u${String(i).padStart(3, '0')}`),
+    );
+    expect(await limiter.keys(1000)).toHaveLength(120);
+  });
+
+  it('a wait on a held key sleeps until the hold ends, then is served', async () => {
+    const { limiter, clock, timer } = setup(perSecond(1));
+    await limiter.hold('k', 3000);
+    let served: RateLimitDecision | undefined;
+    const waiting = limiter.wait('k', 1, { maxWaitMs: 5000 }).then((d) => (served = d));
+    await clock.advanceAsync(2990);
+    expect(served).toBeUndefined();
+    expect(limiter.waiting('k')).toBe(1);
+    await clock.advanceAsync(20); // 3010 ms: past the hold (timer resolution 10 ms)
+    await waiting;
+    expect(served).toMatchObject({ allowed: true, remaining: 0 });
+    // A hold longer than the wait allowed: refused at once, nothing consumed.
+    await limiter.hold('j', 2000);
+    const tooLong = await refusal(limiter.wait('j', 1, { maxWaitMs: 1000 }));
+    expect(tooLong.context).toMatchObject({ reason: 'max_wait', retryAfterMs: 2000 });
+    await clock.advanceAsync(2000);
+    expect(await limiter.status('j')).toMatchObject({ allowed: true, remaining: 1 });
+    expect(timer.pending).toBe(0);
+  });
+
+  it('a hold while waiters sleep for units re-checks the head at once: it is refused when it cannot wait that long, the next sleeps until the hold ends', async () => {
+    const { limiter, clock, timer } = setup(perSecond(2)); // one unit per 500 ms
+    await limiter.consume('k', 2);
+    const order: string[] = [];
+    const hasty = refusal(limiter.wait('k', 1, { maxWaitMs: 1500 }));
+    const patient = limiter.wait('k', 1, { maxWaitMs: 5000 }).then(() => order.push('patient'));
+    await clock.advanceAsync(100);
+    expect(limiter.waiting('k')).toBe(2);
+    await limiter.hold('k', 2000); // until 2100 ms: past the head's 1500 ms
+    const error = await hasty;
+    expect(error.context).toMatchObject({ reason: 'max_wait', key: 'k', retryAfterMs: 2000 });
+    expect(limiter.waiting('k')).toBe(1);
+    await clock.advanceAsync(1990); // 2090 ms: still held (without the hold it would have been served at 500 ms)
+    expect(order).toEqual([]);
+    await clock.advanceAsync(20);
+    await patient;
+    expect(order).toEqual(['patient']);
+    expect(timer.pending).toBe(0);
+  });
+
   it('wait validates maxWaitMs', async () => {
     const { limiter } = setup(perSecond(1));
     expect((await refusal(limiter.wait('k', 1, { maxWaitMs: -1 }))).code).toBe('FND_PROTECT_INVALID_POLICY');

@@ -5,7 +5,9 @@
  * the caller (a bounded FIFO queue per key, a maximum wait, an `AbortSignal`) until the units are admitted.
  * Every refusal is a `FoundationError` `FND_PROTECT_LIMIT_EXCEEDED` whose context names
  * `{ layer: 'rate_limit', policy, key, retryAfterMs }`; a cancelled wait is `FND_PROTECT_CANCELLED`.
- * Queue wake-ups ride the shared {@link CoarseTimer}: no timer per call, none when nobody waits.
+ * Queue wake-ups ride the shared {@link CoarseTimer}: no timer per call, none when nobody waits. `hold` feeds
+ * a dependency's 429 / `Retry-After` back into the limiter (every decision on the key refuses until it ends;
+ * waiters sleep until then), and `keys` lists the limiter's keys with their status, for operators.
  *
  * @module
  */
@@ -185,6 +187,36 @@ export class RateLimiter {
     await this.#store.reset(this.#prefix + key);
     const queue = this.#queues.get(key);
     if (queue !== undefined) this.#kick(queue);
+  }
+
+  /**
+   * Holds `key` for `ms` (e.g. a dependency answered 429 with `Retry-After`; see `parseRetryAfter`): until
+   * then every decision on the key refuses with `retryAfterMs` at least the hold's remainder, in every
+   * process sharing the store. Holds only extend; {@link reset} clears them. The key's queue re-checks its
+   * head at once: a head that cannot wait out the hold is refused (`reason: 'max_wait'`) and the next one
+   * checked, until one sleeps until the hold ends (the waiters behind it give up at their `maxWaitMs`).
+   * Throws `FND_PROTECT_INVALID_POLICY` unless `ms` is a finite number > 0 and ≤ 24 h (option `ms`).
+   */
+  async hold(key: string, ms: number): Promise<void> {
+    await this.#store.hold(this.#prefix + key, ms);
+    const queue = this.#queues.get(key);
+    if (queue !== undefined) this.#kick(queue);
+  }
+
+  /**
+   * This limiter's keys that hold state or a hold, sorted, at most `limit` (1 to 1000, default 100), each
+   * with its {@link status} — for operators (`GET /api/protection`). On a shared store only keys under this
+   * limiter's prefix are listed, without it.
+   */
+  async keys(limit = 100): Promise<Array<{ key: string; decision: RateLimitDecision }>> {
+    const prefix = this.#prefix;
+    const found = await this.#store.keys(limit, prefix);
+    return Promise.all(
+      found.map(async (stored) => {
+        const key = stored.slice(prefix.length);
+        return { key, decision: await this.status(key) };
+      }),
+    );
   }
 
   /** Waiters queued on `key` (0 when none). */
