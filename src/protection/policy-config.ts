@@ -261,6 +261,18 @@ export const rateLimitConfigSchema = z
         message: 'a rate limit needs rule, or both limit and windowMs',
       });
     }
+    if (
+      value.burst !== undefined &&
+      value.algorithm !== undefined &&
+      value.algorithm !== 'token_bucket' &&
+      value.algorithm !== 'gcra'
+    ) {
+      context.addIssue({
+        code: 'custom',
+        path: ['burst'],
+        message: 'burst applies to token_bucket and gcra only',
+      });
+    }
     if (value.onLimit === 'reject' && (value.maxWaitMs !== undefined || value.maxQueue !== undefined)) {
       context.addIssue({
         code: 'custom',
