@@ -85,13 +85,17 @@ export interface Config<T> extends ConfigView {
 export interface ConfigEventRecord {
   /** A stable id, the same on every retry (`config-v<version>` for a version), so a retried append is idempotent. */
   readonly id: string;
+  /** The event type: an applied version, a rollback, or a refused file reload. */
   readonly type: 'config.updated' | 'config.rolled_back' | 'config.reload_failed';
+  /** The event payload (version, changes with secret values redacted, or the reload error). */
   readonly data: JsonObject;
+  /** The correlation id of the change that caused the event. */
   readonly correlationId: string | undefined;
 }
 
 /** What a config needs from its surroundings; all optional. */
 export interface ConfigDependencies {
+  /** The time source for version timestamps and reload backoff. Default: the system clock. */
   readonly clock?: Clock;
   /**
    * Where versions live (or a function that makes the store at `start()`). Default: an in-memory store

@@ -87,8 +87,11 @@ export type DeepReadonly<T> = unknown extends T
 
 /** One changed leaf: `old` is `undefined` when the path was added, `new` when it was removed. */
 export interface ConfigChange {
+  /** The dotted path of the leaf, e.g. `limits.maxRps`. */
   readonly path: string;
+  /** The value before the change (`undefined` when the path was added; redacted when secret). */
   readonly old: JsonValue | undefined;
+  /** The value after the change (`undefined` when the path was removed; redacted when secret). */
   readonly new: JsonValue | undefined;
 }
 
@@ -112,9 +115,11 @@ export interface ConfigChangeMetadata {
 
 /** A version as its store keeps it. Versions are numbered 1, 2, 3… without gaps. */
 export interface ConfigVersionRecord {
+  /** The version number: 1 for the first, then one more for each change. */
   readonly version: number;
   /** Wall ms when it was created. */
   readonly at: number;
+  /** Why the version was created. */
   readonly kind: ConfigVersionKind;
   /** The runtime layer (a sparse tree of runtime overrides) after this version. */
   readonly overrides: JsonObject;
@@ -126,8 +131,11 @@ export interface ConfigVersionRecord {
   readonly rolledBackTo?: number;
   /** The node (foundation name) that wrote it. */
   readonly node: string;
+  /** The reason given with the change ({@link ConfigChangeMetadata.reason}). */
   readonly reason?: string;
+  /** Who made the change ({@link ConfigChangeMetadata.actor}). */
   readonly actor?: string;
+  /** The correlation id of the change, to find its event and log lines. */
   readonly correlationId?: string;
 }
 
@@ -136,6 +144,7 @@ export type ConfigVersionInfo = Omit<ConfigVersionRecord, 'overrides' | 'config'
 
 /** A version with its whole configuration, secrets redacted ({@link Config.getVersion}). */
 export interface ConfigVersionDetail extends ConfigVersionInfo {
+  /** The whole configuration at that version, secret values redacted. */
   readonly config: JsonObject;
 }
 
@@ -149,7 +158,9 @@ export interface ConfigUpdateOptions extends ConfigChangeMetadata {
 
 /** One validation problem: the dotted path (empty for the root) and the validator's message. */
 export interface ConfigIssue {
+  /** The dotted path of the invalid value; empty for the root. */
   readonly path: string;
+  /** The validator's message for the value at `path`. */
   readonly message: string;
 }
 
@@ -157,41 +168,55 @@ export interface ConfigIssue {
 export interface ConfigUpdateResult {
   /** Whether a new version was applied (`false` for a dry run, and when nothing changed). */
   readonly applied: boolean;
+  /** Whether the call was a dry run (`dryRun: true`): nothing applied. */
   readonly dryRun: boolean;
   /** The version now current (for a dry run: the version the change was checked against). */
   readonly version: number;
+  /** The version that was current before the change. */
   readonly previousVersion: number;
   /** The leaves that change (secret values redacted). */
   readonly changes: readonly ConfigChange[];
   /** Always `true` for an applied change; a dry run reports the validation result here instead of throwing. */
   readonly valid: boolean;
+  /** The validation problems of a refused dry run; empty when `valid`. */
   readonly issues: readonly ConfigIssue[];
 }
 
 /** What a subscriber receives after a change is applied. Values are real (not redacted): it runs in-process. */
 export interface ConfigChangeEvent<T> {
+  /** The version just applied. */
   readonly version: number;
+  /** The version that was current before this one. */
   readonly previousVersion: number;
+  /** Why the version was created; `remote` when it was applied by another node. */
   readonly kind: ConfigVersionKind | 'remote';
   /** The changed leaves under the subscriber's prefix. */
   readonly changes: readonly ConfigChange[];
   /** The new configuration. */
   readonly config: DeepReadonly<T>;
+  /** The correlation id of the change, when it had one. */
   readonly correlationId: string | undefined;
+  /** Who made the change, when the change said. */
   readonly actor: string | undefined;
+  /** Why the change was made, when the change said. */
   readonly reason: string | undefined;
 }
 
 /** A proposed change shown to `prepare` before it is applied. */
 export interface ConfigProposal<T> {
+  /** Why the version would be created. */
   readonly kind: ConfigVersionKind;
+  /** The leaves under the subscriber's prefix that would change. */
   readonly changes: readonly ConfigChange[];
+  /** The configuration now. */
   readonly current: DeepReadonly<T>;
+  /** The configuration after the change, if no subscriber vetoes it. */
   readonly proposed: DeepReadonly<T>;
 }
 
 /** A veto returned from `prepare`: the change is refused with `FND_CONFIG_UPDATE_VETOED` and this reason. */
 export interface ConfigVeto {
+  /** The reason of the refusal, reported in the error. */
   readonly veto: string;
 }
 
@@ -211,7 +236,9 @@ export interface ConfigSubscriber<T> {
 
 /** Where a value came from ({@link Config.explain}); secret values are redacted. */
 export interface ConfigExplanation {
+  /** The dotted path explained. */
   readonly path: string;
+  /** The current value at `path` (`undefined` when unset; redacted when secret). */
   readonly value: JsonValue | undefined;
   /** The source of the current value (`default` also covers defaults the schema filled in). */
   readonly source: ConfigSource;
@@ -221,7 +248,9 @@ export interface ConfigExplanation {
   readonly file?: string;
   /** The environment variable that set it, when `env` did. */
   readonly envVar?: string;
+  /** The version the explanation was made at. */
   readonly version: number;
+  /** Whether the path is secret (its values are redacted). */
   readonly secret: boolean;
   /** Whether `update` may change it at run time. */
   readonly mutable: boolean;
@@ -229,15 +258,23 @@ export interface ConfigExplanation {
 
 /** Counters and state of a config, for status pages and health. */
 export interface ConfigStatus {
+  /** The current version. */
   readonly version: number;
+  /** The config file, when the config has one. */
   readonly file: string | undefined;
   /** `invalid` while the watched file holds an edit that was refused (health is `degraded`). */
   readonly fileState: 'ok' | 'invalid' | 'missing' | 'none';
+  /** The last refused file reload or failed operation, when there was one. */
   readonly lastError: { readonly code: string; readonly message: string; readonly at: number } | undefined;
+  /** How many versions were applied since start. */
   readonly updates: number;
+  /** How many changes were refused (validation, veto, conflict, limits). */
   readonly refused: number;
+  /** How many subscribers are registered now. */
   readonly subscribers: number;
+  /** How many subscriber calls (`prepare` or `onChange`) threw or rejected. */
   readonly subscriberErrors: number;
+  /** Side effects (event records) waiting, failed and dropped. */
   readonly sideEffects: { readonly pending: number; readonly failed: number; readonly dropped: number };
   /** Whether versions are kept in a store (and shared with other nodes on PostgreSQL). */
   readonly persisted: boolean;
@@ -275,6 +312,7 @@ export interface ConfigOptions<S extends StandardSchemaV1 = StandardSchemaV1> {
   readonly defaults?: JsonObject;
   /** A JSON or YAML file (`.json`, `.yaml`, `.yml`); missing is allowed unless `required`. */
   readonly file?: string | { readonly path: string; readonly required?: boolean; readonly watch?: boolean };
+  /** The environment variables to read as a layer above the file. */
   readonly env?: ConfigEnvOptions;
   /** Explicit values above the environment (command-line flags, options given in code to override). */
   readonly arguments?: JsonObject;
@@ -282,6 +320,7 @@ export interface ConfigOptions<S extends StandardSchemaV1 = StandardSchemaV1> {
   readonly mutable?: readonly string[];
   /** Paths whose values are secret (exact and globs; a secret object's whole subtree is secret). */
   readonly secrets?: readonly string[];
+  /** Limits on what an update may carry. */
   readonly limits?: ConfigLimits;
 }
 
@@ -300,6 +339,7 @@ export interface ConfigVersionStore {
   close(): Promise<void>;
   /** The newest version, or `undefined` when none was written yet. */
   latest(): Promise<ConfigVersionRecord | undefined>;
+  /** The version `version`, or `undefined` when it is not stored. */
   get(version: number): Promise<ConfigVersionRecord | undefined>;
   /** Versions newest first, at most `limit` (default 50, at most 1000), older than `before` when given. */
   list(options?: { readonly limit?: number; readonly before?: number }): Promise<ConfigVersionRecord[]>;

@@ -14,8 +14,11 @@ import { randomUUID } from 'node:crypto';
 
 /** One step recorded in a context: what ran, when (wall ms), with optional small metadata. */
 export interface Breadcrumb {
+  /** What ran, e.g. `db.query` or `cache miss`. */
   readonly operation: string;
+  /** Wall-clock ms when the step was recorded. */
   readonly at: number;
+  /** Small extra facts about the step (kept as given; keep it JSON-safe). */
   readonly metadata?: Readonly<Record<string, unknown>>;
 }
 
@@ -43,9 +46,13 @@ export interface FoundationContext {
 
 /** Options to create or derive a context. */
 export interface ContextOptions {
+  /** The correlation id to use. Default: the parent's, or a new UUID at the root. */
   correlationId?: string;
+  /** The id of the operation that caused this one. Default: the parent's operation id. */
   causationId?: string;
+  /** Name of the operation, e.g. `http GET /api/status`. */
   operation?: string;
+  /** Metadata merged over the parent's. */
   metadata?: Record<string, unknown>;
 }
 

@@ -95,6 +95,7 @@ export class FoundationError extends Error {
     this.httpStatus = spec.httpStatus;
   }
 
+  /** Always `FoundationError` (also for subclasses), so logs and `toJSON` name the type consistently. */
   override get name(): string {
     return 'FoundationError';
   }

@@ -10,13 +10,17 @@ import { wrapError } from './wrap.js';
 
 /** A success carrying `value`. */
 export interface Ok<T> {
+  /** Always `true`: the operation succeeded. */
   readonly ok: true;
+  /** The operation's value. */
   readonly value: T;
 }
 
 /** A failure carrying a FoundationError. */
 export interface Err<E extends FoundationError = FoundationError> {
+  /** Always `false`: the operation failed. */
   readonly ok: false;
+  /** Why the operation failed. */
   readonly error: E;
 }
 

@@ -30,34 +30,55 @@ export const MAX_CAUSE_DEPTH = 5;
 
 /** A FoundationError as a JSON-safe log object. */
 export interface SerializedFoundationError {
+  /** Always `foundation`: tells this shape from a foreign error and a plain value. */
   readonly kind: 'foundation';
+  /** The error's class name, `FoundationError`. */
   readonly name: string;
+  /** The catalog code, e.g. `FND_CONFIG_INVALID`. */
   readonly code: string;
+  /** The catalog's numeric code of `code`. */
   readonly numericCode: number;
+  /** The catalog category of `code`, e.g. `config`. */
   readonly category: string;
+  /** The catalog subcategory of `code`. */
   readonly subcategory: string;
+  /** How serious the error is (`high` and `critical` should be escalated). */
   readonly severity: ErrorSeverity;
+  /** Whether and how the failed operation may be retried. */
   readonly retryStrategy: RetryStrategy;
+  /** Suggested delay before a retry, when the strategy retries. */
   readonly retryAfterMs?: number;
+  /** The HTTP status the error is served with. */
   readonly httpStatus: number;
+  /** The error's message (this occurrence). */
   readonly message: string;
   /** The error's context: JSON-safe, secrets redacted. */
   readonly context: Readonly<Record<string, JsonValue>>;
+  /** The correlation id of the context the error was created in. */
   readonly correlationId?: string;
+  /** The id of the operation the error was created in. */
   readonly operationId?: string;
   /** ISO 8601 creation time. */
   readonly timestamp: string;
+  /** The stack trace, when stacks are included. */
   readonly stack?: string;
+  /** The serialized cause, when the error has one. */
   readonly cause?: SerializedCause;
 }
 
 /** Any other `Error` in a cause chain. Only name, message, code and stack are kept (never its other fields). */
 export interface SerializedForeignError {
+  /** Always `error`: an `Error` that is not a `FoundationError`. */
   readonly kind: 'error';
+  /** The error's `name`, e.g. `TypeError`. */
   readonly name: string;
+  /** The error's message. */
   readonly message: string;
+  /** The error's `code` (a Node.js or driver code such as `ECONNRESET`), when it has one. */
   readonly code?: string | number;
+  /** The stack trace, when stacks are included. */
   readonly stack?: string;
+  /** The serialized cause, when the error has one. */
   readonly cause?: SerializedCause;
   /** The inner errors of an `AggregateError` (at most 10). */
   readonly errors?: readonly SerializedCause[];
@@ -65,7 +86,9 @@ export interface SerializedForeignError {
 
 /** A cause that is not an `Error` (a thrown string, a rejection value). */
 export interface SerializedValueCause {
+  /** Always `value`: the cause was not an `Error`. */
   readonly kind: 'value';
+  /** The thrown value, made JSON-safe. */
   readonly value: JsonValue;
 }
 
@@ -171,8 +194,11 @@ export interface ProblemDetails {
   readonly detail: string;
   /** The request path or id this problem occurred on, when given. */
   readonly instance?: string;
+  /** The catalog code, e.g. `FND_CONFIG_INVALID`. */
   readonly code: string;
+  /** The catalog's numeric code of `code`. */
   readonly numericCode: number;
+  /** The correlation id of the request, to find its log lines and events. */
   readonly correlationId?: string;
   /** Retry hint, present only when retrying may help. */
   readonly retryAfterMs?: number;

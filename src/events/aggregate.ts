@@ -62,12 +62,15 @@ export type AggregateEventStore = Pick<EventStore, 'readStream' | 'append'>;
 
 /** A stream's state and the version it was rebuilt at (0: the stream has no events). */
 export interface LoadedAggregate<State> {
+  /** The state folded from the stream's events. */
   readonly state: State;
+  /** The stream version the state was rebuilt at (0 when the stream has no events). */
   readonly version: number;
 }
 
 /** The outcome of a handled command: the new state and version, and the events appended (maybe none). */
 export interface HandledCommand<State> extends LoadedAggregate<State> {
+  /** The events the command appended, maybe none. */
   readonly events: readonly StoredEvent[];
 }
 

@@ -307,6 +307,7 @@ export class EventStore {
    *   a checkpoint of this store, sizes out of range).
    */
   subscribe(filter: SubscriptionFilter, options?: SubscribeOptions): Subscription;
+  /** The callback form of `subscribe`: `handler` gets one matching event at a time. */
   subscribe(
     filter: SubscriptionFilter,
     options: SubscribeOptions | undefined,

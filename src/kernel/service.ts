@@ -9,6 +9,7 @@ export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
 
 /** What a service's health check reports. */
 export interface HealthReport {
+  /** `healthy`, `degraded` (working with reduced capacity) or `unhealthy`. */
   readonly status: HealthStatus;
   /** Short human explanation, shown on the dashboard. */
   readonly message?: string;
@@ -45,8 +46,11 @@ export interface Service<T = unknown> {
   readonly dependencies?: readonly string[];
   /** Services used when present: this one starts without them and is told when they appear. */
   readonly optionalDependencies?: readonly string[];
+  /** Starts the service; the resolved value is its instance (what dependants and the registry get). */
   start(ctx: ServiceContext): Promise<T> | T;
+  /** Stops the instance `start` returned, releasing everything it acquired; should be idempotent. */
   stop(instance: T): Promise<void> | void;
+  /** Checks the running instance; `signal` aborts when the check times out. Without it: healthy. */
   health?(instance: T, signal: AbortSignal): Promise<HealthReport> | HealthReport;
   /** Called when an optional dependency becomes available (started or restarted). */
   onDependencyUp?(instance: T, name: string, dependency: unknown): void;

@@ -58,7 +58,9 @@ export type ServiceState =
 
 /** The last error of a service as shown in a status snapshot. */
 export interface ServiceLastError {
+  /** The catalog code of the failure, e.g. `FND_LIFECYCLE_START_FAILED`. */
   readonly code: string;
+  /** The error's message. */
   readonly message: string;
   /** Wall-clock ms of the failure. */
   readonly at: number;
@@ -66,7 +68,9 @@ export interface ServiceLastError {
 
 /** Snapshot of one supervised service. */
 export interface ServiceStatus {
+  /** The service's name. */
   readonly name: string;
+  /** Where the service is in its lifecycle. */
   readonly state: ServiceState;
   /** Restart attempts since the supervisor last started. */
   readonly restarts: number;
@@ -74,9 +78,13 @@ export interface ServiceStatus {
   readonly startedAt: number | undefined;
   /** How long the running instance has run, whole ms; 0 when not running. */
   readonly uptimeMs: number;
+  /** The last failure, `undefined` when it never failed. */
   readonly lastError: ServiceLastError | undefined;
+  /** Services that must run before this one. */
   readonly dependencies: readonly string[];
+  /** Services used when present. */
   readonly optionalDependencies: readonly string[];
+  /** When the service is restarted: `permanent`, `transient` or `temporary`. */
   readonly restartPolicy: RestartPolicy;
   /** What a start failure during `start()` means for this service. */
   readonly boot: BootPolicy;
@@ -87,6 +95,7 @@ export type SupervisorState = 'idle' | 'starting' | 'running' | 'stopping' | 'st
 
 /** Snapshot of the supervisor. */
 export interface SupervisorStatus {
+  /** Where the supervisor is in its lifecycle. */
   readonly state: SupervisorState;
   /** The `FND_LIFECYCLE_RESTART_INTENSITY` error when the supervisor escalated. */
   readonly escalated: FoundationError | undefined;
@@ -136,8 +145,11 @@ export type SupervisorEvents = {
 
 /** Result of {@link Supervisor.health} for one service. */
 export interface ServiceHealth {
+  /** The service's name. */
   readonly name: string;
+  /** The service's health; `unhealthy` when it is not running. */
   readonly status: HealthStatus;
+  /** The explanation the health check gave, or why the check failed. */
   readonly message?: string;
 }
 
@@ -145,5 +157,6 @@ export interface ServiceHealth {
 export interface SupervisorHealth {
   /** The worst of all services; `unhealthy` when the supervisor is not running or escalated. */
   readonly status: HealthStatus;
+  /** Every service's health, in start order. */
   readonly services: ServiceHealth[];
 }

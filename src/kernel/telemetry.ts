@@ -25,7 +25,9 @@ export type Metadata = Readonly<Record<string, unknown>>;
 export interface TelemetryMessage {
   /** Event name without the `foundation:` prefix, e.g. `registry:registered`. */
   readonly name: string;
+  /** Numbers measured, e.g. `{ count: 1 }` or `{ durationMs: 12 }`. */
   readonly measurements: Measurements;
+  /** What the event is about, e.g. `{ namespace, name }`. */
   readonly metadata: Metadata;
   /** Correlation id of the context the event was emitted in. */
   readonly correlationId: string | undefined;
@@ -39,8 +41,11 @@ export interface TelemetryMessage {
  * `error` are filled in before `end` / `asyncEnd` / `error` are published.
  */
 export interface SpanMessage {
+  /** Span name without the `foundation:` prefix, e.g. `registry:lookup`. */
   readonly name: string;
+  /** What the operation is about. */
   readonly metadata: Metadata;
+  /** Correlation id of the context the operation started in. */
   readonly correlationId: string | undefined;
   /** Wall-clock ms at start. */
   readonly time: number;
@@ -87,10 +92,13 @@ function assertName(name: string): void {
  * ```
  */
 export interface TelemetryEvent {
+  /** Event name without the `foundation:` prefix. */
   readonly name: string;
+  /** The `foundation:<name>` diagnostics channel. */
   readonly channel: diagnosticsChannel.Channel;
   /** Whether anyone listens; check it before building expensive metadata. */
   readonly hasSubscribers: boolean;
+  /** Publishes a message on the channel (and the catch-all channel), only when someone listens. */
   emit(measurements: Measurements, metadata?: Metadata): void;
 }
 
@@ -143,7 +151,9 @@ function publish(
 
 /** A declared span: a TracingChannel `foundation:<name>` with a `run` that times and rethrows. */
 export interface TelemetrySpan {
+  /** Span name without the `foundation:` prefix. */
   readonly name: string;
+  /** The tracing channel `foundation:<name>`. */
   readonly channel: diagnosticsChannel.TracingChannel<SpanMessage>;
   /** Runs `fn`, publishing start / end (+ asyncStart / asyncEnd for promises) / error. Rethrows. */
   run<T>(metadata: Metadata, fn: () => T): T;

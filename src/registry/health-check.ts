@@ -13,6 +13,7 @@ export type HealthCheck<T> = (value: T, signal: AbortSignal) => HealthReport | P
 
 /** Options of {@link runHealthCheck}. */
 export interface RunHealthCheckOptions {
+  /** Time source for the timeout. */
   readonly clock: Clock;
   /** Time allowed to the check, in ms; `Infinity` allows it forever. */
   readonly timeoutMs: number;

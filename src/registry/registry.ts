@@ -39,13 +39,17 @@ export interface RegisterOptions<T> {
 
 /** A snapshot of one registration, as returned by {@link ServiceRegistry.list}. */
 export interface RegistryEntryInfo {
+  /** The namespace of the registration. */
   namespace: string;
+  /** The name within the namespace. */
   name: string;
   /** Wall-clock time of registration, ms since the epoch. */
   registeredAt: number;
   /** Time since registration, ms, measured on the monotonic clock. */
   uptimeMs: number;
+  /** The metadata given at registration (frozen). */
   metadata: Readonly<Record<string, unknown>>;
+  /** Whether the registration has a health check. */
   hasHealthCheck: boolean;
 }
 

@@ -34,8 +34,11 @@ const CREATE_TABLE_SQL = `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (
 
 /** A row of `foundation_migrations`. */
 export interface AppliedMigration {
+  /** The migration's version within its capability. */
   readonly version: number;
+  /** The migration's name. */
   readonly name: string;
+  /** sha256 (hex) of the SQL applied, to detect a migration edited after it ran. */
   readonly checksum: string;
 }
 

@@ -52,8 +52,11 @@ export interface Migration {
 
 /** An open SQLite connection (better-sqlite3 is synchronous; one connection per storage). */
 export interface SqliteHandle {
+  /** Always `sqlite`. */
   readonly kind: 'sqlite';
+  /** The better-sqlite3 connection. */
   readonly db: BetterSqlite3.Database;
+  /** Where the database file is. */
   readonly location: Extract<StoreLocation, { kind: 'sqlite' }>;
 }
 
@@ -62,14 +65,19 @@ export interface SqliteHandle {
  * so statements use unqualified table names. `schema` is a validated identifier, safe to quote.
  */
 export interface PostgresHandle {
+  /** Always `postgres`. */
   readonly kind: 'postgres';
+  /** The `pg` pool (each client's `search_path` set to `schema`). */
   readonly pool: pg.Pool;
+  /** The foundation's schema name. */
   readonly schema: string;
+  /** Which database and schema. */
   readonly location: Extract<StoreLocation, { kind: 'postgres' }>;
 }
 
 /** No connection: capabilities keep their state in memory. */
 export interface MemoryHandle {
+  /** Always `memory`. */
   readonly kind: 'memory';
 }
 

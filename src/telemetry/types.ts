@@ -30,7 +30,9 @@ export interface MetricDefinition {
    * `…_<unit>` when a unit is given.
    */
   readonly name: string;
+  /** `counter`, `sum`, `last_value`, `summary` or `distribution`. */
   readonly kind: MetricKind;
+  /** One line on what it measures (exported as the metric's help text). */
   readonly description?: string;
   /** `ms`, `bytes`, `seconds`, `ratio`… (exporters append it to the name: `…_ms`). */
   readonly unit?: string;
@@ -77,14 +79,19 @@ export type SeriesValue =
 
 /** One series: its tags, its value, and an exemplar (the correlation id of a recent observation) if any. */
 export interface SeriesSnapshot {
+  /** The series' tag values. */
   readonly tags: Tags;
+  /** The series' value at collection time. */
   readonly value: SeriesValue;
+  /** A recent observation with the correlation id of its context, when one was recorded. */
   readonly exemplar?: { readonly value: number; readonly correlationId: string; readonly time: number };
 }
 
 /** One metric at collection time. */
 export interface MetricSnapshot {
+  /** The metric as declared. */
   readonly definition: MetricDefinition;
+  /** Every series of the metric. */
   readonly series: readonly SeriesSnapshot[];
   /** Observations that went into the overflow series because of the cardinality limit. */
   readonly overflowed: number;
@@ -94,6 +101,7 @@ export interface MetricSnapshot {
 export interface MetricsSnapshot {
   /** Wall ms of collection. */
   readonly time: number;
+  /** Every declared metric. */
   readonly metrics: readonly MetricSnapshot[];
 }
 
@@ -111,9 +119,11 @@ export interface ExporterContext {
 export interface MetricsExporter {
   /** `prometheus`, `statsd`, `otlp`… */
   readonly name: string;
+  /** Starts exporting; `context.collect()` gives a snapshot whenever the exporter wants one. */
   start(context: ExporterContext): void | Promise<void>;
   /** Called every export interval with a fresh snapshot. */
   export(snapshot: MetricsSnapshot): Promise<void>;
+  /** Stops exporting and releases its resources (sockets, timers); resolves when done. */
   stop(): Promise<void>;
   /** Counters for status pages. */
   status(): ExporterStatus;
@@ -121,10 +131,15 @@ export interface MetricsExporter {
 
 /** An exporter's counters. */
 export interface ExporterStatus {
+  /** The exporter's name. */
   readonly name: string;
+  /** Snapshots (or lines) exported successfully. */
   readonly exported: number;
+  /** Export attempts that failed. */
   readonly failed: number;
+  /** Data dropped because the buffer was full. */
   readonly dropped: number;
+  /** The last failure, when there was one. */
   readonly lastError?: { readonly message: string; readonly at: number };
 }
 
@@ -132,5 +147,6 @@ export interface ExporterStatus {
 export interface SeriesPoint {
   /** Wall ms at the start of the point's interval. */
   readonly t: number;
+  /** The point's value. */
   readonly v: number;
 }

@@ -35,6 +35,7 @@ export interface MemoryConfigVersionStoreOptions {
  * ```
  */
 export class MemoryConfigVersionStore implements ConfigVersionStore {
+  /** Always `memory`. */
   readonly kind = 'memory';
   readonly #hub: ConfigWatchHub;
   readonly #log: MemoryConfigVersionLog;
@@ -46,23 +47,28 @@ export class MemoryConfigVersionStore implements ConfigVersionStore {
     this.#watchers = new StoreWatchers(this.#hub);
   }
 
+  /** {@inheritDoc ConfigVersionStore.open} */
   open(): Promise<void> {
     return Promise.resolve();
   }
 
+  /** {@inheritDoc ConfigVersionStore.close} */
   close(): Promise<void> {
     this.#watchers.clear();
     return Promise.resolve();
   }
 
+  /** {@inheritDoc ConfigVersionStore.latest} */
   latest(): Promise<ConfigVersionRecord | undefined> {
     return Promise.resolve(this.#read(this.#log.latest));
   }
 
+  /** {@inheritDoc ConfigVersionStore.get} */
   get(version: number): Promise<ConfigVersionRecord | undefined> {
     return Promise.resolve(isStorableVersion(version) ? this.#read(version) : undefined);
   }
 
+  /** {@inheritDoc ConfigVersionStore.list} */
   async list(options?: {
     readonly limit?: number;
     readonly before?: number;
@@ -76,11 +82,13 @@ export class MemoryConfigVersionStore implements ConfigVersionStore {
       .map(decodeConfigVersion);
   }
 
+  /** {@inheritDoc ConfigVersionStore.since} */
   async since(version: number): Promise<ConfigVersionRecord[]> {
     await Promise.resolve();
     return this.#log.range(sinceArg(version) + 1, this.#log.latest).map(decodeConfigVersion);
   }
 
+  /** {@inheritDoc ConfigVersionStore.append} */
   async append(record: ConfigVersionRecord): Promise<void> {
     await Promise.resolve();
     const encoded = encodeConfigVersion(record);
@@ -90,6 +98,7 @@ export class MemoryConfigVersionStore implements ConfigVersionStore {
     this.#hub.notify(encoded.version);
   }
 
+  /** {@inheritDoc ConfigVersionStore.watch} */
   watch(onVersion: (version: number) => void): () => void {
     return this.#watchers.add(onVersion);
   }

@@ -71,6 +71,7 @@ function classifySqlite(error: unknown, version?: number): FoundationError {
  * Failures are `FND_STORAGE_UNAVAILABLE` (busy) or `FND_STORAGE_QUERY_FAILED`.
  */
 export class SqliteConfigVersionStore implements ConfigVersionStore {
+  /** Always `sqlite`. */
   readonly kind = 'sqlite';
   readonly #access: SqliteCapability<Statements>;
   readonly #hub: ConfigWatchHub;
@@ -93,26 +94,31 @@ export class SqliteConfigVersionStore implements ConfigVersionStore {
     this.#watchers = new StoreWatchers(this.#hub);
   }
 
+  /** {@inheritDoc ConfigVersionStore.open} */
   async open(): Promise<void> {
     await this.#access.ready();
   }
 
+  /** {@inheritDoc ConfigVersionStore.close} */
   close(): Promise<void> {
     this.#watchers.clear();
     return Promise.resolve();
   }
 
+  /** {@inheritDoc ConfigVersionStore.latest} */
   async latest(): Promise<ConfigVersionRecord | undefined> {
     const s = await this.#access.ready();
     return this.#one(() => s.latest.get());
   }
 
+  /** {@inheritDoc ConfigVersionStore.get} */
   async get(version: number): Promise<ConfigVersionRecord | undefined> {
     const s = await this.#access.ready();
     if (!isStorableVersion(version)) return undefined;
     return this.#one(() => s.get.get(version));
   }
 
+  /** {@inheritDoc ConfigVersionStore.list} */
   async list(options?: {
     readonly limit?: number;
     readonly before?: number;
@@ -122,12 +128,14 @@ export class SqliteConfigVersionStore implements ConfigVersionStore {
     return this.#many(() => s.list.all(before ?? Number.MAX_SAFE_INTEGER, limit));
   }
 
+  /** {@inheritDoc ConfigVersionStore.since} */
   async since(version: number): Promise<ConfigVersionRecord[]> {
     const after = sinceArg(version);
     const s = await this.#access.ready();
     return this.#many(() => s.since.all(after));
   }
 
+  /** {@inheritDoc ConfigVersionStore.append} */
   async append(record: ConfigVersionRecord): Promise<void> {
     const encoded = encodeConfigVersion(record);
     const s = await this.#access.ready();
@@ -145,6 +153,7 @@ export class SqliteConfigVersionStore implements ConfigVersionStore {
     this.#hub.notify(encoded.version);
   }
 
+  /** {@inheritDoc ConfigVersionStore.watch} */
   watch(onVersion: (version: number) => void): () => void {
     return this.#watchers.add(onVersion);
   }

@@ -9,6 +9,7 @@ import { FoundationError } from '../../errors/index.js';
 export interface CursorState {
   /** Position of the last event returned: the next page starts strictly after (asc) / before (desc) it. */
   readonly position: number;
+  /** The order of the query the cursor belongs to. */
   readonly order: 'asc' | 'desc';
 }
 

@@ -18,7 +18,9 @@ export const MAX_JSON_DEPTH = 64;
 
 /** Why a value is not JSON, and where (`data.items[2].at`). */
 export interface JsonProblem {
+  /** Where the problem is, e.g. `data.items[2].at`. */
   readonly path: string;
+  /** What is wrong there, e.g. `undefined is not JSON`. */
   readonly reason: string;
 }
 

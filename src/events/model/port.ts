@@ -24,20 +24,31 @@ import type { InlineProjector } from '../projections/inline-hook.js';
 
 /** An event validated and completed by the service, ready to persist. */
 export interface PreparedEvent {
+  /** The event id (given or generated). */
   readonly id: string;
+  /** The event type. */
   readonly type: string;
+  /** The stream, or `null`. */
   readonly stream: string | null;
+  /** Wall-clock ms of the append. */
   readonly time: number;
+  /** Monotonic ms (node-local) of the append. */
   readonly monotonic: number;
+  /** The correlation id (given or from the current context), or `null`. */
   readonly correlationId: string | null;
+  /** The causation id (given or from the current context), or `null`. */
   readonly causationId: string | null;
+  /** The parent event's id, or `null`. */
   readonly parentId: string | null;
+  /** The validated payload. */
   readonly data: JsonValue;
+  /** The validated metadata. */
   readonly metadata: JsonObject;
   /** `JSON.stringify(data)`, computed once during validation. */
   readonly dataJson: string;
   /** `JSON.stringify(metadata)`. */
   readonly metadataJson: string;
+  /** Name of the node that appends it. */
   readonly node: string;
   /**
    * True when `correlationId` was not given by the caller but taken from the current context: such an id
@@ -54,8 +65,11 @@ export interface PreparedEvent {
  * (`expectedVersion` other than `any`), else `null`.
  */
 export interface AppendRequest {
+  /** The events of the request, in order. */
   readonly events: readonly PreparedEvent[];
+  /** The optimistic concurrency check of `stream` (`any` when unchecked). */
   readonly expectedVersion: ExpectedVersion;
+  /** The single stream of a checked append, else `null`. */
   readonly stream: string | null;
 }
 
@@ -126,14 +140,17 @@ export interface EventStorePort {
    * the store itself fails (connection lost…), which fails every request of the group.
    */
   append(requests: readonly AppendRequest[]): Promise<AppendOutcome[]>;
+  /** The event with this id, or `undefined`. */
   get(id: string): Promise<StoredEvent | undefined>;
   /** The stream's current version (0 when it has no events). */
   streamVersion(stream: string): Promise<number>;
   /** Options arrive validated and with defaults applied. */
   readStream(stream: string, options: Required<ReadStreamOptions>): Promise<StoredEvent[]>;
+  /** Events of the whole log after `afterPosition`, by position. */
   readAll(options: Required<ReadAllOptions>): Promise<StoredEvent[]>;
   /** The query arrives validated (see `validateQuery`), limit applied, cursor decoded by the compiler. */
   query(query: EventQuery): Promise<QueryPage>;
+  /** Counts of the matching events, grouped by type or time bucket. */
   aggregate(query: AggregateQuery): Promise<AggregateGroup[]>;
   /** Every event with this correlation id, by position (bounded by `limit`). */
   byCorrelation(correlationId: string, limit: number): Promise<StoredEvent[]>;

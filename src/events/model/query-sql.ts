@@ -45,9 +45,13 @@ export interface CompiledQuery {
  * PostgreSQL returns both time keys and counts as bigint (strings with `pg`): convert with `Number`.
  */
 export interface CompiledAggregate {
+  /** The select list (with its placeholders). */
   readonly select: string;
+  /** The WHERE condition. */
   readonly where: string;
+  /** The parameters of the placeholders, select's first. */
   readonly params: unknown[];
+  /** The GROUP BY expression and its ORDER BY. */
   readonly groupBy: string;
 }
 

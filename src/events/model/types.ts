@@ -33,8 +33,11 @@ export interface EventInput {
 
 /** An event as stored. */
 export interface StoredEvent {
+  /** The event id: given by the caller (the idempotency key of a retried append) or a generated UUID. */
   readonly id: string;
+  /** The event type, e.g. `order.created`. */
   readonly type: string;
+  /** The stream the event belongs to, or `null` for an event without a stream. */
   readonly stream: string | null;
   /** 1-based version within the stream; `null` for events without a stream. */
   readonly streamVersion: number | null;
@@ -44,10 +47,15 @@ export interface StoredEvent {
   readonly time: number;
   /** Monotonic ms (node-local clock) when appended; for ordering and durations on one node only. */
   readonly monotonic: number;
+  /** The correlation id of the operation that appended it, or `null`. */
   readonly correlationId: string | null;
+  /** The id of the operation or event that caused it, or `null`. */
   readonly causationId: string | null;
+  /** The id of a parent event (e.g. the command event this one answers), or `null`. */
   readonly parentId: string | null;
+  /** The event's payload (JSON). */
   readonly data: JsonValue;
+  /** Free-form JSON metadata of the event. */
   readonly metadata: JsonObject;
   /** Name of the node that appended it. */
   readonly node: string;
@@ -91,6 +99,7 @@ export type ReadDirection = 'forward' | 'backward';
 export interface ReadStreamOptions {
   /** First stream version to return (inclusive). Forward default 1; backward default the last. */
   readonly from?: number;
+  /** `forward` (oldest first, the default) or `backward` (newest first). */
   readonly direction?: ReadDirection;
   /** At most this many events (default 1000, max 10 000). */
   readonly limit?: number;
@@ -127,8 +136,11 @@ export type PredicateOp = 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte' | 'in' | 'co
  * - `exists`: `value` true → the path is present (even if null); false → absent.
  */
 export interface QueryPredicate {
+  /** The JSON path compared: `data.<a>.<b>` or `metadata.<a>`. */
   readonly path: string;
+  /** The comparison (see the semantics above). */
   readonly op: PredicateOp;
+  /** The operand: a scalar, an array for `in`, a boolean for `exists`. */
   readonly value?: QueryScalar | readonly QueryScalar[];
 }
 
@@ -138,12 +150,17 @@ export interface QueryPredicate {
  * `order.`), or `*` (every type). Up to 20 patterns, ORed.
  */
 export interface EventQuery {
+  /** Type patterns (exact, `prefix.*` or `*`), ORed; default every type. */
   readonly types?: readonly string[];
+  /** Only events of this stream. */
   readonly stream?: string;
+  /** Only events with this correlation id. */
   readonly correlationId?: string;
   /** Wall time range on `time`, ms since epoch: `from` inclusive, `to` exclusive. */
   readonly from?: number;
+  /** End of the wall time range on `time`, ms since epoch, exclusive. */
   readonly to?: number;
+  /** Predicates on `data` and `metadata`, ANDed. */
   readonly where?: readonly QueryPredicate[];
   /** By position. Default `asc`. */
   readonly order?: 'asc' | 'desc';
@@ -155,6 +172,7 @@ export interface EventQuery {
 
 /** A page of query results. */
 export interface QueryPage {
+  /** The matching events of this page, in the query's order. */
   readonly events: readonly StoredEvent[];
   /** Present when more events may match: pass it as `cursor` with the same query. */
   readonly nextCursor: string | undefined;
@@ -162,6 +180,7 @@ export interface QueryPage {
 
 /** Aggregation over the events a query's filters match (its order, limit and cursor are ignored). */
 export interface AggregateQuery {
+  /** The filters of a query (types, stream, correlation id, time range, predicates); default every event. */
   readonly filter?: Omit<EventQuery, 'order' | 'limit' | 'cursor'>;
   /** Group by event type, or by a time bucket of `time`. */
   readonly groupBy: 'type' | 'time';
@@ -171,7 +190,9 @@ export interface AggregateQuery {
 
 /** One group of an aggregation. `key` is the type, or the bucket's start (ms) as a number. */
 export interface AggregateGroup {
+  /** The event type, or the bucket's start (ms since epoch). */
   readonly key: string | number;
+  /** How many matching events are in the group. */
   readonly count: number;
 }
 
@@ -179,12 +200,15 @@ export interface AggregateGroup {
 export const DEFAULT_QUERY_LIMIT = 100;
 /** Largest page size of a query. */
 export const MAX_QUERY_LIMIT = 1000;
-/** Default and largest batch of `readStream` / `readAll`. */
+/** Default batch of `readStream` / `readAll`. */
 export const DEFAULT_READ_LIMIT = 1000;
+/** Largest batch of `readStream` / `readAll`. */
 export const MAX_READ_LIMIT = 10_000;
 
 /** A node of a correlation chain: an event and the events it caused (causationId = its id or parent). */
 export interface CausationNode {
+  /** The event of this node. */
   readonly event: StoredEvent;
+  /** The events it caused, by position. */
   readonly children: readonly CausationNode[];
 }

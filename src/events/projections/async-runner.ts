@@ -17,7 +17,9 @@ import type { ValidDefinition } from './validate-definition.js';
 
 /** What projections need from the event store: live subscriptions and queries (`EventStore` has both). */
 export interface ProjectionSource {
+  /** Subscribes to the events a projection folds (`EventStore.subscribe`). */
   subscribe(filter: SubscriptionFilter, options?: SubscribeOptions): Subscription;
+  /** Reads a page of the log (used to find the rebuild target). */
   query(query: unknown): Promise<QueryPage>;
 }
 

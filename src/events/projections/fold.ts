@@ -12,15 +12,19 @@ import { MAX_PROJECTION_KEY_LENGTH } from './validate-definition.js';
 
 /** The new value of one row: its JSON text (`null`: delete the row) and the position of its last event. */
 export interface RowChange {
+  /** The projection row key. */
   readonly key: string;
   /** `undefined` state means delete. */
   readonly state: JsonValue | undefined;
+  /** The new state as JSON text, `null` to delete the row. */
   readonly json: string | null;
+  /** The position of the last event folded into the row. */
   readonly position: number;
 }
 
 /** The events of a batch that the projection routes to a key, with those keys (distinct, sorted). */
 export interface RoutedBatch {
+  /** The events the projection routes to a key, each with its key, in log order. */
   readonly events: readonly { readonly key: string; readonly event: StoredEvent }[];
   /** Distinct keys, sorted (locks are taken in this order). */
   readonly keys: readonly string[];

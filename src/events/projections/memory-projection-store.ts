@@ -29,6 +29,7 @@ export class MemoryProjectionStore implements ProjectionStore {
     return Promise.resolve();
   }
 
+  /** The projection record, created (`running`) when absent; a record of the other mode is switched. */
   ensure(name: string, mode: ProjectionMode, now: number): Promise<ProjectionRecord> {
     const found = this.#records.get(name);
     if (found !== undefined && found.mode === mode) return Promise.resolve(found);
@@ -48,19 +49,23 @@ export class MemoryProjectionStore implements ProjectionStore {
     return Promise.resolve(record);
   }
 
+  /** The projection record, or `undefined` when it was never created. */
   record(name: string): Promise<ProjectionRecord | undefined> {
     return Promise.resolve(this.#records.get(name));
   }
 
+  /** Every projection record. */
   records(): Promise<ProjectionRecord[]> {
     return Promise.resolve([...this.#records.values()].sort((a, b) => compareCodePoints(a.name, b.name)));
   }
 
+  /** The row `key` of the projection, or `undefined`. */
   get(name: string, key: string): Promise<ProjectionRow | undefined> {
     const row = this.#rows.get(name)?.get(key);
     return Promise.resolve(row === undefined ? undefined : toRow(key, row));
   }
 
+  /** Rows by key ascending, after `after`, at most `limit`. */
   list(name: string, after: string | undefined, limit: number): Promise<ProjectionRow[]> {
     const rows = this.#rows.get(name);
     if (rows === undefined) return Promise.resolve([]);
@@ -71,6 +76,7 @@ export class MemoryProjectionStore implements ProjectionStore {
     return Promise.resolve(keys.map((key) => toRow(key, rows.get(key) as MemoryRow)));
   }
 
+  /** Commits one batch: rows and checkpoint together. Returns the updated record. */
   commitBatch(batch: BatchCommit): Promise<ProjectionRecord> {
     try {
       const record = this.#recordOrThrow(batch.name);
@@ -91,6 +97,7 @@ export class MemoryProjectionStore implements ProjectionStore {
     }
   }
 
+  /** Deletes the rows, clears the checkpoint and starts a rebuild towards `target`. */
   reset(name: string, target: number, now: number): Promise<ProjectionRecord> {
     const record = this.#records.get(name);
     if (record === undefined) return Promise.reject(unknownProjection(name));
@@ -108,12 +115,14 @@ export class MemoryProjectionStore implements ProjectionStore {
     return Promise.resolve(next);
   }
 
+  /** Marks the projection failed; the rows stay as the last batch left them. */
   fail(name: string, error: NonNullable<ProjectionRecord['error']>, now: number): Promise<void> {
     const record = this.#records.get(name);
     if (record !== undefined) this.#records.set(name, { ...record, status: 'failed', error, updated: now });
     return Promise.resolve();
   }
 
+  /** Clears a failure: back to `rebuilding` when a target is set, else `running`. */
   resume(name: string, now: number): Promise<void> {
     const record = this.#records.get(name);
     if (record !== undefined && record.status === 'failed') {

@@ -14,25 +14,31 @@ export type StoredProjectionStatus = 'running' | 'rebuilding' | 'failed';
 
 /** One projection's record. */
 export interface ProjectionRecord {
+  /** The projection's name. */
   readonly name: string;
+  /** `inline` (updated by appends) or `async` (a runner follows the log). */
   readonly mode: ProjectionMode;
   /** Subscription checkpoint of the last committed batch (async), `null` before the first. */
   readonly checkpoint: string | null;
   /** Highest position folded so far. */
   readonly position: number;
+  /** Whether the projection is running, rebuilding or failed. */
   readonly status: StoredProjectionStatus;
   /** Log head position when the running rebuild began, `null` when not rebuilding. */
   readonly target: number | null;
   /** JSON `{code, message, eventId?}` of the failure, `null` unless failed. */
   readonly error: { readonly code: string; readonly message: string; readonly eventId?: string } | null;
+  /** Wall time (ms) of the last change of the record. */
   readonly updated: number;
 }
 
 /** One async batch to commit. */
 export interface BatchCommit {
+  /** The projection's name. */
   readonly name: string;
   /** The checkpoint the runner resumed from; the commit fails with `FND_EVENTS_CHECKPOINT_CONFLICT` otherwise. */
   readonly expected: string | null;
+  /** The subscription checkpoint of the batch's last event. */
   readonly checkpoint: string;
   /** Highest position of the batch. */
   readonly position: number;
@@ -42,11 +48,13 @@ export interface BatchCommit {
   readonly plan: (current: ReadonlyMap<string, JsonValue>) => readonly RowChange[];
   /** When the batch completes a rebuild: the status becomes `running` and the target is cleared. */
   readonly finishRebuild: boolean;
+  /** Wall time (ms) stored as the record's `updated`. */
   readonly now: number;
 }
 
 /** Storage of projections for one store kind. */
 export interface ProjectionStore {
+  /** The storage the projections live on. */
   readonly kind: 'memory' | 'sqlite' | 'postgres';
   /** Runs the `projections` migrations. Idempotent. */
   open(): Promise<void>;
@@ -55,8 +63,11 @@ export interface ProjectionStore {
    * mode is switched to `mode` and its rows are kept: rebuild it if they do not match.
    */
   ensure(name: string, mode: ProjectionMode, now: number): Promise<ProjectionRecord>;
+  /** The projection's record, or `undefined` when it was never created. */
   record(name: string): Promise<ProjectionRecord | undefined>;
+  /** Every projection's record. */
   records(): Promise<ProjectionRecord[]>;
+  /** The row `key` of the projection, or `undefined`. */
   get(name: string, key: string): Promise<ProjectionRow | undefined>;
   /** Rows by key ascending (code-point order), after `after`, at most `limit`. */
   list(name: string, after: string | undefined, limit: number): Promise<ProjectionRow[]>;

@@ -38,16 +38,19 @@ export const DEFAULT_PROJECTION_BATCH = 500;
 
 /** Where inline projections are installed: `EventStore.setInlineProjector`. */
 export interface InlineProjectorTarget {
+  /** Installs (or, with `undefined`, removes) the hook appends call in their transaction. */
   setInlineProjector(projector: InlineProjector | undefined): void;
 }
 
 /** How inline rebuilds read the log on memory: `EventStore.readAll`. */
 export interface LogReader {
+  /** Reads events of the log after `afterPosition`, by position. */
   readAll(options: { afterPosition: number; limit: number }): Promise<StoredEvent[]>;
 }
 
 /** Options of {@link Projections}. */
 export interface ProjectionsOptions {
+  /** The time source for timestamps and retry delays. Default: the system clock. */
   readonly clock?: Clock;
   /** Most events per async batch (1–10 000). Default {@link DEFAULT_PROJECTION_BATCH}. */
   readonly batchSize?: number;

@@ -64,10 +64,12 @@ export class SqliteProjectionStore implements ProjectionStore, InlineRebuilder {
     );
   }
 
+  /** Runs the `projections` migrations. Idempotent. */
   async open(): Promise<void> {
     await this.#access.ready();
   }
 
+  /** The projection record, created (`running`) when absent; a record of the other mode is switched. */
   async ensure(name: string, mode: ProjectionMode, now: number): Promise<ProjectionRecord> {
     const s = await this.#access.ready();
     return run(() => {
@@ -77,6 +79,7 @@ export class SqliteProjectionStore implements ProjectionStore, InlineRebuilder {
     });
   }
 
+  /** The projection record, or `undefined` when it was never created. */
   async record(name: string): Promise<ProjectionRecord | undefined> {
     const s = await this.#access.ready();
     return run(() => {
@@ -85,11 +88,13 @@ export class SqliteProjectionStore implements ProjectionStore, InlineRebuilder {
     });
   }
 
+  /** Every projection record. */
   async records(): Promise<ProjectionRecord[]> {
     const s = await this.#access.ready();
     return run(() => s.records.all().map((row) => toRecord(row, true)));
   }
 
+  /** The row `key` of the projection, or `undefined`. */
   async get(name: string, key: string): Promise<ProjectionRow | undefined> {
     const s = await this.#access.ready();
     return run(() => {
@@ -98,6 +103,7 @@ export class SqliteProjectionStore implements ProjectionStore, InlineRebuilder {
     });
   }
 
+  /** Rows by key ascending, after `after`, at most `limit`. */
   async list(name: string, after: string | undefined, limit: number): Promise<ProjectionRow[]> {
     const s = await this.#access.ready();
     return run(() =>
@@ -107,21 +113,25 @@ export class SqliteProjectionStore implements ProjectionStore, InlineRebuilder {
     );
   }
 
+  /** Commits one batch: rows and checkpoint together. Returns the updated record. */
   async commitBatch(batch: BatchCommit): Promise<ProjectionRecord> {
     const s = await this.#access.ready();
     return run(() => s.commit.immediate(batch));
   }
 
+  /** Deletes the rows, clears the checkpoint and starts a rebuild towards `target`. */
   async reset(name: string, target: number, now: number): Promise<ProjectionRecord> {
     const s = await this.#access.ready();
     return run(() => s.resetTx.immediate(name, target, now));
   }
 
+  /** Marks the projection failed; the rows stay as the last batch left them. */
   async fail(name: string, error: NonNullable<ProjectionRecord['error']>, now: number): Promise<void> {
     const s = await this.#access.ready();
     run(() => s.fail.run(JSON.stringify(error), now, name));
   }
 
+  /** Clears a failure: back to `rebuilding` when a target is set, else `running`. */
   async resume(name: string, now: number): Promise<void> {
     const s = await this.#access.ready();
     run(() => s.resume.run(now, name));

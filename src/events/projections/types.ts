@@ -49,7 +49,9 @@ export interface ProjectionDefinition<S extends JsonValue = JsonValue> {
 
 /** One row of a projection. */
 export interface ProjectionRow<S extends JsonValue = JsonValue> {
+  /** The row key (from the definition's `key`). */
   readonly key: string;
+  /** The row's state, as folded by `evolve`. */
   readonly state: S;
   /** Position of the last event folded into this row. */
   readonly position: number;
@@ -62,14 +64,19 @@ export type ProjectionState = 'running' | 'rebuilding' | 'failed' | 'stopped';
 
 /** Progress of a rebuild: `ratio` = position / target (1 when the target is 0). */
 export interface RebuildProgress {
+  /** Highest position folded so far. */
   readonly position: number;
+  /** The log head position when the rebuild began. */
   readonly target: number;
+  /** `position / target`, from 0 to 1. */
   readonly ratio: number;
 }
 
 /** What a projection reports about itself (`Projections.status`). */
 export interface ProjectionStatus {
+  /** The projection's name. */
   readonly name: string;
+  /** `inline` or `async`. */
   readonly mode: ProjectionMode;
   /**
    * `running` (async: following the log; inline: updated by appends), `rebuilding` (replaying from the start

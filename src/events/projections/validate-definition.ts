@@ -19,11 +19,17 @@ const FILTER_KEYS = new Set(['types', 'stream', 'correlationId', 'where']);
 
 /** A validated definition: filter checked, mode filled in. */
 export interface ValidDefinition {
+  /** The projection's name. */
   readonly name: string;
+  /** The events the projection reads (checked). */
   readonly filter: SubscriptionFilter;
+  /** `inline` or `async` (default filled in). */
   readonly mode: ProjectionMode;
+  /** The row an event goes to, `undefined` to skip the event. */
   readonly key: (event: StoredEvent) => string | undefined;
+  /** The state of a row before its first event. */
   readonly initial: (key: string) => JsonValue;
+  /** Folds one event into a row's state; `null` deletes the row. */
   readonly evolve: (state: JsonValue, event: StoredEvent) => JsonValue | null;
 }
 

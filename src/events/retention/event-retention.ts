@@ -47,9 +47,13 @@ export interface EventRetentionOptions {
 
 /** What the service reports through `status()`. */
 export interface RetentionStatus {
+  /** Whether runs are scheduled (an interval was set and the service is started). */
   readonly scheduled: boolean;
+  /** Whether a run is in progress now. */
   readonly running: boolean;
+  /** The report of the last completed run, if any. */
   readonly lastReport: RetentionReport | undefined;
+  /** The error of the last failed run, if the last run failed. */
   readonly lastError: FoundationError | undefined;
 }
 

@@ -32,8 +32,11 @@ export type TypePattern =
  * exact type beats a prefix, a longer prefix beats a shorter one, `*` comes last).
  */
 export interface RetentionRule {
+  /** The policy: its type pattern and its limits. */
   readonly policy: RetentionPolicy;
+  /** The parsed type pattern of the policy. */
   readonly pattern: TypePattern;
+  /** More specific patterns of other policies: events they match are governed by those. */
   readonly excluded: readonly TypePattern[];
 }
 
@@ -44,9 +47,11 @@ export type RetentionBound =
 
 /** A partition created or dropped by a run (PostgreSQL time partitioning). */
 export interface PartitionChange {
+  /** The partition's table name. */
   readonly name: string;
   /** Range of `time`, ms: `from` inclusive, `to` exclusive. */
   readonly from: number;
+  /** End of the range of `time`, ms, exclusive. */
   readonly to: number;
   /** Events it held when dropped (0 for a created partition). */
   readonly events: number;
@@ -54,7 +59,9 @@ export interface PartitionChange {
 
 /** What a target's maintenance did before the deletes. */
 export interface MaintenanceReport {
+  /** Partitions created ahead of time. */
   readonly created: readonly PartitionChange[];
+  /** Old partitions dropped whole, with the events they held. */
   readonly dropped: readonly PartitionChange[];
 }
 
@@ -88,8 +95,11 @@ export interface RetentionTarget {
 
 /** What one policy deleted in a run. */
 export interface PolicyOutcome {
+  /** The policy's type pattern, e.g. `audit.*`. */
   readonly types: string;
+  /** The policy's age limit, ms, or `null` when it has none. */
   readonly maxAgeMs: number | null;
+  /** The policy's count limit, or `null` when it has none. */
   readonly maxCount: number | null;
   /** Events deleted because they were older than `maxAgeMs` (row by row; dropped partitions not included). */
   readonly deletedByAge: number;
@@ -110,6 +120,8 @@ export interface RetentionReport {
   readonly deleted: number;
   /** Delete statements run (each its own transaction). */
   readonly batches: number;
+  /** What each policy deleted. */
   readonly policies: readonly PolicyOutcome[];
+  /** The partitions created and dropped before the deletes. */
   readonly partitions: MaintenanceReport;
 }

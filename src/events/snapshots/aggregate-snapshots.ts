@@ -29,7 +29,9 @@ export interface AggregateSnapshotOptions<State> {
 
 /** A state read back from a snapshot, at the stream version it includes. */
 export interface SnapshotState<State> {
+  /** The state as deserialized from the snapshot. */
   readonly state: State;
+  /** The stream version the snapshot includes. */
   readonly version: number;
 }
 

@@ -16,9 +16,13 @@ import type { JsonObject, JsonValue } from '../model/types.js';
 
 /** A request read back from the spool, with its place (`seq`, increasing in arrival order). */
 export interface SpoolEntry {
+  /** Place of the request in the spool, increasing in arrival order. */
   readonly seq: number;
+  /** The append request as it was spooled. */
   readonly request: AppendRequest;
+  /** Number of events in the request. */
   readonly events: number;
+  /** Bytes of the events' JSON. */
   readonly bytes: number;
   /** Wall ms when it was spooled. */
   readonly spooledAt: number;
@@ -26,8 +30,11 @@ export interface SpoolEntry {
 
 /** A request the store refused at replay, kept in the file. */
 export interface RejectedSpoolEntry extends SpoolEntry {
+  /** Wall ms when the store refused it. */
   readonly rejectedAt: number;
+  /** The error code the store refused it with. */
   readonly code: string;
+  /** The error message the store refused it with. */
   readonly message: string;
 }
 

@@ -42,13 +42,21 @@ export interface EventSpoolOptions {
 
 /** The options with defaults applied. */
 export interface ResolvedSpoolOptions {
+  /** The spool file. */
   readonly path: string;
+  /** Most events the spool holds. */
   readonly maxEvents: number;
+  /** Most bytes of event JSON the spool holds. */
   readonly maxBytes: number;
+  /** First delay before a replay attempt, ms. */
   readonly retryInitialMs: number;
+  /** Longest delay between replay attempts, ms. */
   readonly retryMaxMs: number;
+  /** Most events replayed per store append. */
   readonly replayBatchEvents: number;
+  /** Most requests replayed per store append. */
   readonly replayBatchRequests: number;
+  /** Time source for backoff timers and spool times. */
   readonly clock: Clock;
 }
 
@@ -63,7 +71,9 @@ export type SpoolState = 'closed' | 'direct' | 'spooling' | 'replaying';
 
 /** What the spool reports about itself (health, metrics, the control bus). */
 export interface SpoolStatus {
+  /** Where the spool is (see {@link SpoolState}). */
   readonly state: SpoolState;
+  /** The spool file. */
   readonly path: string;
   /** Pending events (not yet in the store). */
   readonly events: number;
@@ -71,11 +81,15 @@ export interface SpoolStatus {
   readonly bytes: number;
   /** Pending append requests. */
   readonly requests: number;
+  /** Most events the spool holds. */
   readonly maxEvents: number;
+  /** Most bytes of event JSON the spool holds. */
   readonly maxBytes: number;
   /** Requests the store refused at replay (kept in the file, counted against the limits). */
   readonly rejectedRequests: number;
+  /** Events of the rejected requests. */
   readonly rejectedEvents: number;
+  /** Bytes of the rejected requests' events. */
   readonly rejectedBytes: number;
   /** Wall ms of the oldest pending request. */
   readonly oldestSpooledAt: number | undefined;

@@ -86,7 +86,9 @@ const CLOSED_DEPTH: SpoolDepth = Object.freeze({
  * ```
  */
 export class SpoolingEventStorePort implements EventStorePort {
+  /** The wrapped store's kind. */
   readonly kind: string;
+  /** The wrapped store's, when it has it. */
   readonly maxConcurrentGroups?: number;
   /** The wrapped store's, when it has it (live subscriptions). */
   readonly readCommitted?: NonNullable<EventStorePort['readCommitted']>;
@@ -397,24 +399,31 @@ export class SpoolingEventStorePort implements EventStorePort {
 
   // ── reads: delegated ───────────────────────────────────────────────────────────────────────────────
 
+  /** Delegated to the wrapped store. */
   get(id: string): Promise<StoredEvent | undefined> {
     return this.#inner.get(id);
   }
+  /** Delegated to the wrapped store. */
   streamVersion(stream: string): Promise<number> {
     return this.#inner.streamVersion(stream);
   }
+  /** Delegated to the wrapped store. */
   readStream(stream: string, options: Required<ReadStreamOptions>): Promise<StoredEvent[]> {
     return this.#inner.readStream(stream, options);
   }
+  /** Delegated to the wrapped store. */
   readAll(options: Required<ReadAllOptions>): Promise<StoredEvent[]> {
     return this.#inner.readAll(options);
   }
+  /** Delegated to the wrapped store. */
   query(query: EventQuery): Promise<QueryPage> {
     return this.#inner.query(query);
   }
+  /** Delegated to the wrapped store. */
   aggregate(query: AggregateQuery): Promise<AggregateGroup[]> {
     return this.#inner.aggregate(query);
   }
+  /** Delegated to the wrapped store. */
   byCorrelation(correlationId: string, limit: number): Promise<StoredEvent[]> {
     return this.#inner.byCorrelation(correlationId, limit);
   }

@@ -97,9 +97,13 @@ export function partitionName(start: number): string {
 
 /** A partition of `foundation_events` as the catalog describes it. `from`/`to` null: MINVALUE/MAXVALUE. */
 export interface PartitionInfo {
+  /** The partition's table name. */
   readonly name: string;
+  /** Whether it is the default partition (events outside every range). */
   readonly isDefault: boolean;
+  /** Start of its range of `time`, ms, inclusive; `null` for MINVALUE. */
   readonly from: number | null;
+  /** End of its range of `time`, ms, exclusive; `null` for MAXVALUE. */
   readonly to: number | null;
 }
 

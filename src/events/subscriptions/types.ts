@@ -71,7 +71,9 @@ export type SubscriptionState = 'catching_up' | 'live' | 'closed' | 'failed';
 
 /** What a subscription reports about itself (for metrics, health and the control bus). */
 export interface SubscriptionStatus {
+  /** The subscription's name (given, or generated). */
   readonly name: string;
+  /** Where the subscription is in its lifecycle. */
   readonly state: SubscriptionState;
   /** Checkpoint of the last event the consumer received (iterator) or finished handling (callback). */
   readonly checkpoint: SubscriptionCheckpoint | undefined;

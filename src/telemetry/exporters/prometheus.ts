@@ -270,7 +270,9 @@ export function acceptsOpenMetrics(accept: string | undefined): boolean {
 
 /** What {@link PrometheusExporter.render} returns: the body and its content type. */
 export interface PrometheusScrape {
+  /** The `Content-Type` to serve: Prometheus text or OpenMetrics (with exemplars). */
   readonly contentType: string;
+  /** The exposition text. */
   readonly body: string;
 }
 

@@ -123,7 +123,9 @@ export class StatsdLineBuilder {
 
 /** Packets built by {@link packLines}: each a `\n`-joined group of lines, and the lines it holds. */
 export interface StatsdPacket {
+  /** The datagram: the lines joined by newlines. */
   readonly payload: Buffer;
+  /** The lines the datagram holds. */
   readonly lines: readonly string[];
 }
 

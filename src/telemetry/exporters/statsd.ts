@@ -15,6 +15,7 @@ import { StatsdLineBuilder, packLines } from './statsd-lines.js';
 export interface StatsdExporterOptions {
   /** Host name or IP address of the StatsD server (an IPv6 address gives a `udp6` socket). */
   readonly host: string;
+  /** UDP port of the StatsD server. */
   readonly port: number;
   /** Prepended to every name with a `.`. */
   readonly prefix?: string;

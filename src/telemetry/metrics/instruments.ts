@@ -30,6 +30,7 @@ export interface BoundCounter {
 
 /** A counter: counts observations. */
 export interface Counter {
+  /** The metric's dotted name. */
   readonly name: string;
   /** Adds `value` (default 1; finite and ≥ 0, else dropped and counted) to the series of `tags`. */
   add(value?: number, tags?: Tags): void;
@@ -45,6 +46,7 @@ export interface BoundSum {
 
 /** A sum: adds observed values (may go down). */
 export interface Sum {
+  /** The metric's dotted name. */
   readonly name: string;
   /** Adds `value` (finite, may be negative; else dropped and counted) to the series of `tags`. */
   add(value: number, tags?: Tags): void;
@@ -60,6 +62,7 @@ export interface BoundLastValue {
 
 /** A last value (gauge). */
 export interface LastValue {
+  /** The metric's dotted name. */
   readonly name: string;
   /** Sets the value of the series of `tags` (finite, else dropped and counted). */
   set(value: number, tags?: Tags): void;
@@ -75,6 +78,7 @@ export interface BoundObserver {
 
 /** A summary (sliding-window quantiles) or a distribution (bucket histogram). */
 export interface Observer {
+  /** The metric's dotted name. */
   readonly name: string;
   /** Observes `value` (finite, else dropped and counted) in the series of `tags`. */
   observe(value: number, tags?: Tags): void;

@@ -9,6 +9,7 @@
 
 /** A subscription name's fixed settings, written once by the first member that starts it. */
 export interface SubscriptionRecord {
+  /** The subscription name. */
   readonly name: string;
   /** Number of partitions (1 for a plain durable subscription). Fixed once created. */
   readonly partitions: number;
@@ -20,6 +21,7 @@ export interface SubscriptionRecord {
 
 /** One partition's row. */
 export interface PartitionRow {
+  /** The partition number, from 0. */
   readonly partition: number;
   /** Checkpoint of the last acknowledged event, `null` before the first. */
   readonly checkpoint: string | null;
@@ -35,8 +37,11 @@ export interface PartitionRow {
 
 /** A member's heartbeat row. */
 export interface MemberRow {
+  /** The member's id. */
   readonly member: string;
+  /** Store time (ms) of the member's last heartbeat. */
   readonly heartbeatAt: number;
+  /** Store time (ms) after which the member counts as dead. */
   readonly expiresAt: number;
 }
 

@@ -9,10 +9,12 @@ import type { SubscribeOptions, Subscription, SubscriptionFilter, SubscriptionHa
 
 /** The part of `EventStore` a durable subscription uses. */
 export interface SubscribableEvents {
+  /** Subscribes with a handler, one matching event at a time (`EventStore.subscribe`). */
   subscribe(
     filter: SubscriptionFilter,
     options: SubscribeOptions | undefined,
     handler: SubscriptionHandler,
   ): Subscription;
+  /** Reads a page of the log (used to resolve the start position). */
   query(query: unknown): Promise<QueryPage>;
 }

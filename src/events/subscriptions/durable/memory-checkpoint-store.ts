@@ -28,6 +28,7 @@ export interface MemoryCheckpointStoreOptions {
 
 /** A {@link CheckpointStore} in process memory; nothing survives the process. */
 export class MemoryCheckpointStore implements CheckpointStore {
+  /** Always `memory`. */
   readonly kind = 'memory';
   readonly #clock: Clock;
   readonly #entries = new Map<string, Entry>();
@@ -42,6 +43,7 @@ export class MemoryCheckpointStore implements CheckpointStore {
     return Promise.resolve();
   }
 
+  /** Creates the subscription and its partition rows if the name is new; returns the stored record. */
   ensure(name: string, partitions: number, startPosition: number): Promise<SubscriptionRecord> {
     const now = this.#clock.now();
     let entry = this.#entries.get(name);
@@ -63,6 +65,7 @@ export class MemoryCheckpointStore implements CheckpointStore {
     return Promise.resolve(entry.record);
   }
 
+  /** The record and partition rows of a name, or `undefined` when it was never created. */
   read(name: string): Promise<{ record: SubscriptionRecord; partitions: PartitionRow[] } | undefined> {
     const entry = this.#entries.get(name);
     return Promise.resolve(
@@ -70,6 +73,7 @@ export class MemoryCheckpointStore implements CheckpointStore {
     );
   }
 
+  /** Records that `member` is alive, renews its leases, and returns the group view. */
   heartbeat(name: string, member: string, leaseMs: number): Promise<GroupView> {
     const entry = this.#entry(name);
     const now = this.#clock.now();
@@ -86,6 +90,7 @@ export class MemoryCheckpointStore implements CheckpointStore {
     return Promise.resolve({ now, members, partitions: [...entry.partitions] });
   }
 
+  /** Takes the free, expired or own leases among `partitions`; returns the partitions now held. */
   acquire(name: string, member: string, partitions: readonly number[], leaseMs: number): Promise<number[]> {
     const entry = this.#entry(name);
     const now = this.#clock.now();
@@ -106,6 +111,7 @@ export class MemoryCheckpointStore implements CheckpointStore {
     return Promise.resolve(held.sort((a, b) => a - b));
   }
 
+  /** Gives up the leases of `member` on `partitions`. */
   release(name: string, member: string, partitions: readonly number[]): Promise<void> {
     const entry = this.#entries.get(name);
     if (entry === undefined) return Promise.resolve();
@@ -119,6 +125,7 @@ export class MemoryCheckpointStore implements CheckpointStore {
     return Promise.resolve();
   }
 
+  /** Releases every lease of `member` and deletes its heartbeat row. */
   leave(name: string, member: string): Promise<void> {
     const entry = this.#entries.get(name);
     if (entry === undefined) return Promise.resolve();
@@ -130,6 +137,7 @@ export class MemoryCheckpointStore implements CheckpointStore {
     );
   }
 
+  /** Stores a partition checkpoint while `member` holds an unexpired lease on it. */
   commit(
     name: string,
     partition: number,

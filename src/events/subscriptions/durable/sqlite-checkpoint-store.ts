@@ -72,6 +72,7 @@ export interface SqliteCheckpointStoreOptions {
 
 /** A {@link CheckpointStore} on SQLite. The storage must be open; migrations run at `open()` or first use. */
 export class SqliteCheckpointStore implements CheckpointStore {
+  /** Always `sqlite`. */
   readonly kind = 'sqlite';
   readonly #clock: Clock;
   readonly #access: SqliteCapability<Statements>;
@@ -92,10 +93,12 @@ export class SqliteCheckpointStore implements CheckpointStore {
     this.#clock = options.clock ?? systemClock;
   }
 
+  /** Runs the `subscriptions` migrations (idempotent). */
   async open(): Promise<void> {
     await this.#access.ready();
   }
 
+  /** Creates the subscription and its partition rows if the name is new; returns the stored record. */
   async ensure(name: string, partitions: number, startPosition: number): Promise<SubscriptionRecord> {
     const s = await this.#access.ready();
     const now = this.#clock.now();
@@ -107,6 +110,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
     });
   }
 
+  /** The record and partition rows of a name, or `undefined` when it was never created. */
   async read(name: string): Promise<{ record: SubscriptionRecord; partitions: PartitionRow[] } | undefined> {
     const s = await this.#access.ready();
     return this.#run(s, () => {
@@ -119,6 +123,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
     });
   }
 
+  /** Records that `member` is alive, renews its leases, and returns the group view. */
   async heartbeat(name: string, member: string, leaseMs: number): Promise<GroupView> {
     const s = await this.#access.ready();
     const now = this.#clock.now();
@@ -138,6 +143,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
     });
   }
 
+  /** Takes the free, expired or own leases among `partitions`; returns the partitions now held. */
   async acquire(
     name: string,
     member: string,
@@ -155,6 +161,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
     });
   }
 
+  /** Gives up the leases of `member` on `partitions`. */
   async release(name: string, member: string, partitions: readonly number[]): Promise<void> {
     const s = await this.#access.ready();
     const now = this.#clock.now();
@@ -163,6 +170,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
     });
   }
 
+  /** Releases every lease of `member` and deletes its heartbeat row. */
   async leave(name: string, member: string): Promise<void> {
     const s = await this.#access.ready();
     const now = this.#clock.now();
@@ -172,6 +180,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
     });
   }
 
+  /** Stores a partition checkpoint while `member` holds an unexpired lease on it. */
   async commit(
     name: string,
     partition: number,

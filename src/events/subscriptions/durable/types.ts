@@ -90,6 +90,7 @@ export type DurableState = 'new' | 'starting' | 'running' | 'stopping' | 'stoppe
 
 /** One partition as this member sees it. */
 export interface DurablePartitionStatus {
+  /** The partition number, from 0. */
   readonly partition: number;
   /** Last checkpoint handled by this member (stored or not yet). */
   readonly checkpoint: string | null;
@@ -105,8 +106,11 @@ export interface DurablePartitionStatus {
 
 /** What a handle reports. */
 export interface DurableStatus {
+  /** The subscription name shared by the group. */
   readonly name: string;
+  /** This member's id. */
   readonly member: string;
+  /** Where the handle is in its lifecycle. */
   readonly state: DurableState;
   /** The failure, in state `failed` (`FND_EVENTS_SUBSCRIPTION_FAILED`). */
   readonly error: FoundationError | undefined;
@@ -131,7 +135,9 @@ export interface DurableStatus {
 
 /** A running durable subscription. */
 export interface DurableSubscription {
+  /** The subscription name shared by the group. */
   readonly name: string;
+  /** This member's id. */
   readonly member: string;
   /**
    * Creates the name if new, joins the group and starts handling the partitions it obtains. Resolves once the
@@ -142,6 +148,7 @@ export interface DurableSubscription {
    * Stops: waits for the events being handled, stores their checkpoints, releases the leases. Idempotent.
    */
   stop(): Promise<void>;
+  /** What the handle reports now: state, held partitions, lag, counts. */
   status(): DurableStatus;
   /** Resolves when stopped; rejects with `FND_EVENTS_SUBSCRIPTION_FAILED` when the subscription fails. */
   readonly done: Promise<void>;
