@@ -1,6 +1,7 @@
 /**
  * Rate limiting: the pure models (token bucket, GCRA, two-window sliding counter, aligned fixed window), the
- * store port and its in-process store, and the keyed {@link RateLimiter} (consume, check, status, reset, wait).
+ * store port and its in-process store, the keyed {@link RateLimiter} (consume, check, status, reset, wait, hold,
+ * keys) and {@link parseRetryAfter} (a dependency's `Retry-After` → ms for `hold`).
  *
  * @module
  */
@@ -12,6 +13,7 @@ export * from './fixed-window.js';
 export * from './memory-store.js';
 export * from './limiter.js';
 export * from './create-store.js';
+export { parseRetryAfter } from './retry-after.js';
 export { PostgresRateLimitStore } from './postgres-store.js';
 export { RedisRateLimitStore, type RedisRateLimitStoreOptions } from './redis-store.js';
 export { RATELIMIT_MIGRATIONS } from './migrations.js';
