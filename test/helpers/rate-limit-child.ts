@@ -1,6 +1,7 @@
 /**
  * Child process of the multi-process rate limit test: opens a Redis or PostgreSQL rate limit store, prints
- * `ready`, waits for `go` on stdin, then sends `requests` one-unit decisions per key (`inFlight` at a time)
+ * `ready`, waits for `go` on stdin, then (with `holdMs`) holds every key, then sends `requests` one-unit
+ * decisions per key (`inFlight` at a time)
  * and prints one `result <json>` line: per key, how many were admitted and refused, and the smallest
  * retry-after among the refusals. Exits 0.
  *
@@ -24,6 +25,8 @@ export interface ChildPlan {
   readonly keys: ReadonlyArray<{ readonly key: string; readonly rule: RateLimitRule }>;
   readonly requests: number;
   readonly inFlight: number;
+  /** When set, every key is held this long (`store.hold`) right after `go`, before the decisions. */
+  readonly holdMs?: number;
 }
 
 /** What one child reports per key. */
@@ -80,6 +83,7 @@ async function main(): Promise<void> {
   const lines = createInterface({ input: process.stdin });
   for await (const line of lines) if (line === 'go') break;
   lines.close();
+  if (plan.holdMs !== undefined) for (const { key } of plan.keys) await store.hold(key, plan.holdMs);
   const results = await Promise.all(
     plan.keys.map(async ({ key, rule }) => [
       key,

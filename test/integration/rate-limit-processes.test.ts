@@ -2,7 +2,8 @@
  * Shared rate limits across real processes: three child processes hammer the same keys (one per algorithm)
  * on Redis and on PostgreSQL, all starting at one signal. The windows are 10^12 ms long, so the whole run is
  * one window: across the three processes exactly the limit is admitted (never more, and no admission lost),
- * every refusal carries a retry-after, and the store's status afterwards shows nothing left.
+ * every refusal carries a retry-after, and the store's status afterwards shows nothing left. Then one
+ * process holds the keys (a dependency's retry-after) and two others are refused on every one of them.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -106,12 +107,56 @@ async function hammerAndCheck(
   }
 }
 
+const HOLD_MS = 600_000;
+
+/** One process holds every key; then two others are refused on all of them, with the hold's retry-after. */
+async function holdAndCheck(
+  plan: Omit<ChildPlan, 'keys' | 'requests' | 'inFlight'>,
+  store: RateLimitStore,
+): Promise<void> {
+  const run = `hold:${randomBytes(4).toString('hex')}`;
+  const keys = keysFor(run);
+  expect(await store.keys(10, `${run}:`)).toEqual([]);
+  const holder = startChild({ ...plan, keys, requests: 0, inFlight: 1, holdMs: HOLD_MS });
+  await holder.ready;
+  holder.go();
+  await holder.result;
+  const others = Array.from({ length: 2 }, () => startChild({ ...plan, keys, requests: 5, inFlight: 2 }));
+  await Promise.all(others.map((c) => c.ready));
+  for (const c of others) c.go();
+  const results = await Promise.all(others.map((c) => c.result));
+  expect(await store.keys(10, `${run}:`)).toEqual(keys.map((k) => k.key).sort());
+  for (const { key, rule } of keys) {
+    for (const r of results) {
+      expect(r[key]?.admitted).toBe(0);
+      expect(r[key]?.refused).toBe(5);
+      expect(r[key]?.minRetryAfterMs).toBeGreaterThan(HOLD_MS - 60_000);
+      expect(r[key]?.minRetryAfterMs).toBeLessThanOrEqual(HOLD_MS);
+    }
+    expect(await store.status(key, rule)).toMatchObject({ allowed: false, remaining: 0 });
+    await store.reset(key);
+    expect(await store.status(key, rule)).toMatchObject({ allowed: true, remaining: LIMIT });
+  }
+  expect(await store.keys(10, `${run}:`)).toEqual([]);
+}
+
 describeRedis('rate limits shared by processes on Redis', () => {
   it('three processes on one key per algorithm admit exactly the limit', { timeout: 120_000 }, async () => {
     const keyPrefix = redisTestPrefix();
     const store = new RedisRateLimitStore(redisTestUrl(), { keyPrefix });
     try {
       await hammerAndCheck({ kind: 'redis', url: redisTestUrl(), keyPrefix }, store);
+    } finally {
+      await store.close();
+      await dropRedisPrefix(keyPrefix);
+    }
+  });
+
+  it('one process holds the keys, the others are refused', { timeout: 120_000 }, async () => {
+    const keyPrefix = redisTestPrefix();
+    const store = new RedisRateLimitStore(redisTestUrl(), { keyPrefix });
+    try {
+      await holdAndCheck({ kind: 'redis', url: redisTestUrl(), keyPrefix }, store);
     } finally {
       await store.close();
       await dropRedisPrefix(keyPrefix);
@@ -128,6 +173,20 @@ describePg('rate limits shared by processes on PostgreSQL', () => {
       const store = new PostgresRateLimitStore(storage);
       await store.open();
       await hammerAndCheck({ kind: 'postgres', url: schema.url, keyPrefix: '' }, store);
+    } finally {
+      await storage.close();
+      await schema.drop();
+    }
+  });
+
+  it('one process holds the keys, the others are refused', { timeout: 120_000 }, async () => {
+    const schema = await createTestSchema();
+    const storage = new Storage(schema.url);
+    await storage.open();
+    try {
+      const store = new PostgresRateLimitStore(storage);
+      await store.open();
+      await holdAndCheck({ kind: 'postgres', url: schema.url, keyPrefix: '' }, store);
     } finally {
       await storage.close();
       await schema.drop();
