@@ -140,12 +140,62 @@ describe('MemoryRateLimitStore', () => {
     expect(store.statusSync('k', rule).remaining).toBe(2);
   });
 
+  it('a hold-only key is an entry like any other: listed while it lasts, counted in maxKeys, swept once lapsed', () => {
+    const clock = new FakeClock();
+    const store = new MemoryRateLimitStore({ clock, maxKeys: 2 });
+    const rule: RateLimitRule = { algorithm: 'fixed_window', limit: 10, windowMs: 60_000 };
+    store.holdSync('h', 1000);
+    store.consumeSync('a', rule, 1);
+    expect(store.keysSync(10)).toEqual(['a', 'h']);
+    expect(store.keysSync(10, 'h')).toEqual(['h']);
+    expect(store.statusSync('h', rule)).toEqual({
+      allowed: false,
+      remaining: 0,
+      retryAfterMs: 1000,
+      resetMs: 1000,
+      limit: 10,
+    });
+    clock.advance(1000);
+    expect(store.keysSync(10)).toEqual(['a']); // lapsed, not swept yet
+    expect(store.size).toBe(2);
+    expect(store.statusSync('h', rule)).toMatchObject({ allowed: true, remaining: 10 });
+    store.consumeSync('b', rule, 1); // the lapsed hold goes first
+    expect(store.size).toBe(2);
+    expect(store.keysSync(10)).toEqual(['a', 'b']);
+    expect(store.statusSync('a', rule).remaining).toBe(9);
+  });
+
+  it('a held decision waits for the larger of the hold and the algorithm (exact), and keeps the state', () => {
+    const clock = new FakeClock();
+    const store = new MemoryRateLimitStore({ clock });
+    const rule: RateLimitRule = { algorithm: 'token_bucket', limit: 4, windowMs: 1000 }; // a unit per 250 ms
+    store.consumeSync('k', rule, 4);
+    store.holdSync('k', 200);
+    expect(store.statusSync('k', rule, 2)).toEqual({
+      allowed: false,
+      remaining: 0,
+      retryAfterMs: 500, // the bucket's own wait for 2 units
+      resetMs: 1000,
+      limit: 4,
+    });
+    store.holdSync('k', 800.2); // whole ms, rounded up
+    expect(store.statusSync('k', rule, 2)).toMatchObject({ retryAfterMs: 801, resetMs: 1000 });
+    expect(store.consumeSync('k', rule, 0)).toMatchObject({ allowed: false, retryAfterMs: 801 });
+    clock.advance(800);
+    expect(store.consumeSync('k', rule, 1)).toMatchObject({ allowed: false, retryAfterMs: 1 });
+    clock.advance(1);
+    // 801 ms refilled 3.2 units; the refused decisions took none.
+    expect(store.consumeSync('k', rule, 2)).toMatchObject({ allowed: true, remaining: 1 });
+  });
+
   it('the promise methods reject (never throw) on bad input', async () => {
     const store = new MemoryRateLimitStore();
     const rule: RateLimitRule = { algorithm: 'gcra', limit: 1, windowMs: 1000 };
     await expect(store.consume('', rule, 1)).rejects.toMatchObject({ code: 'FND_PROTECT_INVALID_POLICY' });
     await expect(store.status('k', rule, 2)).rejects.toMatchObject({ code: 'FND_PROTECT_INVALID_POLICY' });
     await expect(store.reset('')).rejects.toMatchObject({ code: 'FND_PROTECT_INVALID_POLICY' });
+    await expect(store.hold('k', -1)).rejects.toMatchObject({ code: 'FND_PROTECT_INVALID_POLICY' });
+    await expect(store.keys(0)).rejects.toMatchObject({ code: 'FND_PROTECT_INVALID_POLICY' });
     await store.close();
     expect(store.closed).toBe(true);
   });
