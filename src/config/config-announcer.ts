@@ -30,8 +30,8 @@ export class ConfigAnnouncer<T> {
   readonly #recordEvent: ((event: ConfigEventRecord) => Promise<unknown>) | undefined;
 
   /**
-   * @param recordEvent appends an event to the event store (absent: no events)
-   * @param onFailed called when a side effect gave up after its retries
+   * @param recordEvent - appends an event to the event store (absent: no events)
+   * @param onFailed - called when a side effect gave up after its retries
    */
   constructor(
     clock: Clock,

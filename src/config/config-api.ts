@@ -67,7 +67,7 @@ export interface ConfigView {
  * A typed, layered, versioned configuration. Reads are synchronous property reads on an immutable snapshot;
  * changes are validated as a whole before anything is applied, create a new version, and are persisted and
  * shared with other nodes once the config is started with a store. The members that do not depend on `T` are
- * those of {@link ConfigView}.
+ * those of `ConfigView`.
  */
 export interface Config<T> extends ConfigView {
   /** The current snapshot: deeply frozen; a later change swaps in a new snapshot, never mutates this one. */

@@ -33,7 +33,7 @@ export class ConfigFileReloads {
   #reloads: Promise<void> = Promise.resolve();
   #queued = false;
 
-  /** @param initial the contents and state the config was created from */
+  /** @param initial - the contents and state the config was created from */
   constructor(
     file: FileSettings,
     maxBytes: number,

@@ -26,9 +26,9 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
  *   between runs; `createFoundation({ events: { retention } })` wins over them.
  * - `telemetry` — runtime metrics, in-memory series, Prometheus (`GET /metrics`), StatsD and OpenTelemetry
  *   exporters, export interval; mutable at run time (hot reload).
- * - `protection` — named protection policies (docs/protection.md): name → `{ breaker?, retry?, timeout?,
- *   deadline?, bulkhead?, hedge?, adaptive?, rateLimit?, pool?, order? }`; empty by default. Mutable at run
- *   time (hot reload).
+ * - `protection` — named protection policies (docs/protection.md): name → a policy with the optional
+ *   layers `breaker`, `retry`, `timeout`, `deadline`, `bulkhead`, `hedge`, `adaptive`, `rateLimit`, `pool`
+ *   and `order`; empty by default. Mutable at run time (hot reload).
  * - `rateLimits` — the named rate-limit rules (`rules`; default the original's `api_calls` 100/min,
  *   `db_queries` 500/min, `file_operations` 10/s; mutable) and where limiter state lives (`store`: `memory`,
  *   `storage` — the foundation's PostgreSQL store — or `redis` at `redisUrl`, a secret; read at creation).

@@ -139,10 +139,10 @@ export interface ConfigVersionRecord {
   readonly correlationId?: string;
 }
 
-/** A version as readers outside the config see it ({@link Config.history}): secrets redacted. */
+/** A version as readers outside the config see it ({@link ConfigView.history}): secrets redacted. */
 export type ConfigVersionInfo = Omit<ConfigVersionRecord, 'overrides' | 'config'>;
 
-/** A version with its whole configuration, secrets redacted ({@link Config.getVersion}). */
+/** A version with its whole configuration, secrets redacted ({@link ConfigView.getVersion}). */
 export interface ConfigVersionDetail extends ConfigVersionInfo {
   /** The whole configuration at that version, secret values redacted. */
   readonly config: JsonObject;
@@ -234,7 +234,7 @@ export interface ConfigSubscriber<T> {
   ) => ConfigVeto | undefined | Promise<ConfigVeto | undefined>;
 }
 
-/** Where a value came from ({@link Config.explain}); secret values are redacted. */
+/** Where a value came from ({@link ConfigView.explain}); secret values are redacted. */
 export interface ConfigExplanation {
   /** The dotted path explained. */
   readonly path: string;

@@ -36,7 +36,7 @@ export interface FoundationContext {
   readonly operationId: string;
   /** Name of the operation, e.g. `http GET /api/status`. */
   readonly operation: string | undefined;
-  /** Most recent steps, oldest first, at most {@link MAX_BREADCRUMBS}. A copy: mutating it changes nothing. */
+  /** Most recent steps, oldest first, at most `MAX_BREADCRUMBS` (32). A copy: mutating it changes nothing. */
   readonly breadcrumbs: readonly Breadcrumb[];
   /** Free-form metadata; children inherit and may add keys. Frozen. */
   readonly metadata: Readonly<Record<string, unknown>>;
@@ -229,7 +229,7 @@ export function runInContext<T>(context: FoundationContext, fn: () => T): T {
 }
 
 /**
- * Records a breadcrumb in the current context (bounded to {@link MAX_BREADCRUMBS}, oldest dropped).
+ * Records a breadcrumb in the current context (bounded to `MAX_BREADCRUMBS`, oldest dropped).
  * Children created afterwards inherit it; the parent of the current context does not see it.
  * No-op outside a context.
  */

@@ -76,7 +76,7 @@ export class GroupCommit {
   #deciding = false;
   #idleWaiters: (() => void)[] = [];
 
-  /** @param commit the store's group append (e.g. `port.append.bind(port)`). */
+  /** @param commit - the store's group append (e.g. `port.append.bind(port)`). */
   constructor(commit: CommitGroup, options: GroupCommitOptions) {
     const maxGroups = options.maxConcurrentGroups ?? 1;
     for (const [name, value] of [

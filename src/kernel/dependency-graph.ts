@@ -47,7 +47,7 @@ export class DependencyGraph {
   readonly #nodes = new Map<string, Node>();
   #order: readonly string[] | undefined;
 
-  /** @param specs initial services, in insertion order. */
+  /** @param specs - initial services, in insertion order. */
   constructor(specs: Iterable<ServiceSpec> = []) {
     for (const spec of specs) this.add(spec);
   }

@@ -14,7 +14,7 @@ export class TypedEvents<Events extends Record<string, unknown>> {
   readonly #listeners = new Map<keyof Events, Set<(payload: never) => void>>();
   readonly #onListenerError: (error: unknown, event: keyof Events) => void;
 
-  /** @param onListenerError called when a listener throws; defaults to ignoring the error. */
+  /** @param onListenerError - called when a listener throws; defaults to ignoring the error. */
   constructor(onListenerError?: (error: unknown, event: keyof Events) => void) {
     this.#onListenerError = onListenerError ?? (() => undefined);
   }

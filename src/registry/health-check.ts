@@ -26,7 +26,7 @@ const STATUSES: ReadonlySet<HealthStatus> = new Set<HealthStatus>(['healthy', 'd
 /** The report of a service registered without a health check. */
 export const HEALTHY_REPORT: HealthReport = Object.freeze({ status: 'healthy' });
 
-/** Whether `value` is a well-formed {@link HealthReport}. */
+/** Whether `value` is a well-formed `HealthReport` (`@elixirscope/foundation/kernel`). */
 export function isHealthReport(value: unknown): value is HealthReport {
   if (typeof value !== 'object' || value === null) return false;
   const report = value as { status?: unknown; message?: unknown; details?: unknown };

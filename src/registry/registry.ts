@@ -246,7 +246,7 @@ export class ServiceRegistry {
    * Resolves with the value of `namespace`/`name`: at once if registered, otherwise when it is registered.
    * Event-driven (no polling). Rejects `FND_REGISTRY_WAIT_TIMEOUT` after `timeoutMs` (on the registry's clock;
    * the timer is cancelled when the wait settles), `FND_SYSTEM_ABORTED` when `signal` aborts or
-   * {@link rejectWaiters} is called, `FND_REGISTRY_INVALID_NAME` for names that could never be registered.
+   * `rejectWaiters` is called, `FND_REGISTRY_INVALID_NAME` for names that could never be registered.
    */
   async waitFor<T = unknown>(namespace: string, name: string, options: WaitForOptions = {}): Promise<T> {
     const entry = this.#spaces.get(namespace)?.get(name);

@@ -29,7 +29,7 @@ export class ServiceWaiters {
   readonly #byNamespace = new Map<string, Map<string, Set<Waiter>>>();
   #count = 0;
 
-  /** @param clock the clock that times out waiters. */
+  /** @param clock - the clock that times out waiters. */
   constructor(clock: Clock) {
     this.#clock = clock;
   }

@@ -35,7 +35,7 @@ export class PostgresCapability {
   readonly #what: string;
   #opening: Promise<pg.Pool> | undefined;
 
-  /** @param what the store's name in error messages, e.g. `PostgreSQL checkpoint store` */
+  /** @param what - the store's name in error messages, e.g. `PostgreSQL checkpoint store` */
   constructor(storage: Storage, capability: string, migrations: readonly Migration[], what: string) {
     this.#storage = storage;
     this.#capability = capability;
@@ -82,8 +82,8 @@ export class SqliteCapability<T> {
   #prepared: { readonly db: BetterSqlite3.Database; readonly value: T } | undefined;
 
   /**
-   * @param what the store's name in error messages, e.g. `SQLite checkpoint store`
-   * @param prepare prepares the statements on a migrated connection
+   * @param what - the store's name in error messages, e.g. `SQLite checkpoint store`
+   * @param prepare - prepares the statements on a migrated connection
    */
   constructor(
     storage: Storage,

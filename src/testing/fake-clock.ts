@@ -69,7 +69,7 @@ export class FakeClock implements Clock {
   /** Pending timers sorted by (due, seq). */
   readonly #timers: FakeTimer[] = [];
 
-  /** @param options initial wall and monotonic times. */
+  /** @param options - initial wall and monotonic times. */
   constructor(options: FakeClockOptions = {}) {
     this.#wallOffset = options.now ?? FAKE_CLOCK_DEFAULT_NOW;
     this.#monotonicStart = options.monotonic ?? 0;
@@ -127,8 +127,9 @@ export class FakeClock implements Clock {
   }
 
   /**
-   * Like {@link advance}, but lets promise chains settle: microtasks are flushed before each due timer runs
-   * and once more at the end, so code that `await`s between timers behaves as it would with real time.
+   * Like {@link FakeClock.advance}, but lets promise chains settle: microtasks are flushed before each due
+   * timer runs and once more at the end, so code that `await`s between timers behaves as it would with real
+   * time.
    */
   async advanceAsync(ms: number): Promise<void> {
     checkDuration(ms);

@@ -42,8 +42,8 @@ export class PgConfigListener {
   readonly #connection: PgListenConnection;
 
   /**
-   * @param pool resolves to the storage's (migrated) pool; the listening connection copies its settings
-   * @param onVersion called with each notified version, and with the latest after every (re)connection
+   * @param pool - resolves to the storage's (migrated) pool; the listening connection copies its settings
+   * @param onVersion - called with each notified version, and with the latest after every (re)connection
    */
   constructor(pool: () => Promise<pg.Pool>, channel: string, onVersion: (version: number) => void) {
     this.#connection = new PgListenConnection({

@@ -85,7 +85,7 @@ export class PostgresConfigVersionStore implements ConfigVersionStore {
   readonly #watchers = new Set<(version: number) => void>();
   #listener: PgConfigListener | undefined;
 
-  /** @param storage a PostgreSQL storage (open before the first call). */
+  /** @param storage - a PostgreSQL storage (open before the first call). */
   constructor(storage: Storage) {
     this.#access = new PostgresCapability(
       storage,

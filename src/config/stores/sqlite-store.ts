@@ -77,7 +77,7 @@ export class SqliteConfigVersionStore implements ConfigVersionStore {
   readonly #hub: ConfigWatchHub;
   readonly #watchers: StoreWatchers;
 
-  /** @param storage an opened SQLite storage. */
+  /** @param storage - an opened SQLite storage. */
   constructor(storage: Storage, options: SqliteConfigVersionStoreOptions = {}) {
     this.#access = new SqliteCapability(
       storage,

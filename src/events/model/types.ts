@@ -107,7 +107,7 @@ export interface ReadStreamOptions {
 
 /** Options of `readAll`. */
 export interface ReadAllOptions {
-  /** Return events with position > this (default 0: from the start). */
+  /** Return events with a position after this one (default 0: from the start). */
   readonly afterPosition?: number;
   /** At most this many events (default 1000, max 10 000). */
   readonly limit?: number;

@@ -123,7 +123,7 @@ export class PostgresProjectionStore implements ProjectionStore, InlineRebuilder
   readonly kind = 'postgres';
   readonly #access: PostgresCapability;
 
-  /** @param storage an opened PostgreSQL storage; the `projections` migrations run at open. */
+  /** @param storage - an opened PostgreSQL storage; the `projections` migrations run at open. */
   constructor(storage: Storage) {
     this.#access = new PostgresCapability(
       storage,

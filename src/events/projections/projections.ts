@@ -103,8 +103,8 @@ export class Projections {
   #state: State = 'new';
 
   /**
-   * @param source the event store (subscriptions and queries; `setInlineProjector` for inline projections)
-   * @param store where projection records and rows live (see `createProjectionStore`)
+   * @param source - the event store (subscriptions and queries; `setInlineProjector` for inline projections)
+   * @param store - where projection records and rows live (see `createProjectionStore`)
    */
   constructor(
     source: ProjectionSource & Partial<InlineProjectorTarget> & Partial<LogReader>,

@@ -53,7 +53,7 @@ export class SqliteProjectionStore implements ProjectionStore, InlineRebuilder {
   readonly kind = 'sqlite';
   readonly #access: SqliteCapability<Statements>;
 
-  /** @param storage an opened SQLite storage; the `projections` migrations run at open. */
+  /** @param storage - an opened SQLite storage; the `projections` migrations run at open. */
   constructor(storage: Storage) {
     this.#access = new SqliteCapability(
       storage,

@@ -14,7 +14,7 @@ export class MemoryRetentionTarget implements RetentionTarget {
   readonly kind = 'memory';
   readonly #store: MemoryEventStore;
 
-  /** @param store the memory store whose events retention deletes. */
+  /** @param store - the memory store whose events retention deletes. */
   constructor(store: MemoryEventStore) {
     this.#store = store;
   }

@@ -17,7 +17,7 @@ export class SqliteRetentionTarget implements RetentionTarget {
   readonly kind = 'sqlite';
   readonly #storage: Storage;
 
-  /** @param storage the open SQLite storage of the event store. */
+  /** @param storage - the open SQLite storage of the event store. */
   constructor(storage: Storage) {
     this.#storage = storage;
   }

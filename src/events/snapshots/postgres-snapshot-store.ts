@@ -33,7 +33,7 @@ export class PostgresSnapshotStore implements SnapshotStore {
   readonly #clock: Clock;
   readonly #access: PostgresCapability;
 
-  /** @param storage an opened PostgreSQL storage. */
+  /** @param storage - an opened PostgreSQL storage. */
   constructor(storage: Storage, options: SqlSnapshotStoreOptions = {}) {
     this.#access = new PostgresCapability(storage, 'events', EVENTS_MIGRATIONS, 'PostgreSQL snapshot store');
     this.#clock = options.clock ?? systemClock;

@@ -38,7 +38,7 @@ export class SqliteSnapshotStore implements SnapshotStore {
   readonly #clock: Clock;
   readonly #access: SqliteCapability<Statements>;
 
-  /** @param storage an opened SQLite storage. */
+  /** @param storage - an opened SQLite storage. */
   constructor(storage: Storage, options: SqlSnapshotStoreOptions = {}) {
     this.#access = new SqliteCapability(
       storage,

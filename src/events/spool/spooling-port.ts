@@ -116,9 +116,9 @@ export class SpoolingEventStorePort implements EventStorePort {
   #drainWaiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
 
   /**
-   * Wraps `inner`; opens nothing until {@link open}.
+   * Wraps `inner`; opens nothing until {@link SpoolingEventStorePort.open}.
    *
-   * @param clock fallback clock when `options.clock` is absent (e.g. the event store's).
+   * @param clock - fallback clock when `options.clock` is absent (e.g. the event store's).
    * @throws FoundationError `FND_DATA_INVALID_INPUT` for bad options.
    */
   constructor(inner: EventStorePort, options: EventSpoolOptions, clock?: Clock) {
@@ -382,7 +382,10 @@ export class SpoolingEventStorePort implements EventStorePort {
     };
   }
 
-  /** A health report for the app (see {@link spoolHealth}); `details` is the {@link status}. */
+  /**
+   * A health report for the app (see {@link spoolHealth}); `details` is the
+   * {@link SpoolingEventStorePort.status}.
+   */
   health(): HealthReport {
     return spoolHealth(this.status());
   }

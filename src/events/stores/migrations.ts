@@ -123,8 +123,8 @@ CREATE INDEX foundation_events_correlation_position ON foundation_events (correl
  * version 2 creates `foundation_snapshots` (an aggregate's state per stream and snapshot kind, at a stream
  * version, with the wall time it was saved); version 3 adds `tx` (PostgreSQL: the writing transaction's id,
  * `xid8`, with an index on `(tx, position)`) for live subscriptions in commit order (nothing on SQLite);
- * version 4 makes PostgreSQL's `(correlation_id, position)` index partial (`WHERE correlation_id IS NOT
- * NULL`; nothing on SQLite).
+ * version 4 makes PostgreSQL's `(correlation_id, position)` index partial
+ * (`WHERE correlation_id IS NOT NULL`; nothing on SQLite).
  */
 export const EVENTS_MIGRATIONS: readonly Migration[] = Object.freeze([
   Object.freeze({ version: 1, name: 'create events', sqlite: SQLITE_V1, postgres: POSTGRES_V1 }),

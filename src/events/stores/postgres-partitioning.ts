@@ -215,7 +215,7 @@ function starts(interval: PartitionInterval, first: number, last: number): numbe
  * in one transaction under an ACCESS EXCLUSIVE lock (appends wait for it) and an advisory lock (two
  * processes converting at once: the second finds the work done). Run it after the events migrations (the
  * store's `open()`). Partitions: one per interval from the oldest event's to `now`'s plus `premake` (at most
- * {@link MAX_BACKFILL_PARTITIONS} for existing data: anything older lands in one history partition from
+ * `MAX_BACKFILL_PARTITIONS` for existing data: anything older lands in one history partition from
  * MINVALUE), and the DEFAULT partition. Idempotent: a partitioned table is left as it is.
  */
 export async function convertToPartitioned(

@@ -76,7 +76,7 @@ export class SqliteEventStore implements EventStorePort {
     return row === undefined ? undefined : rowToEvent(row);
   };
 
-  /** @param storage an opened SQLite storage; the store migrates the `events` capability at open. */
+  /** @param storage - an opened SQLite storage; the store migrates the `events` capability at open. */
   constructor(storage: Storage) {
     this.#storage = storage;
   }
@@ -272,7 +272,7 @@ export class SqliteEventStore implements EventStorePort {
   /**
    * Matching events after the checkpoint's position, in position order: the commit order, since SQLite
    * has one writer at a time. The last position and the page are read in one transaction (one snapshot);
-   * a read looks at most {@link SCAN_WINDOW} positions, so a selective filter advances by windows.
+   * a read looks at most `SCAN_WINDOW` positions, so a selective filter advances by windows.
    */
   readCommitted(filter: SubscriptionFilter, after: string, limit: number): Promise<CommittedPage> {
     return this.#run(() => {

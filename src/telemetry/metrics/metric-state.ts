@@ -32,7 +32,7 @@ export class ScalarCell {
   readonly tags: Tags;
   /** The counter's count, the sum, or the last value (`NaN` until a last value is set: left out of snapshots). */
   value: number;
-  /** @param tags the series' normalized tags; @param value its initial value. */
+  /** @param tags - the series' normalized tags; @param value - its initial value. */
   constructor(tags: Tags, value: number) {
     this.tags = tags;
     this.value = value;
@@ -47,7 +47,7 @@ export class SketchCell {
   readonly tags: Tags;
   /** The series' window. */
   readonly sketch: SlidingWindowSketch;
-  /** @param tags the series' normalized tags; @param sketch its window. */
+  /** @param tags - the series' normalized tags; @param sketch - its window. */
   constructor(tags: Tags, sketch: SlidingWindowSketch) {
     this.tags = tags;
     this.sketch = sketch;
@@ -62,7 +62,7 @@ export class HistogramCell {
   readonly tags: Tags;
   /** The series' buckets. */
   readonly histogram: BucketHistogram;
-  /** @param tags the series' normalized tags; @param histogram its buckets. */
+  /** @param tags - the series' normalized tags; @param histogram - its buckets. */
   constructor(tags: Tags, histogram: BucketHistogram) {
     this.tags = tags;
     this.histogram = histogram;
@@ -128,9 +128,9 @@ export class MetricState<C extends Cell = Cell> {
   readonly drop: () => void;
 
   /**
-   * @param definition the normalized definition.
-   * @param clock time for sliding windows and exemplars.
-   * @param drop called for every observation dropped because its value is invalid.
+   * @param definition - the normalized definition.
+   * @param clock - time for sliding windows and exemplars.
+   * @param drop - called for every observation dropped because its value is invalid.
    */
   constructor(definition: MetricDefinition, clock: Clock, drop: () => void) {
     this.definition = definition;

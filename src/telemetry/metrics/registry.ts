@@ -53,7 +53,7 @@ export class MetricsRegistry {
   readonly #defineListeners = new Set<(state: MetricState) => void>();
   readonly #dropped: MetricState<ScalarCell>;
 
-  /** @param options the clock. */
+  /** @param options - the clock. */
   constructor(options: MetricsRegistryOptions) {
     this.#clock = options.clock;
     const dropped = normalizeDefinition({

@@ -28,10 +28,10 @@ export function quantileRank(q: number, n: number): number {
 
 /**
  * A DDSketch with relative accuracy α: every quantile it returns is within `α·|x|` of the exact value `x`
- * at rank {@link quantileRank}`(q, count)`, as long as no bucket collapsed (see below).
+ * at rank `quantileRank(q, count)`, as long as no bucket collapsed (see below).
  *
  * Values are finite numbers: positives and negatives go to two bucket stores (bucket `i` holds magnitudes
- * in `(γ^(i−1), γ^i]`, `γ = (1+α)/(1−α)`), zero (and magnitudes below {@link DDSKETCH_MIN_INDEXABLE}) to a
+ * in `(γ^(i−1), γ^i]`, `γ = (1+α)/(1−α)`), zero (and magnitudes below `DDSKETCH_MIN_INDEXABLE`) to a
  * zero count. Each store keeps at most `maxBuckets` consecutive buckets; when a value would need more, the
  * buckets of the smallest magnitudes collapse into the lowest kept one, so quantiles that fall on those values
  * are over-estimated in magnitude (the error bound no longer holds for them; it still holds for every rank
@@ -99,7 +99,7 @@ export class DDSketch {
   }
 
   /**
-   * Adds `value` (a finite number) `count` times (a finite number > 0; 0 adds nothing). Anything else throws
+   * Adds `value` (a finite number) `count` times (finite, `>= 0`; 0 adds nothing). Anything else throws
    * `FND_TELEMETRY_INVALID_METRIC`.
    */
   add(value: number, count = 1): void {
@@ -145,7 +145,7 @@ export class DDSketch {
 
   /**
    * The `q`-quantile (q in [0, 1], else `FND_TELEMETRY_INVALID_METRIC`): an estimate of the value at 0-based
-   * rank {@link quantileRank}`(q, count)` of the sorted values, within relative error α of it, clamped to
+   * rank `quantileRank(q, count)` of the sorted values, within relative error α of it, clamped to
    * the exact [min, max]; the first and last ranks return the exact min and max. `NaN` when empty.
    */
   quantile(q: number): number {

@@ -34,7 +34,7 @@ export class BucketHistogram {
   private runningSum = 0;
 
   /**
-   * A histogram with the given upper bounds: 1 to {@link HISTOGRAM_MAX_BOUNDS} finite numbers, strictly
+   * A histogram with the given upper bounds: 1 to `HISTOGRAM_MAX_BOUNDS` (100) finite numbers, strictly
    * ascending; anything else throws `FND_TELEMETRY_INVALID_METRIC`.
    */
   constructor(bounds: readonly number[]) {

@@ -78,7 +78,7 @@ export class SlidingWindowSketch {
 
   /**
    * The quantiles `qs` (each in [0, 1]) over the live window, in the order asked; `NaN`s when the window is
-   * empty. Each is within the relative accuracy of the exact value at {@link quantileRank} of the live values.
+   * empty. Each is within the relative accuracy of the exact value at `quantileRank` of the live values.
    */
   quantiles(qs: readonly number[]): number[] {
     const merged = this.merged;

@@ -24,7 +24,7 @@ export class TimeSeriesRing {
   private newest = -Infinity;
 
   /**
-   * A ring of `capacity` slots (an integer in [1, 1 000 000]) of `resolutionMs` ms (finite, > 0); anything
+   * A ring of `capacity` slots (an integer in [1, 1 000 000]) of `resolutionMs` ms (finite, `> 0`); anything
    * else throws `FND_TELEMETRY_INVALID_METRIC`.
    */
   constructor(resolutionMs: number, capacity: number) {

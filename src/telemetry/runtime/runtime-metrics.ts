@@ -132,7 +132,7 @@ export class RuntimeMetrics {
   #observer: PerformanceObserver | undefined;
   #elu: EventLoopUtilization | undefined;
 
-  /** @param registry where the metrics go; @param options clock and interval. */
+  /** @param registry - where the metrics go; @param options - clock and interval. */
   constructor(registry: MetricsRegistry, options: RuntimeMetricsOptions) {
     this.#clock = options.clock;
     this.#intervalMs = options.intervalMs ?? 1000;

@@ -88,7 +88,7 @@ export class SeriesRecorder {
   /** When the previous sample ran (a series first seen after it started from 0 since then). */
   #lastSampleAt: number | undefined;
 
-  /** @param registry the metrics to record; @param options clock, interval and bound. */
+  /** @param registry - the metrics to record; @param options - clock, interval and bound. */
   constructor(registry: MetricsRegistry, options: SeriesRecorderOptions) {
     this.#registry = registry;
     this.#clock = options.clock;

@@ -117,7 +117,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
   readonly kind = 'postgres';
   readonly #access: PostgresCapability;
 
-  /** @param storage an opened PostgreSQL storage. */
+  /** @param storage - an opened PostgreSQL storage. */
   constructor(storage: Storage) {
     this.#access = new PostgresCapability(
       storage,

@@ -77,7 +77,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
   readonly #clock: Clock;
   readonly #access: SqliteCapability<Statements>;
 
-  /** @param storage an opened SQLite storage. */
+  /** @param storage - an opened SQLite storage. */
   constructor(storage: Storage, options: SqliteCheckpointStoreOptions = {}) {
     this.#access = new SqliteCapability(
       storage,

@@ -69,7 +69,7 @@ export interface DurableSubscriptionOptions {
   readonly group?: DurableGroupOptions;
   /** A lease lasts this long unless renewed, ms (100 – 3 600 000). Default 10 000. */
   readonly leaseMs?: number;
-  /** Heartbeat (lease renewal, rebalancing) period, ms, < leaseMs / 2. Default leaseMs / 3. */
+  /** Heartbeat (lease renewal, rebalancing) period, ms, below `leaseMs / 2`. Default `leaseMs / 3`. */
   readonly heartbeatMs?: number;
   /** Store the checkpoint after this many events (1–100 000). Default 100. */
   readonly checkpointEvery?: number;
