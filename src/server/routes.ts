@@ -135,7 +135,11 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDependencies): v
 
   registerConfigRoutes(app, { config: () => foundation.config, requests });
   registerMetricsRoutes(app, { metrics: foundation.metrics, requests });
-  registerProtectionRoutes(app, { protection: () => foundation.protection, requests });
+  registerProtectionRoutes(app, {
+    protection: () => foundation.protection,
+    limits: () => ({ registry: foundation.protection, rateLimits: foundation.rateLimits }),
+    requests,
+  });
 
   for (const file of files) {
     app.get(file.path, (_request, reply) =>

@@ -143,7 +143,7 @@ export function createPoolLayer(options: PoolLayerOptions, context: PoolLayerCon
       await Promise.all([pool.drain(), ...draining]);
     },
     status() {
-      const counts: Partial<PoolStatus> = { ...pool.status() };
+      const counts: Record<string, unknown> = { ...pool.status() };
       delete counts.name;
       return { kind: 'pool', ...(counts as Omit<PoolStatus, 'name'>) };
     },
