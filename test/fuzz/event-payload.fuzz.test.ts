@@ -21,7 +21,7 @@ const validType = fc
 /** Mostly-plausible values of a field, with hostile ones mixed in. */
 function field<T>(plausible: fc.Arbitrary<T>): fc.Arbitrary<unknown> {
   return fc.oneof(
-    { weight: 6, arbitrary: plausible },
+    { weight: 24, arbitrary: plausible },
     { weight: 1, arbitrary: fc.constant(undefined) },
     { weight: 1, arbitrary: fc.anything({ maxDepth: 2 }) },
   );
@@ -56,8 +56,8 @@ const eventInput: fc.Arbitrary<unknown> = fc.oneof(
         data,
         metadata: field(fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 2 }))),
         id: field(fc.uuid({ version: 7 })),
-        correlationId: field(fc.string({ maxLength: 20 })),
-        causationId: field(fc.string({ maxLength: 20 })),
+        correlationId: field(fc.oneof(fc.uuid(), fc.string({ maxLength: 20 }))),
+        causationId: field(fc.oneof(fc.uuid(), fc.string({ maxLength: 20 }))),
         parentId: field(fc.uuid()),
       },
       { requiredKeys: ['type'] },
@@ -72,7 +72,7 @@ const appendCall = fc.record({
     { weight: 2, arbitrary: fc.array(eventInput, { minLength: 0, maxLength: 4 }) },
   ),
   options: fc.oneof(
-    fc.constant(undefined),
+    { weight: 4, arbitrary: fc.constant(undefined) },
     fc.record({
       expectedVersion: fc.oneof(fc.constantFrom('any', 'no_stream', 'stream_exists'), fc.integer()),
     }),
