@@ -58,7 +58,7 @@ export interface FoundationProtection {
  */
 function rateLimitStoreOf(settings: RateLimitsSettings, storage: Storage): RateLimitStore | undefined {
   if (settings.store === 'redis' && settings.redisUrl !== undefined) {
-    return createRateLimitStore({ redisUrl: settings.redisUrl });
+    return createRateLimitStore({ redisUrl: settings.redisUrl, keyPrefix: settings.keyPrefix });
   }
   if (settings.store === 'storage' && storage.location.kind === 'postgres') {
     return createRateLimitStore({ storage });

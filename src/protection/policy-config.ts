@@ -373,8 +373,8 @@ export const DEFAULT_RATE_LIMIT_RULES: Readonly<Record<string, RateLimitRuleConf
  * The `foundation.rateLimits` section: the named rules (`rules`, default {@link DEFAULT_RATE_LIMIT_RULES};
  * mutable at run time) and where every limiter of the foundation keeps its state (`store`: `memory`, the
  * default — this process only; `storage` — the foundation's PostgreSQL store, shared by every node on it
- * (memory on SQLite, which is one machine); `redis` — the Redis server at `redisUrl`, a secret). `store` and
- * `redisUrl` are read at creation.
+ * (memory on SQLite, which is one machine); `redis` — the Redis server at `redisUrl`, a secret, keys under
+ * `keyPrefix`, default `fnd:rl:`). `store`, `redisUrl` and `keyPrefix` are read at creation.
  */
 export const rateLimitsConfigSchema = z
   .strictObject({
@@ -384,6 +384,8 @@ export const rateLimitsConfigSchema = z
       .max(4096)
       .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')
       .optional(),
+    /** The prefix of the Redis keys (several applications may share one server). */
+    keyPrefix: z.string().min(1).max(200).default('fnd:rl:'),
     rules: z.record(ruleName(), rateLimitRuleSchema).default({ ...DEFAULT_RATE_LIMIT_RULES }),
   })
   .superRefine((value, context) => {
