@@ -2,7 +2,8 @@
  * `@elixirscope/foundation`: the few names every user needs. Each capability has its own subpath
  * (`@elixirscope/foundation/errors`, `…/config`, `…/telemetry`, `…/kernel`, `…/registry`, `…/server`, `…/testing`).
  *
- * @module @elixirscope/foundation
+ * @packageDocumentation
+ * @module
  */
 export {
   createFoundation,

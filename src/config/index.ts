@@ -1,10 +1,12 @@
 /**
- * Configuration: a typed schema (zod 4 or any Standard Schema validator), layered sources (defaults < file <
- * environment < arguments < runtime), validation of the whole result before anything applies, atomic batches
- * with compare-and-set, versions with history and rollback, subscribers with a veto, hot reload of the file,
- * persistence in the foundation's store and convergence across nodes on PostgreSQL. See docs/config.md.
+ * Configuration: a typed schema (zod 4 or any Standard Schema validator), layered sources (defaults, file,
+ * environment, arguments, runtime: each overrides the ones before), validation of the whole result before
+ * anything applies, atomic batches with compare-and-set, versions with history and rollback, subscribers with
+ * a veto, hot reload of the file, persistence in the foundation's store and convergence across nodes on
+ * PostgreSQL. See docs/config.md.
  *
- * @module @elixirscope/foundation/config
+ * @packageDocumentation
+ * @module
  */
 export * from './types.js';
 export type { Config, ConfigView } from './config-api.js';

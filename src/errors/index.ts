@@ -2,7 +2,8 @@
  * Errors and context: `FoundationError`, the code catalog, correlation context on AsyncLocalStorage and its
  * HTTP propagation, wrapping of foreign errors, `Result<T>`, and serialization for logs and problem+json.
  *
- * @module @elixirscope/foundation/errors
+ * @packageDocumentation
+ * @module
  */
 export * from './catalog.js';
 export * from './context.js';

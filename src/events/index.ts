@@ -2,7 +2,8 @@
  * Events: an append-only log with streams, optimistic concurrency, idempotent appends, a query DSL and
  * correlation chains, on memory, SQLite or PostgreSQL.
  *
- * @module @elixirscope/foundation/events
+ * @packageDocumentation
+ * @module
  */
 export * from './aggregate.js';
 export * from './create-event-store.js';

@@ -1,7 +1,8 @@
 /**
  * Kernel: the clock, the telemetry primitives, the `Service` contract and the supervisor.
  *
- * @module @elixirscope/foundation/kernel
+ * @packageDocumentation
+ * @module
  */
 export * from './clock.js';
 export * from './dependency-graph.js';

@@ -1,7 +1,8 @@
 /**
  * Registry: named services in namespaces, O(1) lookup, health per service, event-driven wait-for-service.
  *
- * @module @elixirscope/foundation/registry
+ * @packageDocumentation
+ * @module
  */
 export * from './health-check.js';
 export * from './names.js';

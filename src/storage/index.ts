@@ -6,7 +6,8 @@
  * The registry of every capability's migrations (`all-migrations.ts`) is deliberately not exported here: it
  * imports the capabilities, and the storage layer must not depend on them.
  *
- * @module @elixirscope/foundation/storage
+ * @packageDocumentation
+ * @module
  */
 export * from './capability-handle.js';
 export * from './migrations.js';

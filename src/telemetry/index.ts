@@ -4,7 +4,8 @@
  * metrics, in-memory series, and exporters (Prometheus / OpenMetrics, StatsD / DogStatsD, OpenTelemetry).
  * The emit / span primitives live in `@elixirscope/foundation/kernel`. See docs/telemetry.md.
  *
- * @module @elixirscope/foundation/telemetry
+ * @packageDocumentation
+ * @module
  */
 export * from './types.js';
 export { MetricsRegistry, DROPPED_METRIC, type MetricsRegistryOptions } from './metrics/registry.js';

@@ -1,7 +1,8 @@
 /**
  * Helpers for tests of the foundation and of services built on it: a fake clock and error capture.
  *
- * @module @elixirscope/foundation/testing
+ * @packageDocumentation
+ * @module
  */
 export * from './capture.js';
 export * from './fake-clock.js';
