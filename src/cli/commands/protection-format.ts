@@ -1,7 +1,8 @@
 /**
  * Terminal rendering for `foundation protection`: the policies table of `GET /api/protection` (one row per
- * policy: its breaker state and a summary of every layer, outermost first) and the one-line result of an
- * isolate or reset — read defensively from the control bus's JSON (unknown shapes print as `-`).
+ * policy: its breaker state and a summary of every layer, outermost first), the one-line result of an
+ * isolate or reset, and a rate-limit rule as text — read defensively from the control bus's JSON (unknown
+ * shapes print as `-`). The limiters and pools tables are in `protection-limits-format.ts`.
  *
  * @module
  */
@@ -13,6 +14,25 @@ function ratio(a: unknown, b: unknown): string {
   return `${text(a)}/${text(b)}`;
 }
 
+/** `inUse/capacity` of a pool status, capacity being max + maxOverflow. */
+function poolUse(status: Json): string {
+  const { inUse, max, maxOverflow } = status;
+  const capacity =
+    typeof max === 'number' ? String(max + (typeof maxOverflow === 'number' ? maxOverflow : 0)) : '-';
+  return `${text(inUse)}/${capacity}`;
+}
+
+/** `, 2 failed creations, drained` notes of a pool status ('' when healthy). */
+function poolNotes(status: Json): string {
+  const notes = [
+    ...(typeof status.createFailures === 'number' && status.createFailures > 0
+      ? [`${String(status.createFailures)} failed creation${status.createFailures === 1 ? '' : 's'}`]
+      : []),
+    ...(status.drained === true ? ['drained'] : []),
+  ];
+  return notes.map((note) => `, ${note}`).join('');
+}
+
 /** A duration in ms as `850ms`, `12s` or `3m20s`. */
 export function shortDuration(ms: unknown): string {
   if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) return '-';
@@ -21,6 +41,14 @@ export function shortDuration(ms: unknown): string {
   if (seconds < 60) return `${seconds}s`;
   const minutes = Math.floor(seconds / 60);
   return seconds % 60 === 0 ? `${minutes}m` : `${minutes}m${seconds % 60}s`;
+}
+
+/** A rate-limit rule as `token_bucket 100/1m` (`burst 150` appended when it has one), `-` for no rule. */
+export function ruleText(rule: unknown): string {
+  const { algorithm, limit, windowMs, burst } = record(rule);
+  if (typeof limit !== 'number' || typeof windowMs !== 'number') return '-';
+  const base = `${text(algorithm)} ${String(limit)}/${shortDuration(windowMs)}`;
+  return typeof burst === 'number' ? `${base} burst ${String(burst)}` : base;
 }
 
 /** Scalar fields of a layer status other than `kind`, as `key=value`. */
@@ -43,6 +71,14 @@ export function layerText(layer: unknown): string {
       return `bulkhead ${ratio(status.running, status.maxConcurrent)} running, ${ratio(status.queued, status.maxQueue)} queued`;
     case 'adaptive':
       return `adaptive ${text(status.algorithm)} limit ${text(status.limit)}, ${text(status.inflight)} in flight, ${ratio(status.queued, status.maxQueue)} queued`;
+    case 'rateLimit': {
+      const which =
+        status.shared === true ? `${text(status.limiter)} (shared)` : `${ruleText(status.rule)} (own)`;
+      const waits = status.onLimit === 'wait' ? ', waits when limited' : '';
+      return `rateLimit ${which} ${text(status.admitted)} admitted, ${text(status.refused)} refused${waits}`;
+    }
+    case 'pool':
+      return `pool ${poolUse(status)} in use, ${text(status.waiting)} waiting${poolNotes(status)}`;
     default:
       return `${text(status.kind)}${scalarFields(status)}`;
   }

@@ -1,7 +1,8 @@
 /**
- * `foundation protection list|isolate|reset`: shows the named protection policies of a running foundation
- * with their layers' live state (`GET /api/protection`), and isolates or resets a policy's circuit breaker
- * (`POST /api/protection/<name>/isolate|reset`, bearer token). Same conventions as the other control-bus
+ * `foundation protection list|isolate|reset|limits|pools|reset-limit`: shows the named protection policies of
+ * a running foundation with their layers' live state (`GET /api/protection`), isolates or resets a policy's
+ * circuit breaker (`POST /api/protection/<name>/isolate|reset`, bearer token), and shows its rate limiters
+ * and pools or forgets a limiter's key (`protection-limits.ts`). Same conventions as the other control-bus
  * commands: `--url` / `FOUNDATION_URL`, `--token` / `FOUNDATION_TOKEN` for the subcommands that POST,
  * `--json`, `--timeout`.
  *
@@ -14,21 +15,34 @@ import type { Command } from '../command.js';
 import { DEFAULT_URL } from '../control-bus-client.js';
 import { POLICY_NAME_PATTERN } from '../../protection/policy-config.js';
 import { formatAction, formatPolicies } from './protection-format.js';
+import { DEFAULT_LISTED_KEYS, runLimits, runPools, runResetLimit } from './protection-limits.js';
 
 const HELP = [
   'Usage: foundation protection [list] [--json] [--url U]',
   '       foundation protection isolate <name> [--json] [--url U] [--token T]',
   '       foundation protection reset <name> [--json] [--url U] [--token T]',
+  '       foundation protection limits [--keys N] [--json] [--url U]',
+  '       foundation protection pools [--json] [--url U]',
+  '       foundation protection reset-limit (--rule NAME | --policy NAME) <key> [--json] [--url U] [--token T]',
   '',
-  'list     every named policy (foundation.protection.<name>) with its breaker state and the live state of',
-  '         each layer, outermost first: breaker counts, bulkhead and adaptive occupancy (GET /api/protection)',
-  "isolate  holds the policy's circuit breaker open — every call refused with FND_PROTECT_CIRCUIT_OPEN —",
-  '         until a reset (POST /api/protection/<name>/isolate)',
-  "reset    closes the policy's circuit breaker and forgets its failures (POST /api/protection/<name>/reset)",
+  'list         every named policy (foundation.protection.<name>) with its breaker state and the live state',
+  '             of each layer, outermost first: breaker counts, bulkhead and adaptive occupancy, rate-limit',
+  '             admitted / refused, pool use (GET /api/protection)',
+  "isolate      holds the policy's circuit breaker open — every call refused with FND_PROTECT_CIRCUIT_OPEN —",
+  '             until a reset (POST /api/protection/<name>/isolate)',
+  "reset        closes the policy's circuit breaker and forgets its failures (POST /api/protection/<name>/reset)",
+  "limits       every rate limiter — named rules (rule:NAME) and policies' own rules (policy:NAME) — with its",
+  '             rule, store and users, then up to N keys of each: what remains, when the next unit is admitted,',
+  '             when the full allowance is back (GET /api/protection/limits?keys=N)',
+  "pools        every policy's pool: in use / size of max (+overflow), idle, waiting, creating, failures",
+  '             (GET /api/protection/pools)',
+  "reset-limit  forgets a key of a named rule's limiter (--rule) or of a policy's own one (--policy): its full",
+  '             allowance is back (POST /api/protection/limits/reset); a key starting with "-" goes after "--"',
   '',
   'Options:',
   `  --url URL             control bus URL (FOUNDATION_URL; default ${DEFAULT_URL})`,
-  '  --token T             bearer token of isolate and reset (FOUNDATION_TOKEN; prefer the variable)',
+  '  --token T             bearer token of isolate, reset and reset-limit (FOUNDATION_TOKEN; prefer the variable)',
+  `  --keys N              keys listed per limiter by limits (0 to 1000, default ${String(DEFAULT_LISTED_KEYS)})`,
   '  --json                print the JSON answer of the control bus',
   '  --timeout DURATION    give up after this long (default 10s)',
   '',
@@ -71,7 +85,7 @@ async function runAction(action: 'isolate' | 'reset', args: readonly string[], i
 export const protectionCommand: Command = {
   name: 'protection',
   summary:
-    'List the protection policies of a running foundation with their live state; isolate or reset a breaker',
+    'Show the protection policies, rate limiters and pools of a running foundation; isolate or reset a breaker; reset a limit key',
   help: HELP,
   run(args, io) {
     const [sub, ...rest] = args;
@@ -82,10 +96,16 @@ export const protectionCommand: Command = {
       case 'isolate':
       case 'reset':
         return runAction(sub, rest, io);
+      case 'limits':
+        return runLimits(rest, io);
+      case 'pools':
+        return runPools(rest, io);
+      case 'reset-limit':
+        return runResetLimit(rest, io);
       default:
         return Promise.reject(
           invalidArgument(
-            `Unknown subcommand ${JSON.stringify(sub.slice(0, 40))} of foundation protection; expected list, isolate or reset`,
+            `Unknown subcommand ${JSON.stringify(sub.slice(0, 40))} of foundation protection; expected list, isolate, reset, limits, pools or reset-limit`,
             { command: 'protection' },
           ),
         );
