@@ -230,6 +230,14 @@ async function renderReports(entries: readonly EntryPoint[], tempDir: string): P
   return files;
 }
 
+/** The paragraph under the title of `docs/api/README.md`: what the reference is and how it is made. */
+const INDEX_INTRO = `The reference of every public entry point of the package, generated from the TSDoc comments of the
+sources by \`npm run api\` (\`scripts/api-report.ts\`: API Extractor, then API Documenter). Do not edit these
+files: change the comment in \`src/\` and run \`npm run api\`. The API reports in [\`api/\`](../../api/) (one
+\`*.api.md\` per entry point) show every change to the public surface in review; \`npm run api:check\` fails
+when they or these pages are out of date, or when an export has no TSDoc summary.
+`;
+
 /**
  * The markdown reference: API Documenter over the doc models, with the model names replaced by the import
  * specifiers users write and `index.md` renamed `README.md` (the folder's landing page).
@@ -250,10 +258,13 @@ async function renderDocs(entries: readonly EntryPoint[], tempDir: string): Prom
   );
   const files = new Map<string, string>();
   for (const name of readdirSync(out).sort()) {
-    const text = useSpecifiers(readFileSync(join(out, name), 'utf8'), entries).replaceAll(
-      '](./index.md)',
-      '](./README.md)',
-    );
+    // API Documenter writes CRLF; Prettier writes LF in the end, but the edits below look for LF.
+    let text = useSpecifiers(
+      readFileSync(join(out, name), 'utf8').replaceAll('\r\n', '\n'),
+      entries,
+    ).replaceAll('](./index.md)', '](./README.md)');
+    if (name === 'index.md')
+      text = text.replace('## API Reference\n', `## API Reference\n\n${INDEX_INTRO}\n`);
     const path = join(DOCS_DIR, name === 'index.md' ? 'README.md' : name);
     files.set(relative(ROOT, path), await formatMarkdown(text, path));
   }
