@@ -43,11 +43,19 @@ export function shortDuration(ms: unknown): string {
   return seconds % 60 === 0 ? `${minutes}m` : `${minutes}m${seconds % 60}s`;
 }
 
+/** A window exactly: `1h`, `1m`, `90s` or `1500ms` (the largest unit that divides it). */
+function windowText(ms: number): string {
+  if (ms > 0 && ms % 3_600_000 === 0) return `${String(ms / 3_600_000)}h`;
+  if (ms > 0 && ms % 60_000 === 0) return `${String(ms / 60_000)}m`;
+  if (ms > 0 && ms % 1000 === 0) return `${String(ms / 1000)}s`;
+  return `${String(ms)}ms`;
+}
+
 /** A rate-limit rule as `token_bucket 100/1m` (`burst 150` appended when it has one), `-` for no rule. */
 export function ruleText(rule: unknown): string {
   const { algorithm, limit, windowMs, burst } = record(rule);
   if (typeof limit !== 'number' || typeof windowMs !== 'number') return '-';
-  const base = `${text(algorithm)} ${String(limit)}/${shortDuration(windowMs)}`;
+  const base = `${text(algorithm)} ${String(limit)}/${windowText(windowMs)}`;
   return typeof burst === 'number' ? `${base} burst ${String(burst)}` : base;
 }
 
