@@ -11,7 +11,7 @@ import type { CliIo } from '../../src/cli/cli-io.js';
 import { runCli } from '../../src/cli/run-cli.js';
 import { runCliProcess } from '../helpers/cli-process.js';
 import { occupyPort, type OccupiedPort } from '../helpers/ports.js';
-import { fuzz, STACK_TRACE } from './fuzz.js';
+import { fuzz, fuzzRuns, STACK_TRACE } from './fuzz.js';
 
 const COMMANDS = [
   'start',
@@ -119,6 +119,11 @@ const wrongArgv = fc
   .map(([first, rest, name]) => [first, ...rest, `--no-such-flag-${name}`])
   .filter((argv) => argv.every(harmless));
 
+/** One process per case: a fortieth of FUZZ_RUNS (at least 3; 50 under `npm run fuzz`). */
+const PROCESS_CASES = { scale: 0.025, min: 3 } as const;
+/** A spawn takes up to a few seconds on a busy machine: the test's time limit grows with its cases. */
+const PROCESS_TIMEOUT_MS = 30_000 + 5_000 * fuzzRuns(PROCESS_CASES.scale, PROCESS_CASES.min);
+
 interface Captured {
   readonly code: number;
   readonly out: string[];
@@ -182,20 +187,23 @@ describe('fuzz: cli', () => {
     );
   });
 
-  it('fuzz: cli — the real process exits 2 with one clear line for a wrong command line', async (context) => {
-    await fuzz(
-      context,
-      fc.asyncProperty(wrongArgv, async (argv) => {
-        const result = await runCliProcess(argv, env);
-        const where = JSON.stringify(argv);
-        expect(result.signal, where).toBeNull();
-        expect(result.code, where).toBe(2);
-        expect(result.stdout, where).toBe('');
-        expect(result.stderr, where).toMatch(/^foundation: FND_CLI_INVALID_ARGUMENT: [^\n]+\n$/);
-        expect(result.stderr, where).not.toMatch(STACK_TRACE);
-      }),
-      // One process per case: a twentieth of FUZZ_RUNS (5 by default, 100 under `npm run fuzz`).
-      { scale: 0.05, min: 3 },
-    );
-  });
+  it(
+    'fuzz: cli — the real process exits 2 with one clear line for a wrong command line',
+    async (context) => {
+      await fuzz(
+        context,
+        fc.asyncProperty(wrongArgv, async (argv) => {
+          const result = await runCliProcess(argv, env);
+          const where = JSON.stringify(argv);
+          expect(result.signal, where).toBeNull();
+          expect(result.code, where).toBe(2);
+          expect(result.stdout, where).toBe('');
+          expect(result.stderr, where).toMatch(/^foundation: FND_CLI_INVALID_ARGUMENT: [^\n]+\n$/);
+          expect(result.stderr, where).not.toMatch(STACK_TRACE);
+        }),
+        PROCESS_CASES,
+      );
+    },
+    PROCESS_TIMEOUT_MS,
+  );
 });
