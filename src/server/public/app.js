@@ -1,7 +1,8 @@
 // Foundation dashboard: renders the status snapshots streamed by /api/status/stream, and a live tail of the
 // event log from /api/events/stream, and the projections and subscriptions polled from /api/projections and
 // /api/subscriptions, and the configuration's latest versions polled from /api/config/history, and the
-// protection policies with their layers' live state polled from /api/protection, and small
+// protection policies with their layers' live state, the rate limiters with their most constrained keys
+// and the pools, all from one poll of /api/protection, and small
 // live charts (hand-written inline SVG) of the in-memory metric series polled from /api/metrics/series.
 // Plain browser JavaScript, no build step. Every value is written with textContent (never innerHTML).
 'use strict';
@@ -691,6 +692,29 @@
     return Number.isFinite(value) && Number.isFinite(max) && max > 0 ? Math.min(value / max, 1) : 0;
   }
 
+  /** A window exactly: 1h, 1m, 90s or 1500ms (the largest unit that divides it). */
+  function windowText(ms) {
+    if (!Number.isFinite(ms) || ms <= 0) return '—';
+    if (ms % 3600000 === 0) return `${ms / 3600000}h`;
+    if (ms % 60000 === 0) return `${ms / 60000}m`;
+    if (ms % 1000 === 0) return `${ms / 1000}s`;
+    return `${ms}ms`;
+  }
+
+  /** A rate-limit rule as `token_bucket 100/1m burst 150`. */
+  function ruleText(rule) {
+    if (!rule || !Number.isFinite(rule.limit)) return '—';
+    const base = `${rule.algorithm} ${rule.limit}/${windowText(rule.windowMs)}`;
+    return Number.isFinite(rule.burst) ? `${base} burst ${rule.burst}` : base;
+  }
+
+  /** Resources a pool may lend at most: max + maxOverflow. */
+  function poolCapacity(pool) {
+    return (
+      (Number.isFinite(pool.max) ? pool.max : 0) + (Number.isFinite(pool.maxOverflow) ? pool.maxOverflow : 0)
+    );
+  }
+
   /** A layer as a chip: its kind, its live numbers, and a meter for the occupancy of a limiter. */
   function layerChip(layer) {
     const chip = el('span', { class: 'chip', 'data-testid': 'protection-layer', 'data-kind': layer.kind });
@@ -706,6 +730,13 @@
     } else if (layer.kind === 'adaptive') {
       label = `adaptive ${layer.inflight}/${layer.limit} in flight · ${layer.queued} queued (${layer.algorithm})`;
       load = occupancy(layer.inflight, layer.limit);
+    } else if (layer.kind === 'rateLimit') {
+      const which = layer.shared ? `${layer.limiter} (shared)` : `${ruleText(layer.rule)} (own)`;
+      label = `rateLimit ${which} · ${layer.admitted} admitted · ${layer.refused} refused`;
+    } else if (layer.kind === 'pool') {
+      const capacity = poolCapacity(layer);
+      label = `pool ${layer.inUse}/${capacity} in use · ${layer.waiting} waiting`;
+      load = occupancy(layer.inUse, capacity);
     }
     chip.textContent = label;
     if (load !== undefined) {
@@ -747,6 +778,121 @@
     return row;
   }
 
+  // Keys listed per limiter by GET /api/protection (its OVERVIEW_KEYS); a full list may hold more.
+  const OVERVIEW_KEYS = 20;
+  /** Keys shown per limiter: the most constrained of those listed. */
+  const CONSTRAINED_KEYS = 3;
+  /** Longest key shown in full (the whole key is in the tooltip). */
+  const KEY_SHOWN_CHARS = 40;
+
+  /** The listed keys with the least remaining first (then the longest retry-after, then by key). */
+  function mostConstrained(keys) {
+    return [...keys]
+      .sort(
+        (a, b) =>
+          a.remaining - b.remaining ||
+          b.retryAfterMs - a.retryAfterMs ||
+          (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+      )
+      .slice(0, CONSTRAINED_KEYS);
+  }
+
+  /** One key as a chip: the key (text only: keys come from callers), what remains, when a unit is back. */
+  function keyChip(state) {
+    const chip = el('span', { class: 'chip', 'data-testid': 'limit-key' });
+    const shown = state.key.length > KEY_SHOWN_CHARS ? `${state.key.slice(0, KEY_SHOWN_CHARS)}…` : state.key;
+    chip.append(el('code', { 'data-testid': 'limit-key-name' }, shown));
+    let numbers = ` ${state.remaining} left`;
+    if (state.retryAfterMs > 0) numbers += ` · retry in ${formatWait(state.retryAfterMs)}`;
+    chip.append(document.createTextNode(numbers));
+    chip.dataset.load = state.remaining > 0 ? 'ok' : 'full';
+    chip.title = `${state.key}\nremaining ${state.remaining} · retry after ${state.retryAfterMs} ms · full in ${state.resetMs} ms`;
+    return chip;
+  }
+
+  /** A wait in ms as 850ms, 12s or 3m20s. */
+  function formatWait(ms) {
+    if (ms < 1000) return `${Math.ceil(ms)}ms`;
+    const seconds = Math.ceil(ms / 1000);
+    if (seconds < 60) return `${seconds}s`;
+    const minutes = Math.floor(seconds / 60);
+    return seconds % 60 === 0 ? `${minutes}m` : `${minutes}m${seconds % 60}s`;
+  }
+
+  function limiterRow(limiter) {
+    const id = `${limiter.kind}:${limiter.name}`;
+    const row = el('tr', { 'data-testid': 'limits-row', 'data-limiter': id });
+    const keys = Array.isArray(limiter.keys) ? limiter.keys : [];
+    const ruleCell = el('td', { 'data-testid': 'limits-rule' }, ruleText(limiter.rule));
+    if (!limiter.configured) ruleCell.append(muted(' removed from config'));
+    const keysCell = el('td', { 'data-testid': 'limits-keys' });
+    if (keys.length === 0) keysCell.append(muted('—'));
+    else keysCell.append(...mostConstrained(keys).map(keyChip));
+    row.append(
+      el('td', { 'data-testid': 'limits-name', class: 'name' }, id),
+      ruleCell,
+      el('td', { 'data-testid': 'limits-store' }, limiter.store),
+      el(
+        'td',
+        { 'data-testid': 'limits-users' },
+        limiter.policies.length === 0 ? '—' : limiter.policies.join(', '),
+      ),
+      el(
+        'td',
+        { 'data-testid': 'limits-count', class: 'num' },
+        keys.length >= OVERVIEW_KEYS ? `${keys.length}+` : String(keys.length),
+      ),
+      keysCell,
+    );
+    return row;
+  }
+
+  function poolRow(pool) {
+    const row = el('tr', { 'data-testid': 'pools-row', 'data-policy': pool.policy });
+    const overflow = pool.maxOverflow > 0 ? `+${pool.maxOverflow}` : '';
+    const failures = [];
+    if (pool.createFailures > 0) failures.push(`${pool.createFailures} failed creations`);
+    if (pool.destroyFailures > 0) failures.push(`${pool.destroyFailures} failed destroys`);
+    const failuresCell = el('td', { 'data-testid': 'pools-failures' });
+    if (failures.length === 0) failuresCell.append(muted('—'));
+    else failuresCell.textContent = failures.join(' · ');
+    const nameCell = el('td', { 'data-testid': 'pools-name', class: 'name' }, pool.policy);
+    if (pool.drained) nameCell.append(muted(' drained'));
+    row.append(
+      nameCell,
+      el(
+        'td',
+        { 'data-testid': 'pools-use', class: 'num' },
+        `${pool.inUse} / ${pool.size} / ${pool.max}${overflow}`,
+      ),
+      el('td', { 'data-testid': 'pools-idle', class: 'num' }, String(pool.idle)),
+      el('td', { 'data-testid': 'pools-waiting', class: 'num' }, String(pool.waiting)),
+      failuresCell,
+    );
+    return row;
+  }
+
+  function renderLimits(limiters, pools) {
+    if (limiters.length === 0) {
+      opsMessage('limits-body', 6, 'No rate limiters (configure foundation.rateLimits.rules or rateLimit).');
+    } else {
+      $('limits-body').replaceChildren(...limiters.map(limiterRow));
+    }
+    const exhausted = limiters.reduce(
+      (count, limiter) => count + (limiter.keys || []).filter((key) => key.remaining === 0).length,
+      0,
+    );
+    $('limits-summary').textContent =
+      `${limiters.length} limiter${limiters.length === 1 ? '' : 's'}` +
+      (exhausted > 0 ? ` (${exhausted} key${exhausted === 1 ? '' : 's'} exhausted)` : '') +
+      ` · first ${OVERVIEW_KEYS} keys of each`;
+    if (pools.length === 0) opsMessage('pools-body', 5, 'No pools (configure a policy with pool).');
+    else $('pools-body').replaceChildren(...pools.map(poolRow));
+    const waiting = pools.reduce((count, pool) => count + pool.waiting, 0);
+    $('pools-summary').textContent =
+      `${pools.length} pool${pools.length === 1 ? '' : 's'}` + (waiting > 0 ? ` (${waiting} waiting)` : '');
+  }
+
   function renderProtection(policies) {
     if (policies.length === 0) {
       opsMessage('protection-body', 3, 'No protection policies (configure foundation.protection).');
@@ -769,11 +915,15 @@
       return;
     }
     try {
-      renderProtection((await fetchJson('/api/protection')).policies);
+      const protection = await fetchJson('/api/protection');
+      renderProtection(protection.policies);
+      renderLimits(protection.limiters || [], protection.pools || []);
       $('protection-panel').dataset.state = 'loaded';
     } catch {
       $('protection-panel').dataset.state = 'error';
       $('protection-summary').textContent = 'Cannot load the protection policies; retrying…';
+      $('limits-summary').textContent = '';
+      $('pools-summary').textContent = '';
     }
     setTimeout(pollProtection, PROTECTION_POLL_MS);
   }

@@ -1,0 +1,175 @@
+/**
+ * Dashboard (headless Chromium): the rate limits and pools of the protection panel, from the same poll of
+ * `/api/protection` — every limiter with its rule, store, users, key count and most constrained keys
+ * (remaining, retry-after), every pool with its counts; a caller's key that looks like HTML renders as text.
+ * The foundation runs on a fake clock, so every number shown is exact.
+ */
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFoundation, SERVICES_NAMESPACE, type Foundation } from '../../src/app/foundation.js';
+import { CONTROL_BUS_SERVICE, controlBusService, type ControlBus } from '../../src/server/index.js';
+import { FakeClock } from '../../src/testing/index.js';
+import { chromiumAvailable, launchChromium } from '../helpers/chromium.js';
+
+const hasChromium = chromiumAvailable('dashboard-limits.test');
+
+/** Generous: the panel polls every 3 s on a machine shared by several workers. */
+const POLL = { timeout: 30_000 } as const;
+
+/** A caller's key that would run script if it were written as HTML. */
+const EVIL_KEY = '<img src=x onerror="window.__pwned=1">';
+
+describe.skipIf(!hasChromium)('dashboard: rate limits and pools (headless Chromium)', () => {
+  let browser: Browser | undefined;
+  let foundation: Foundation | undefined;
+  let url = '';
+
+  beforeAll(async () => {
+    browser = await launchChromium();
+    foundation = createFoundation({
+      name: 'limits-dash',
+      store: 'memory:',
+      clock: new FakeClock(),
+      config: {
+        defaults: {
+          foundation: {
+            protection: {
+              api: { rateLimit: { limit: 2, windowMs: 60_000 } },
+              github: { rateLimit: { rule: 'api_calls' } },
+              db: { pool: { max: 2 } },
+            },
+          },
+        },
+      },
+    });
+    foundation.protect('db', { pool: { create: () => ({}), destroy: () => undefined } });
+    foundation.add(controlBusService(foundation, { host: '127.0.0.1', port: 0 }));
+    await foundation.start();
+    url = foundation.registry.get<ControlBus>(SERVICES_NAMESPACE, CONTROL_BUS_SERVICE).url;
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await foundation?.stop();
+  });
+
+  it('shows limiters with their most constrained keys and pools with their counts, as text', async () => {
+    if (browser === undefined || foundation === undefined) throw new Error('setup failed');
+    const node = foundation;
+    const api = node.protect('api');
+    await api.execute(() => 1, { key: 'user-1' });
+    await api.execute(() => 2, { key: 'user-1' });
+    await api.execute(() => 3, { key: 'user-1' }).catch(() => undefined);
+    await api.execute(() => 4, { key: EVIL_KEY });
+    await node.protection.rateLimiter('api').hold('held', 5000);
+    await node.protect('github').execute(() => 5, { key: 'octo' });
+    let release = (): void => undefined;
+    const held = node.protect('db').execute(
+      () =>
+        new Promise<void>((resolve) => {
+          release = resolve;
+        }),
+    );
+    await expect.poll(() => node.protection.pool('db').status().inUse).toBe(1);
+
+    const page = await browser.newPage();
+    const consoleErrors: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text());
+    });
+    page.on('pageerror', (error) => consoleErrors.push(error.message));
+    await page.goto(url);
+    await expect.poll(() => page.getByTestId('protection-panel').getAttribute('data-state')).toBe('loaded');
+
+    const rows = page.getByTestId('limits-row');
+    const cells = (row: number) =>
+      rows
+        .nth(row)
+        .locator('td')
+        .evaluateAll((tds) => tds.map((td) => td.textContent));
+    expect(await rows.count()).toBe(4);
+    expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-limiter')))).toEqual([
+      'rule:api_calls',
+      'rule:db_queries',
+      'rule:file_operations',
+      'policy:api',
+    ]);
+    expect(await cells(0)).toEqual([
+      'rule:api_calls',
+      'token_bucket 100/1m',
+      'memory',
+      'github',
+      '1',
+      'octo 99 left',
+    ]);
+    expect(await cells(1)).toEqual(['rule:db_queries', 'token_bucket 500/1m', 'memory', '—', '0', '—']);
+    expect(await cells(2)).toEqual(['rule:file_operations', 'token_bucket 10/1s', 'memory', '—', '0', '—']);
+    // the most constrained first: nothing left and the longest retry-after, then nothing left, then the rest
+    const apiRow = page.locator('[data-testid="limits-row"][data-limiter="policy:api"]');
+    expect(await apiRow.getByTestId('limit-key').allTextContents()).toEqual([
+      'held 0 left · retry in 5s',
+      'user-1 0 left',
+      `${EVIL_KEY} 1 left`,
+    ]);
+    expect(await cells(3)).toEqual([
+      'policy:api',
+      'token_bucket 2/1m',
+      'memory',
+      'api',
+      '3',
+      `held 0 left · retry in 5suser-1 0 left${EVIL_KEY} 1 left`,
+    ]);
+    // the key is text: no element was made of it, no script ran
+    expect(await apiRow.getByTestId('limit-key-name').allTextContents()).toEqual([
+      'held',
+      'user-1',
+      EVIL_KEY,
+    ]);
+    expect(await page.locator('[data-testid="protection-panel"] img').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.getByTestId('limits-summary').textContent()).toBe(
+      '4 limiters (2 keys exhausted) · first 20 keys of each',
+    );
+
+    // the policies table shows the rate-limit and pool layers too
+    expect(
+      await page
+        .locator('[data-testid="protection-row"][data-policy="api"]')
+        .getByTestId('protection-layers')
+        .textContent(),
+    ).toBe('rateLimit token_bucket 2/1m (own) · 3 admitted · 1 refused');
+    expect(
+      await page
+        .locator('[data-testid="protection-row"][data-policy="github"]')
+        .getByTestId('protection-layers')
+        .textContent(),
+    ).toBe('rateLimit api_calls (shared) · 1 admitted · 0 refused');
+    const dbLayers = page
+      .locator('[data-testid="protection-row"][data-policy="db"]')
+      .getByTestId('protection-layers');
+    expect(await dbLayers.textContent()).toBe('pool 1/2 in use · 0 waiting');
+
+    const pool = page.locator('[data-testid="pools-row"][data-policy="db"]');
+    expect(await page.getByTestId('pools-row').count()).toBe(1);
+    expect(await pool.locator('td').allTextContents()).toEqual(['db', '1 / 1 / 2', '0', '0', '—']);
+    expect(await page.getByTestId('pools-summary').textContent()).toBe('1 pool');
+
+    // an operator's reset and a returned resource show on the next polls
+    await node.protection.rateLimiter('api').reset('user-1');
+    await node.protection.rateLimiter('api').reset('held');
+    release();
+    await held;
+    await expect
+      .poll(() => apiRow.getByTestId('limit-key').allTextContents(), POLL)
+      .toEqual([`${EVIL_KEY} 1 left`]);
+    expect(await apiRow.getByTestId('limits-count').textContent()).toBe('1');
+    await expect
+      .poll(() => pool.locator('td').allTextContents(), POLL)
+      .toEqual(['db', '0 / 1 / 2', '1', '0', '—']);
+    expect(await dbLayers.textContent()).toBe('pool 0/2 in use · 0 waiting');
+    expect(await page.getByTestId('limits-summary').textContent()).toBe('4 limiters · first 20 keys of each');
+
+    await page.screenshot({ path: '/tmp/foundation-dashboard-limits.png', fullPage: true });
+    expect(consoleErrors).toEqual([]);
+    await page.close();
+  }, 120_000);
+});
