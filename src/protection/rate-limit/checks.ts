@@ -115,7 +115,7 @@ export function checkRateLimitCall(key: unknown, rule: unknown, n: unknown): voi
   checkRateLimitUnits(rule, n);
 }
 
-/** Checks a hold's length: a finite number > 0 and ≤ {@link MAX_RATE_LIMIT_HOLD_MS} (option `ms`). */
+/** Checks a hold's length: a finite positive number ≤ {@link MAX_RATE_LIMIT_HOLD_MS} (option `ms`). */
 export function checkRateLimitHold(ms: unknown): asserts ms is number {
   if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0 || ms > MAX_RATE_LIMIT_HOLD_MS) {
     throw invalidPolicy(

@@ -192,10 +192,10 @@ export class RateLimiter {
   /**
    * Holds `key` for `ms` (e.g. a dependency answered 429 with `Retry-After`; see `parseRetryAfter`): until
    * then every decision on the key refuses with `retryAfterMs` at least the hold's remainder, in every
-   * process sharing the store. Holds only extend; {@link reset} clears them. The key's queue re-checks its
+   * process sharing the store. Holds only extend; {@link RateLimiter.reset} clears them. The key's queue re-checks its
    * head at once: a head that cannot wait out the hold is refused (`reason: 'max_wait'`) and the next one
    * checked, until one sleeps until the hold ends (the waiters behind it give up at their `maxWaitMs`).
-   * Throws `FND_PROTECT_INVALID_POLICY` unless `ms` is a finite number > 0 and ≤ 24 h (option `ms`).
+   * Throws `FND_PROTECT_INVALID_POLICY` unless `ms` is a finite positive number ≤ 24 h (option `ms`).
    */
   async hold(key: string, ms: number): Promise<void> {
     await this.#store.hold(this.#prefix + key, ms);
@@ -205,7 +205,7 @@ export class RateLimiter {
 
   /**
    * This limiter's keys that hold state or a hold, sorted, at most `limit` (1 to 1000, default 100), each
-   * with its {@link status} — for operators (`GET /api/protection`). On a shared store only keys under this
+   * with its {@link RateLimiter.status} — for operators (`GET /api/protection`). On a shared store only keys under this
    * limiter's prefix are listed, without it.
    */
   async keys(limit = 100): Promise<Array<{ key: string; decision: RateLimitDecision }>> {

@@ -150,7 +150,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
     return this.#decide(key, rule, n, false);
   }
 
-  /** {@link hold} synchronously. */
+  /** {@link MemoryRateLimitStore.hold} synchronously. */
   holdSync(key: string, ms: number): void {
     checkRateLimitKey(key);
     checkRateLimitHold(ms);
@@ -175,7 +175,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
     this.holdSync(key, ms);
   }
 
-  /** {@link keys} synchronously. */
+  /** {@link MemoryRateLimitStore.keys} synchronously. */
   keysSync(limit: number, prefix = ''): string[] {
     checkRateLimitListing(limit, prefix);
     const now = Math.floor(this.#clock.now());

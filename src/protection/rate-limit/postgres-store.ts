@@ -12,7 +12,7 @@
  * - sliding_window: a = start of the current aligned window, b = its count, c = the previous window's count;
  * - fixed_window: a = start of the aligned window, b = its count.
  *
- * `hold_until` (ms since the epoch, 0 when never held) is read by the same statement: while now < hold_until
+ * `hold_until` (ms since the epoch, 0 when never held) is read by the same statement: until hold_until
  * every decision refuses (any algorithm) and the upsert keeps the column as it is. A key with only a hold has
  * the algorithm `-` (no state).
  *

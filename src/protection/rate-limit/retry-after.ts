@@ -98,7 +98,7 @@ function clamp(ms: number): number {
  * delta-seconds or an HTTP-date (surrounding whitespace ignored), or a non-negative finite number of
  * seconds. The result is a whole number of ms from 0 (a date in the past) to 24 h (longer waits are capped);
  * anything else — empty, negative, non-finite, another date format, a non-string non-number — is
- * `undefined`. A result > 0 can be passed to `RateLimiter.hold` as is.
+ * `undefined`. A positive result can be passed to `RateLimiter.hold` as is.
  *
  * @example
  * ```ts

@@ -50,7 +50,7 @@ export interface RateLimitStore {
    * now + `ms` every decision on the key, under any rule, refuses and records nothing, with `remaining: 0`
    * and `retryAfterMs` at least the hold's remainder (the larger of it and the algorithm's own wait); `status`
    * shows the same. Holds only extend: a shorter hold never shortens a longer one; `reset` clears it. `ms`:
-   * a finite number > 0 and ≤ {@link MAX_RATE_LIMIT_HOLD_MS}, else `FND_PROTECT_INVALID_POLICY` (option `ms`).
+   * a finite positive number ≤ {@link MAX_RATE_LIMIT_HOLD_MS}, else `FND_PROTECT_INVALID_POLICY` (option `ms`).
    */
   hold(key: string, ms: number): Promise<void>;
   /**
