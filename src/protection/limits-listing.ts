@@ -73,12 +73,18 @@ function usersOf(source: LimitsSource): { rules: Map<string, string[]>; own: str
 
 async function keysOf(limiter: RateLimiter, limit: number): Promise<LimiterKeyState[]> {
   const found = await limiter.keys(limit);
-  return found.map(({ key, decision }) => ({
-    key,
-    remaining: decision.remaining,
-    retryAfterMs: decision.retryAfterMs,
-    resetMs: decision.resetMs,
-  }));
+  return Promise.all(
+    found.map(async ({ key, decision }) => ({
+      key,
+      remaining: decision.remaining,
+      // The status is for 0 units; an exhausted key's wait is the wait for one.
+      retryAfterMs:
+        decision.remaining > 0
+          ? decision.retryAfterMs
+          : Math.max(decision.retryAfterMs, (await limiter.check(key, 1)).retryAfterMs),
+      resetMs: decision.resetMs,
+    })),
+  );
 }
 
 /**

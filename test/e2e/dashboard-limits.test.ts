@@ -106,8 +106,8 @@ describe.skipIf(!hasChromium)('dashboard: rate limits and pools (headless Chromi
     // the most constrained first: nothing left and the longest retry-after, then nothing left, then the rest
     const apiRow = page.locator('[data-testid="limits-row"][data-limiter="policy:api"]');
     expect(await apiRow.getByTestId('limit-key').allTextContents()).toEqual([
+      'user-1 0 left · retry in 30s',
       'held 0 left · retry in 5s',
-      'user-1 0 left',
       `${EVIL_KEY} 1 left`,
     ]);
     expect(await cells(3)).toEqual([
@@ -116,12 +116,12 @@ describe.skipIf(!hasChromium)('dashboard: rate limits and pools (headless Chromi
       'memory',
       'api',
       '3',
-      `held 0 left · retry in 5suser-1 0 left${EVIL_KEY} 1 left`,
+      `user-1 0 left · retry in 30sheld 0 left · retry in 5s${EVIL_KEY} 1 left`,
     ]);
     // the key is text: no element was made of it, no script ran
     expect(await apiRow.getByTestId('limit-key-name').allTextContents()).toEqual([
-      'held',
       'user-1',
+      'held',
       EVIL_KEY,
     ]);
     expect(await page.locator('[data-testid="protection-panel"] img').count()).toBe(0);

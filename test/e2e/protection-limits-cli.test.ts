@@ -75,7 +75,7 @@ describe('foundation protection limits|pools|reset-limit (real CLI processes)', 
         '',
         'LIMITER         KEY     REMAINING  RETRY AFTER  FULL IN',
         'rule:api_calls  octo    99         -            600ms',
-        'policy:api      user-1  0          -            1m',
+        'policy:api      user-1  0          30s          1m',
         '',
       ].join('\n'),
     );

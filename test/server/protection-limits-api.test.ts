@@ -148,9 +148,8 @@ describe('control bus: protection limits and pools routes', () => {
     ...(keys === undefined ? {} : { keys }),
   });
   const OCTO = { key: 'octo', remaining: 99, retryAfterMs: 0, resetMs: 600 };
-  // An exhausted key: remaining 0 and the full allowance back in 1 min. Its retryAfterMs is what the listing
-  // reads today (the limiter's status for 0 units, so 0); see the helper's report.
-  const USER_1 = { key: 'user-1', remaining: 0, retryAfterMs: 0, resetMs: 60_000 };
+  // An exhausted key (2 per minute): remaining 0, one unit back in 30 s, the full allowance in 1 min.
+  const USER_1 = { key: 'user-1', remaining: 0, retryAfterMs: 30_000, resetMs: 60_000 };
   const USER_2 = { key: 'user-2', remaining: 1, retryAfterMs: 0, resetMs: 30_000 };
 
   it('GET /api/protection adds every limiter (first keys) and every pool to the policies', async () => {
