@@ -113,6 +113,7 @@ export function buildControlBusApp(
   stream: StatusStream,
   eventStreams: EventStreamHub,
 ): FastifyInstance {
+  const requests = createRequestContexts();
   const app = Fastify({
     logger: settings.logger,
     bodyLimit: settings.bodyLimitBytes,
@@ -122,9 +123,22 @@ export function buildControlBusApp(
     routerOptions: { maxParamLength: 1024 },
     forceCloseConnections: 'idle',
     clientErrorHandler,
+    // A URL the router cannot decode (`/%ff`) never reaches the hooks: answer it like every bad request.
+    frameworkErrors: (error, request, reply) => {
+      const { correlationId } = requests.enter(request);
+      reply.headers({
+        ...SECURITY_HEADERS,
+        'cache-control': 'no-store',
+        [CORRELATION_ID_HEADER]: correlationId,
+      });
+      void sendProblem(
+        reply,
+        new FoundationError('FND_HTTP_BAD_REQUEST', { message: error.message, correlationId }),
+        correlationId,
+      );
+    },
   });
 
-  const requests = createRequestContexts();
   /** Methods served on each static path, for 405 answers with an accurate `allow` header. */
   const knownPaths = new Map<string, Set<string>>();
   app.addHook('onRoute', (route) => {

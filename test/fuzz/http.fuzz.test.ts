@@ -304,11 +304,9 @@ describe('fuzz: http (control bus)', () => {
     expect(refused).toBeGreaterThan(0);
   });
 
-  // KNOWN BUG (reported, not fixed here): a URL fastify cannot decode (`/%ff`) is answered by fastify's own
-  // `FST_ERR_BAD_URL` JSON, before the hooks — no problem+json, no catalog code, no correlation id, no
-  // security headers. The fix is a `frameworkErrors` handler in src/server/http-app.ts. `it.fails` keeps the
-  // case running and flips to a failure once fixed: then turn it into a plain `it`.
-  it.fails('fuzz: http — a path with a malformed percent-encoding gets a 400 problem+json', async () => {
+  // Found by the fuzz run: a URL fastify cannot decode (`/%ff`) was answered by fastify's own
+  // `FST_ERR_BAD_URL` JSON, before the hooks; the `frameworkErrors` handler of src/server/http-app.ts answers it.
+  it('fuzz: http — a path with a malformed percent-encoding gets a 400 problem+json', async () => {
     for (const path of ['/%ff', '/api/events/%ff', '/api/config/versions/%e0%a4', '/%']) {
       const response = await fetch(`${new URL(running.url).origin}${path}`);
       expect(response.status).toBe(400);
