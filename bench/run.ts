@@ -8,6 +8,7 @@
  */
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
+import { format as prettierFormat, resolveConfig } from 'prettier';
 import { parseArgs, USAGE, type BenchArgs } from './args.js';
 import {
   createBaseline,
@@ -174,7 +175,12 @@ async function saveBaseline(file: string, selected: readonly string[], args: Ben
   const rows = await measureRepeated(selected, args, sink);
   const settings = { timeMs: harnessOptions(args, 'sync').timeMs, repeat: args.repeat, quick: args.quick };
   const baseline = createBaseline(rows, machineInfo(), settings, new Date());
-  await writeFile(file, formatBaseline(baseline));
+  // Formatted as the repository's `prettier --check .` expects, so a refreshed baseline commits as is.
+  const text = await prettierFormat(formatBaseline(baseline), {
+    ...((await resolveConfig(file)) ?? {}),
+    filepath: file,
+  });
+  await writeFile(file, text);
   process.stdout.write(
     `wrote ${rows.length} rows (${selected.join(', ')}; ${args.repeat} runs) to ${file}\n`,
   );
@@ -220,6 +226,11 @@ async function compareWithBaseline(
     process.stdout.write('\n');
     const text = args.format === 'markdown' ? formatComparisonMarkdown(rows) : formatComparison(rows);
     process.stdout.write(`${text}\n`);
+    if (args.quick) {
+      process.stdout.write(
+        '(--quick: smoke-run numbers against a real baseline; the verdicts mean nothing)\n',
+      );
+    }
   }
   return args.failOnRegression && hasRegression(rows) ? 1 : 0;
 }
