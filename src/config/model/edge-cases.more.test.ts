@@ -1,5 +1,8 @@
 /** The rarer paths of the pure config models: environment words and numbers, file I/O errors, JSON errors. */
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { FoundationError } from '../../errors/index.js';
 import { readEnvLayer } from './env.js';
 import { readConfigFile, readConfigFileSync } from './file.js';
@@ -35,8 +38,13 @@ describe('readEnvLayer', () => {
 });
 
 describe('reading a config file through a path that is not a directory', () => {
-  // /proc/self/status is a file, so a path below it fails with ENOTDIR: neither missing nor readable.
-  const path = '/proc/self/status/app.json';
+  // A path below a regular file fails with ENOTDIR: neither missing nor readable.
+  const dir = mkdtempSync(join(tmpdir(), 'config-enotdir-'));
+  writeFileSync(join(dir, 'plain'), 'x');
+  const path = join(dir, 'plain', 'app.json');
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it('refuses it with FND_CONFIG_FILE_INVALID naming the system code (sync)', () => {
     expect(refusal(() => readConfigFileSync(path, 1024))).toEqual({
