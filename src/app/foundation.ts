@@ -128,7 +128,6 @@ export interface TypedFoundation<C> extends Foundation {
   readonly config: ManagedConfig<C>;
 }
 
-/** Lifecycle state of a foundation. */
 /** The event-store settings of a foundation. */
 export interface FoundationEventsOptions extends Omit<EventStoreOptions, 'clock'> {
   /**
@@ -146,39 +145,62 @@ export interface FoundationEventsOptions extends Omit<EventStoreOptions, 'clock'
   maxHealthyLag?: number;
 }
 
+/**
+ * Lifecycle state of a foundation: the state of its supervisor (`idle`, `starting`, `running`, `stopping`,
+ * `stopped`, or `failed` after a failed start or an escalation).
+ */
 export type FoundationState = SupervisorState;
 
 /** Snapshot returned by {@link Foundation.status}. */
 export interface FoundationStatus {
+  /** Unique id of this instance (UUID), the same as {@link Foundation.id}. */
   readonly id: string;
+  /** Human name of this node (`foundation.name` unless given to {@link createFoundation}). */
   readonly name: string;
+  /** Lifecycle state of the foundation (its supervisor's state). */
   readonly state: FoundationState;
   /** Wall ms when `start()` last completed, if running. */
   readonly startedAt: number | undefined;
+  /** Milliseconds since `start()` last completed (monotonic clock, rounded); 0 when not running. */
   readonly uptimeMs: number;
   /** Total restarts of all services since start. */
   readonly restarts: number;
+  /** Status of every supervised service (the foundation's own and the caller's), in start order. */
   readonly services: readonly ServiceStatus[];
+  /** The Node.js process this foundation runs in. */
   readonly process: {
+    /** Process id (`process.pid`). */
     readonly pid: number;
+    /** Node.js version string (`process.version`, e.g. `v20.20.0`). */
     readonly node: string;
+    /** Resident set size of the process, in bytes. */
     readonly rssBytes: number;
+    /** V8 heap in use, in bytes. */
     readonly heapUsedBytes: number;
   };
 }
 
 /** Result of {@link Foundation.health}. */
 export interface FoundationHealth {
+  /**
+   * Overall health: the worst of the services' statuses, and `unhealthy` when the supervisor is not running
+   * or escalated.
+   */
   readonly status: HealthStatus;
   /** The process is alive and the foundation has not escalated a failure. */
   readonly live: boolean;
   /** Every service is running and healthy or degraded. */
   readonly ready: boolean;
+  /** The health of each supervised service (a service that is not running counts as `unhealthy`). */
   readonly services: ReadonlyArray<{
+    /** The service's name. */
     readonly name: string;
+    /** The service's health: its own check when running (a throw or timeout is `unhealthy`). */
     readonly status: HealthStatus;
+    /** Short human explanation from the service's check, when it gave one. */
     readonly message?: string;
   }>;
+  /** Wall-clock time of the check, in epoch milliseconds (the foundation's clock). */
   readonly checkedAt: number;
 }
 
@@ -186,8 +208,11 @@ export interface FoundationHealth {
 export interface Foundation extends AsyncDisposable {
   /** Unique id of this instance (UUID). */
   readonly id: string;
+  /** Human name of this node, shown on the dashboard (`foundation.name`, default `foundation`). */
   readonly name: string;
+  /** Directory of the embedded store and other local data (`foundation.dataDir`, default `./.foundation`). */
   readonly dataDir: string;
+  /** The clock every time-dependent part of this foundation uses (the system clock unless one was given). */
   readonly clock: Clock;
   /**
    * The typed, versioned config (docs/config.md): readable at once; changes need the supervised `config`
@@ -260,7 +285,12 @@ export interface Foundation extends AsyncDisposable {
   start(): Promise<void>;
   /** Stops every service in reverse order. Idempotent. */
   stop(): Promise<void>;
+  /** A synchronous snapshot: identity, lifecycle state, uptime, restarts, services and process figures. */
   status(): FoundationStatus;
+  /**
+   * Checks every service concurrently, each bounded by `timeoutMs` (default 5000 ms), and reports overall
+   * health with liveness and readiness.
+   */
   health(options?: { timeoutMs?: number }): Promise<FoundationHealth>;
 }
 
