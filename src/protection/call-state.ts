@@ -12,18 +12,25 @@ import type { Attempt, ProtectedFn } from './types.js';
 
 /** What every state of one pipeline shares. */
 export interface PipelineRuntime {
+  /** The policy's name, used in rejections, telemetry and rate-limit keys. */
   readonly policy: string;
+  /** The clock every layer of the pipeline reads (deadlines in wall ms, latencies in monotonic ms). */
   readonly clock: Clock;
+  /** The shared coarse timer that arms the pipeline's timeouts and deadlines. */
   readonly timer: CoarseTimer;
 }
 
 /** One call or attempt under protection. Created by the pipeline; layers make children for attempts. */
 export class CallState implements Attempt {
+  /** What every state of the pipeline shares: the policy name, the clock and the timer. */
   readonly runtime: PipelineRuntime;
   /** The protected function (shared by every attempt of the call). */
   readonly fn: ProtectedFn<unknown>;
+  /** The state this attempt was made from ({@link CallState.child}); `undefined` on the call's root state. */
   readonly parent: CallState | undefined;
+  /** 1 for the first attempt, 2 for the next one, …; unique across the layers that start attempts. */
   attempt: number;
+  /** Wall ms by which the whole call must finish, when a deadline layer set one; else `undefined`. */
   deadline: number | undefined;
   /** The call's rate-limit key (shared by its attempts). */
   key: string | undefined;

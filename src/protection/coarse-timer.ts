@@ -10,6 +10,7 @@ import type { Clock, TimerHandle } from '../kernel/clock.js';
 
 /** A scheduled deadline; `cancel()` is harmless after it fired. */
 export interface CoarseTimeout {
+  /** Unschedules the deadline so its function never runs; does nothing once it has fired or was cancelled. */
   cancel(): void;
 }
 

@@ -10,9 +10,13 @@ import type { LayerKind, RejectionCode } from './types.js';
 
 /** The context of every protection rejection. */
 export interface RejectionContext {
+  /** The kind of layer that refused the call (`breaker`, `bulkhead`, `timeout`…). */
   readonly layer: LayerKind;
+  /** The name of the policy whose layer refused the call. */
   readonly policy: string;
+  /** How long to wait before trying again, ms, when the layer knows it (an open breaker, a rate limit). */
   readonly retryAfterMs?: number;
+  /** Per-layer details, e.g. a deadline's `deadlineMs` or a bulkhead's `maxConcurrent` and `maxQueue`. */
   readonly [key: string]: unknown;
 }
 

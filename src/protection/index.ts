@@ -3,6 +3,7 @@
  * adaptive concurrency as composable layers, and `protect()` — named policies built from the config's
  * `foundation.protection` section and reconfigured at run time.
  *
+ * @packageDocumentation
  * @module
  */
 export { CallState, type PipelineRuntime } from './call-state.js';

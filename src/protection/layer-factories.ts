@@ -23,6 +23,10 @@ import type { Layer, LayerKind } from './types.js';
 
 /** A layer whose options can change at run time without dropping in-flight calls. */
 export interface ConfigurableLayer extends Layer {
+  /**
+   * Applies new options of the layer's own type (checked; `FND_PROTECT_INVALID_POLICY` on a bad one) while
+   * in-flight calls go on. Typed `never` here so that every layer's `configure` fits.
+   */
   configure(options: never): void;
 }
 
@@ -32,10 +36,15 @@ export interface ConfigurableLayer extends Layer {
  * the shared limiters of named rules.
  */
 export interface LayerContext {
+  /** The name of the policy the layer is built for. */
   readonly policy: string;
+  /** The registry's clock, for layers that read time outside calls (a breaker's state, a pool's sweep). */
   readonly clock: Clock;
+  /** The registry's shared coarse timer (queue wake-ups, pool timeouts); default: one per layer. */
   readonly timer?: CoarseTimer;
+  /** The store a rate-limit layer with its own rule keeps its counters in; default an in-memory store. */
   readonly rateLimitStore?: RateLimitStore;
+  /** Looks up the shared limiter of a named rule (`foundation.rateLimits.rules.<rule>`). */
   readonly rateLimiter?: (rule: string) => RateLimiter;
 }
 

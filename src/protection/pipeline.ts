@@ -28,6 +28,7 @@ export interface ExecuteOptions {
  * for a policy without a `pool` layer.
  */
 export interface Policy<R = unknown> {
+  /** The policy's name (its key under `foundation.protection`), used in rejections and telemetry. */
   readonly name: string;
   /**
    * Runs `fn` under every layer. The second argument is the call's {@link ExecuteOptions} or, for short,

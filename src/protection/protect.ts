@@ -34,8 +34,11 @@ export type BreakerStateName = 'closed' | 'open' | 'half_open' | 'isolated';
 
 /** A breaker's state change, tagged with its policy. */
 export interface BreakerStateChange {
+  /** The name of the policy whose breaker changed state. */
   readonly policy: string;
+  /** The state the breaker left. */
   readonly from: BreakerStateName;
+  /** The state the breaker entered. */
   readonly to: BreakerStateName;
   /** When `to` is `open`: ms until it half-opens. */
   readonly retryAfterMs?: number;
@@ -58,6 +61,7 @@ export interface PolicyOverrides<R = unknown> {
 
 /** One policy in {@link ProtectionRegistry.list}. */
 export interface PolicyListing {
+  /** The policy's name (its key under `foundation.protection`). */
   readonly name: string;
   /** False once its config entry was removed: it keeps its last layers until the entry returns. */
   readonly configured: boolean;
@@ -77,6 +81,7 @@ export interface ReconfigureResult {
 
 /** Settings of a {@link ProtectionRegistry}. */
 export interface ProtectionRegistryOptions {
+  /** The clock of every policy's layers (breaker states, deadlines, latencies, rate limits). */
   readonly clock: Clock;
   /** Reads the current `foundation.protection` section. */
   readonly settings: () => ProtectionSettings;
@@ -305,8 +310,8 @@ export class ProtectionRegistry {
   /**
    * Applies a new `foundation.protection` section (default: the current one) to the built policies: kept
    * layers are reconfigured in place, added or removed ones give a new pipeline for new calls. A policy whose
-   * new options a layer refuses keeps its previous layers (reported in the result and in {@link list}). A
-   * policy whose entry was removed keeps its last layers.
+   * new options a layer refuses keeps its previous layers (reported in the result and in
+   * {@link ProtectionRegistry.list}). A policy whose entry was removed keeps its last layers.
    */
   reconfigure(settings: ProtectionSettings = this.#settings()): ReconfigureResult {
     const reconfigured: string[] = [];

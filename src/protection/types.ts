@@ -58,7 +58,12 @@ export type LayerKind = (typeof LAYER_ORDER)[number];
  * all (an open breaker), or race it (timeout). It must not keep `call` after it settles.
  */
 export interface Layer {
+  /** Which kind of layer this is; it fixes the layer's place in the documented order. */
   readonly kind: LayerKind;
+  /**
+   * Runs one call (or attempt) `call` through this layer: does the layer's work around `next` (the rest of
+   * the pipeline) and settles with its result or a rejection.
+   */
   run<T>(call: CallState, next: (call: CallState) => Promise<T>): Promise<T>;
   /** Live state for status pages (breaker state, bulkhead occupancy, limit…). */
   status(): LayerStatus;
@@ -66,7 +71,9 @@ export interface Layer {
 
 /** A layer's live state, JSON-serializable. */
 export interface LayerStatus {
+  /** Which kind of layer reports this state. */
   readonly kind: LayerKind;
+  /** The layer's own figures (limits, counts, state), JSON values. */
   readonly [key: string]: unknown;
 }
 

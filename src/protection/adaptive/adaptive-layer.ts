@@ -24,18 +24,27 @@ import {
 
 /** The live state of an adaptive layer. */
 export interface AdaptiveStatus extends LayerStatus {
+  /** Always `adaptive`: tells this status from the other layers' in a policy's status list. */
   readonly kind: 'adaptive';
+  /** The limit algorithm in use (`vegas`, `gradient2` or `aimd`). */
   readonly algorithm: AdaptiveAlgorithm;
+  /** The current concurrency limit: how many calls may be in flight at once. */
   readonly limit: number;
+  /** Calls admitted and not yet settled. */
   readonly inflight: number;
+  /** Calls waiting in the FIFO queue for a slot. */
   readonly queued: number;
+  /** The lowest the limit may go (option `minLimit`, default 1). */
   readonly minLimit: number;
+  /** The highest the limit may go (option `maxLimit`, default 200). */
   readonly maxLimit: number;
+  /** How many calls may wait for a slot before new ones are refused (option `maxQueue`, default 0). */
   readonly maxQueue: number;
 }
 
 /** An adaptive concurrency layer. */
 export interface AdaptiveLayer extends Layer {
+  /** Always `adaptive`: the layer's kind in the pipeline order. */
   readonly kind: 'adaptive';
   /** The current concurrency limit. */
   readonly limit: number;
@@ -48,6 +57,7 @@ export interface AdaptiveLayer extends Layer {
    * (clamped into the new bounds), even when the algorithm changes (its RTT history then starts afresh).
    */
   configure(options: AdaptiveOptions): void;
+  /** The live state: algorithm, limit, in-flight and queued calls, and the configured bounds. */
   status(): AdaptiveStatus;
 }
 

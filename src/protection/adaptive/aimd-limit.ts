@@ -21,11 +21,13 @@ export const AIMD_DEFAULTS = { latencyThresholdMs: 1000, backoffRatio: 0.9 } as 
 
 /** Everything an {@link AimdLimit} needs: bounds, the starting limit and resolved parameters. */
 export interface AimdSettings extends LimitBounds, Required<AimdParams> {
+  /** The limit before any sample (an integer within the bounds; option `initialLimit`, default 20). */
   readonly initialLimit: number;
 }
 
 /** The AIMD limit algorithm. Options are assumed valid (see `validateAdaptiveOptions`). */
 export class AimdLimit implements LimitAlgorithm {
+  /** Always `aimd`: the algorithm's name, as in the options. */
   readonly name = 'aimd';
   #settings: AimdSettings;
   #estimate: number;

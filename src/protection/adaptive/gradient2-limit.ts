@@ -35,6 +35,7 @@ export const GRADIENT2_DEFAULTS = { tolerance: 1.5, smoothing: 0.2, longWindow: 
 
 /** Everything a {@link Gradient2Limit} needs: bounds, the starting limit and resolved parameters. */
 export interface Gradient2Settings extends LimitBounds, Required<Gradient2Params> {
+  /** The limit before any sample (an integer within the bounds; option `initialLimit`, default 20). */
   readonly initialLimit: number;
 }
 
@@ -43,6 +44,7 @@ const WARMUP = 10;
 
 /** The Gradient2 limit algorithm. Options are assumed valid (see `validateAdaptiveOptions`). */
 export class Gradient2Limit implements LimitAlgorithm {
+  /** Always `gradient2`: the algorithm's name, as in the options. */
   readonly name = 'gradient2';
   #settings: Gradient2Settings;
   #estimate: number;

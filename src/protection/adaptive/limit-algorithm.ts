@@ -21,7 +21,9 @@ export interface LimitSample {
 
 /** The bounds every algorithm keeps its limit in (integers, `1 ≤ minLimit ≤ maxLimit`). */
 export interface LimitBounds {
+  /** The lowest limit, an integer ≥ 1. */
   readonly minLimit: number;
+  /** The highest limit, an integer ≥ `minLimit`. */
   readonly maxLimit: number;
 }
 

@@ -50,6 +50,7 @@ export const VEGAS_DEFAULTS = {
 
 /** Everything a {@link VegasLimit} needs: bounds, the starting limit, resolved parameters, a random source. */
 export interface VegasSettings extends LimitBounds, Required<VegasParams> {
+  /** The limit before any sample (an integer within the bounds; option `initialLimit`, default 20). */
   readonly initialLimit: number;
   /** Uniform in [0, 1), for the probe jitter. */
   readonly random: () => number;
@@ -62,6 +63,7 @@ function log10(limit: number): number {
 
 /** The Vegas limit algorithm. Options are assumed valid (see `validateAdaptiveOptions`). */
 export class VegasLimit implements LimitAlgorithm {
+  /** Always `vegas`: the algorithm's name, as in the options. */
   readonly name = 'vegas';
   #settings: VegasSettings;
   #estimate: number;

@@ -31,7 +31,9 @@ import { parseBreakerSnapshot } from './breaker-snapshot.js';
 export interface BreakerStateChange {
   /** The policy the breaker belongs to. */
   readonly policy: string;
+  /** The state the breaker left. */
   readonly from: BreakerState;
+  /** The state the breaker entered. */
   readonly to: BreakerState;
   /** Wall ms of the transition. */
   readonly at: number;
@@ -54,10 +56,11 @@ export interface BreakerBinding {
 
 /** The circuit breaker layer of a pipeline. */
 export interface BreakerLayer extends Layer {
+  /** Always `breaker`: the layer's kind in the pipeline order. */
   readonly kind: 'breaker';
   /** New thresholds; the state (open, half-open, counts that still make sense) and in-flight calls stay. */
   configure(options: BreakerOptions): void;
-  /** Refuses every call (`FND_PROTECT_CIRCUIT_OPEN`, no retryAfterMs) until {@link reset}. */
+  /** Refuses every call (`FND_PROTECT_CIRCUIT_OPEN`, no retryAfterMs) until {@link BreakerLayer.reset}. */
   isolate(): void;
   /** Back to closed with empty counters and the first open duration. */
   reset(): void;

@@ -29,7 +29,9 @@ export const CLOSED_TICKET = -2;
 
 /** A breaker's state as JSON (times are wall ms), from {@link BreakerMachine.snapshot}. */
 export interface BreakerSnapshot {
+  /** Format version of the snapshot, always 1 (a snapshot of another version is refused on restore). */
   readonly version: 1;
+  /** The breaker's state when the snapshot was taken. */
   readonly state: BreakerState;
   /** When the breaker last opened (wall ms), while open. */
   readonly openedAt?: number;
@@ -52,7 +54,10 @@ function samePolicy(a: ResolvedFailurePolicy, b: ResolvedFailurePolicy): boolean
 
 /** The state machine of one breaker. Fields are read directly on the hot path; change them only by methods. */
 export class BreakerMachine {
-  /** The current state (`open` past its duration still reads `open` until {@link poll} or {@link admit}). */
+  /**
+   * The current state (`open` past its duration still reads `open` until {@link BreakerMachine.poll} or
+   * {@link BreakerMachine.admit}).
+   */
   state: BreakerState = 'closed';
   /** Bumped at each transition; the ticket of the probes admitted since. */
   epoch = 0;
@@ -69,7 +74,7 @@ export class BreakerMachine {
   #options: ResolvedBreakerOptions;
   #counter: FailureCounter;
 
-  /** @param options validated options ({@link resolveBreakerOptions}). */
+  /** @param options - validated options ({@link resolveBreakerOptions}). */
   constructor(options: ResolvedBreakerOptions) {
     this.#options = options;
     this.#counter = createFailureCounter(options.counter);
@@ -153,7 +158,7 @@ export class BreakerMachine {
     if (ticket === this.epoch && this.state === 'half_open') this.probesInFlight -= 1;
   }
 
-  /** Refuses every call until {@link reset}. */
+  /** Refuses every call until {@link BreakerMachine.reset}. */
   isolate(): void {
     if (this.state === 'isolated') return;
     this.state = 'isolated';

@@ -10,6 +10,7 @@ import type { FailurePredicate } from '../types.js';
 
 /** Opens after `threshold` failures in a row. */
 export interface ConsecutivePolicyOptions {
+  /** Always `consecutive`: selects the failures-in-a-row policy. */
   readonly policy: 'consecutive';
   /** Failures in a row that open the breaker (integer ≥ 1). */
   readonly threshold: number;
@@ -17,6 +18,7 @@ export interface ConsecutivePolicyOptions {
 
 /** Opens when the failure ratio of the last `size` calls reaches `threshold`, once `minimumCalls` were seen. */
 export interface CountPolicyOptions {
+  /** Always `count`: selects the policy over a window of the last `size` calls. */
   readonly policy: 'count';
   /** Calls in the sliding window (integer ≥ 1). */
   readonly size: number;
@@ -31,8 +33,9 @@ export interface CountPolicyOptions {
  * least `minimumRps` calls per second on average. The window is `buckets` buckets of `windowMs / buckets` ms.
  */
 export interface SamplingPolicyOptions {
+  /** Always `sampling`: selects the policy over a sliding time window. */
   readonly policy: 'sampling';
-  /** Length of the sliding time window, ms (> 0). */
+  /** Length of the sliding time window, ms (positive). */
   readonly windowMs: number;
   /** Failure ratio that opens the breaker, in (0, 1]. */
   readonly threshold: number;
@@ -52,7 +55,7 @@ export interface HalfOpenOptions {
 
 /** Options common to every failure policy. */
 export interface BreakerCommonOptions {
-  /** How long the breaker stays open the first time, ms (> 0; default 30 000). */
+  /** How long the breaker stays open the first time, ms (positive; default 30 000). */
   readonly openMs?: number;
   /**
    * Cap of the escalating open duration, ms (≥ openMs; default max(openMs, 300 000)). Each re-open from
@@ -60,8 +63,9 @@ export interface BreakerCommonOptions {
    * `openMs` to disable escalation.
    */
   readonly maxOpenMs?: number;
+  /** Half-open probing: probes at once and the successes that close the breaker (default 1 and 1). */
   readonly halfOpen?: HalfOpenOptions;
-  /** A success slower than this (ms, > 0) counts as a failure. */
+  /** A success slower than this (ms, positive) counts as a failure. Default: none (speed is not judged). */
   readonly slowCallMs?: number;
   /**
    * Which outcomes count as failures (code only, not config). Default: every thrown error except the caller's
@@ -93,12 +97,19 @@ export type ResolvedFailurePolicy =
 
 /** Validated options, every default filled in. */
 export interface ResolvedBreakerOptions {
+  /** The failure policy (consecutive, count or sampling) with its defaults filled in. */
   readonly counter: ResolvedFailurePolicy;
+  /** How long the breaker stays open the first time, ms ({@link DEFAULT_OPEN_MS} by default). */
   readonly openMs: number;
+  /** Cap of the escalating open duration, ms (at least `openMs`; {@link DEFAULT_MAX_OPEN_MS} by default). */
   readonly maxOpenMs: number;
+  /** Calls admitted at the same time while half-open (default 1). */
   readonly probes: number;
+  /** Successful probes that close the breaker (default 1). */
   readonly successThreshold: number;
+  /** A success slower than this many ms counts as a failure; `undefined` when speed is not judged. */
   readonly slowCallMs: number | undefined;
+  /** Which outcomes count as failures; `undefined` for the default (every error but a cancellation). */
   readonly failures: FailurePredicate | undefined;
 }
 

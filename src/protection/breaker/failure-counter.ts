@@ -10,7 +10,9 @@ import type { ResolvedFailurePolicy } from './breaker-options.js';
 
 /** The counts a counter currently judges. */
 export interface CounterCounts {
+  /** Calls in the judged window (for the consecutive policy: the current run of failures). */
   readonly calls: number;
+  /** Failures among those calls. */
   readonly failures: number;
 }
 
@@ -34,6 +36,7 @@ export type CounterSnapshot =
 
 /** The failure counter of the closed state. */
 export interface FailureCounter {
+  /** The failure policy this counter implements: `consecutive`, `count` or `sampling`. */
   readonly policy: ResolvedFailurePolicy['policy'];
   /** Records one outcome at monotonic time `now`; returns whether the breaker must open. */
   record(failure: boolean, now: number): boolean;
@@ -52,16 +55,17 @@ export interface FailureCounter {
 
 /** Opens after `threshold` failures in a row. */
 export class ConsecutiveCounter implements FailureCounter {
+  /** Always `consecutive`: this counter judges failures in a row. */
   readonly policy = 'consecutive';
   readonly #threshold: number;
   #failures = 0;
 
-  /** @param threshold failures in a row that open the breaker. */
+  /** @param threshold - failures in a row that open the breaker. */
   constructor(threshold: number) {
     this.#threshold = threshold;
   }
 
-  /** @inheritdoc */
+  /** {@inheritDoc FailureCounter.record} */
   record(failure: boolean): boolean {
     if (!failure) {
       this.#failures = 0;
@@ -71,22 +75,22 @@ export class ConsecutiveCounter implements FailureCounter {
     return this.#failures >= this.#threshold;
   }
 
-  /** @inheritdoc */
+  /** {@inheritDoc FailureCounter.reset} */
   reset(): void {
     this.#failures = 0;
   }
 
-  /** @inheritdoc */
+  /** {@inheritDoc FailureCounter.counts} */
   counts(): CounterCounts {
     return { calls: this.#failures, failures: this.#failures };
   }
 
-  /** @inheritdoc */
+  /** {@inheritDoc FailureCounter.snapshot} */
   snapshot(): CounterSnapshot {
     return { policy: 'consecutive', failures: this.#failures };
   }
 
-  /** @inheritdoc */
+  /** {@inheritDoc FailureCounter.restore} */
   restore(snapshot: CounterSnapshot): void {
     this.#failures = snapshot.policy === 'consecutive' ? snapshot.failures : 0;
   }
@@ -98,6 +102,7 @@ const FAILURE = 2;
 
 /** Opens when failures / calls ≥ threshold over the last `size` calls, once `minimumCalls` were seen. */
 export class CountWindow implements FailureCounter {
+  /** Always `count`: this counter judges a window of the last `size` calls. */
   readonly policy = 'count';
   readonly #threshold: number;
   readonly #minimumCalls: number;
@@ -107,14 +112,14 @@ export class CountWindow implements FailureCounter {
   #calls = 0;
   #failures = 0;
 
-  /** @param options the window's size, threshold and minimum calls. */
+  /** @param options - the window's size, threshold and minimum calls. */
   constructor(options: { readonly size: number; readonly threshold: number; readonly minimumCalls: number }) {
     this.#threshold = options.threshold;
     this.#minimumCalls = options.minimumCalls;
     this.#samples = new Uint8Array(options.size);
   }
 
-  /** @inheritdoc */
+  /** {@inheritDoc FailureCounter.record} */
   record(failure: boolean): boolean {
     const samples = this.#samples;
     const index = this.#next;
@@ -127,7 +132,7 @@ export class CountWindow implements FailureCounter {
     return this.#calls >= this.#minimumCalls && this.#failures / this.#calls >= this.#threshold;
   }
 
-  /** @inheritdoc */
+  /** {@inheritDoc FailureCounter.reset} */
   reset(): void {
     this.#samples.fill(EMPTY);
     this.#next = 0;
@@ -135,12 +140,12 @@ export class CountWindow implements FailureCounter {
     this.#failures = 0;
   }
 
-  /** @inheritdoc */
+  /** {@inheritDoc FailureCounter.counts} */
   counts(): CounterCounts {
     return { calls: this.#calls, failures: this.#failures };
   }
 
-  /** @inheritdoc */
+  /** {@inheritDoc FailureCounter.snapshot} */
   snapshot(): CounterSnapshot {
     const samples: boolean[] = [];
     const size = this.#samples.length;
@@ -151,7 +156,7 @@ export class CountWindow implements FailureCounter {
     return { policy: 'count', samples };
   }
 
-  /** @inheritdoc */
+  /** {@inheritDoc FailureCounter.restore} */
   restore(snapshot: CounterSnapshot): void {
     this.reset();
     if (snapshot.policy !== 'count') return;
@@ -169,6 +174,7 @@ export class CountWindow implements FailureCounter {
  * `buckets` of them per record.
  */
 export class SamplingWindow implements FailureCounter {
+  /** Always `sampling`: this counter judges a sliding time window of buckets. */
   readonly policy = 'sampling';
   readonly #threshold: number;
   readonly #minimumCalls: number;
@@ -180,7 +186,7 @@ export class SamplingWindow implements FailureCounter {
   #calls = 0;
   #failed = 0;
 
-  /** @param options the window's length, buckets, threshold and minimum rate. */
+  /** @param options - the window's length, buckets, threshold and minimum rate. */
   constructor(options: {
     readonly windowMs: number;
     readonly buckets: number;
@@ -194,7 +200,7 @@ export class SamplingWindow implements FailureCounter {
     this.#failures = new Float64Array(options.buckets);
   }
 
-  /** @inheritdoc */
+  /** {@inheritDoc FailureCounter.record} */
   record(failure: boolean, now: number): boolean {
     const slot = this.#advance(now);
     this.#calls += 1;
@@ -235,7 +241,7 @@ export class SamplingWindow implements FailureCounter {
     return ((newest % size) + size) % size;
   }
 
-  /** @inheritdoc */
+  /** {@inheritDoc FailureCounter.reset} */
   reset(): void {
     this.#successes.fill(0);
     this.#failures.fill(0);
@@ -244,13 +250,13 @@ export class SamplingWindow implements FailureCounter {
     this.#failed = 0;
   }
 
-  /** @inheritdoc */
+  /** {@inheritDoc FailureCounter.counts} */
   counts(now: number): CounterCounts {
     if (this.#latest !== Number.NEGATIVE_INFINITY) this.#advance(now);
     return { calls: this.#calls, failures: this.#failed };
   }
 
-  /** @inheritdoc */
+  /** {@inheritDoc FailureCounter.snapshot} */
   snapshot(offset: number): CounterSnapshot {
     const buckets: { at: number; successes: number; failures: number }[] = [];
     const size = this.#successes.length;
@@ -266,7 +272,7 @@ export class SamplingWindow implements FailureCounter {
     return { policy: 'sampling', buckets };
   }
 
-  /** @inheritdoc */
+  /** {@inheritDoc FailureCounter.restore} */
   restore(snapshot: CounterSnapshot, offset: number): void {
     this.reset();
     if (snapshot.policy !== 'sampling' || snapshot.buckets.length === 0) return;

@@ -24,12 +24,17 @@ export interface BulkheadOptions {
 
 /** The bulkhead layer, reconfigurable at run time. */
 export interface BulkheadLayer extends Layer {
+  /** Always `bulkhead`: the layer's kind in the pipeline order. */
   readonly kind: 'bulkhead';
   /**
    * New limits: running calls continue; when the limit grew, waiters start at once; when it shrank, new calls
    * wait until enough running ones finished.
    */
   configure(options: BulkheadOptions): void;
+  /**
+   * The live state: the limits, the calls running and queued now, and how many calls were refused with
+   * `FND_PROTECT_BULKHEAD_FULL` since the layer was created.
+   */
   status(): LayerStatus & {
     readonly kind: 'bulkhead';
     readonly maxConcurrent: number;

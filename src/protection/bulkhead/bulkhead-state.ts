@@ -15,6 +15,7 @@ export interface BulkheadLimits {
 
 /** Running count and waiting queue of one bulkhead. */
 export class BulkheadState<W> {
+  /** The limits in force; the layer replaces them on `configure` (running calls and waiters are kept). */
   limits: BulkheadLimits;
   /** Calls holding a slot. */
   running = 0;

@@ -15,15 +15,17 @@ import type { Layer, LayerStatus } from '../types.js';
 
 /** Options of {@link createDeadlineLayer} (the `deadline` entry of a named policy). */
 export interface DeadlineOptions {
-  /** The whole call's time limit, ms (> 0). */
+  /** The whole call's time limit, ms (positive). */
   readonly ms: number;
 }
 
 /** The deadline layer, reconfigurable at run time. */
 export interface DeadlineLayer extends Layer {
+  /** Always `deadline`: the layer's kind in the pipeline order. */
   readonly kind: 'deadline';
   /** New limit for calls that start from now on (running calls keep theirs). */
   configure(options: DeadlineOptions): void;
+  /** The live state: the limit in ms and how many calls it ended with `FND_PROTECT_TIMEOUT` so far. */
   status(): LayerStatus & { readonly kind: 'deadline'; readonly ms: number; readonly expired: number };
 }
 

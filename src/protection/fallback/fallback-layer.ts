@@ -28,9 +28,11 @@ export type FallbackOptions =
 
 /** The fallback layer, reconfigurable at run time. */
 export interface FallbackLayer extends Layer {
+  /** Always `fallback`: the layer's kind in the pipeline order. */
   readonly kind: 'fallback';
   /** New fallback for failures from now on. */
   configure(options: FallbackOptions): void;
+  /** The live state: how many failed calls were answered by the fallback since the layer was created. */
   status(): LayerStatus & { readonly kind: 'fallback'; readonly fallbacks: number };
 }
 

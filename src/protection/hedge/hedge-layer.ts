@@ -26,9 +26,11 @@ export interface HedgeOptions {
 
 /** The hedging layer, reconfigurable at run time. */
 export interface HedgeLayer extends Layer {
+  /** Always `hedge`: the layer's kind in the pipeline order. */
   readonly kind: 'hedge';
   /** New delay and count for calls that start from now on. */
   configure(options: HedgeOptions): void;
+  /** The live state: the delay (ms), the most extra attempts per call, and how many hedges were started. */
   status(): LayerStatus & {
     readonly kind: 'hedge';
     readonly delayMs: number;

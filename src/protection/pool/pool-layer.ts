@@ -30,12 +30,19 @@ export interface PoolResource<R> {
 
 /** Options of {@link createPoolLayer}: the `pool` entry of a named policy plus `resource` from code. */
 export interface PoolLayerOptions {
+  /** Permanent resources (integer ≥ 1). Default 10. */
   readonly max?: number;
+  /** Resources kept even when idle, once the pool started (integer, 0 to `max`). Default 0. */
   readonly min?: number;
+  /** Extra resources created when all `max` are lent and an attempt waits (integer ≥ 0). Default 0. */
   readonly maxOverflow?: number;
+  /** How long an attempt waits for a resource, ms (≥ 0). Default 30 000. */
   readonly acquireTimeoutMs?: number;
+  /** An idle resource above `min` is destroyed after this long, ms (positive or `Infinity`). Default 30 s. */
   readonly idleTimeoutMs?: number;
+  /** A resource is destroyed once this old, ms (positive or `Infinity`). Default `Infinity`. */
   readonly maxLifetimeMs?: number;
+  /** Attempts allowed to wait when the pool is full (integer ≥ 0 or `Infinity`, the default). */
   readonly maxWaiting?: number;
   /** The resource (code-only). Without it the layer is refused. */
   readonly resource?: PoolResource<unknown>;
@@ -43,13 +50,17 @@ export interface PoolLayerOptions {
 
 /** What the layer needs besides its options. */
 export interface PoolLayerContext {
+  /** The policy's name: the pool's name in errors and status. */
   readonly policy: string;
+  /** The clock of the pool's timeouts, idle sweep and resource ages. */
   readonly clock: Clock;
+  /** The shared coarse timer for acquire timeouts, backoff and the idle sweep (default: one of its own). */
   readonly timer?: CoarseTimer;
 }
 
 /** The pool layer, reconfigurable at run time. */
 export interface PoolLayer extends Layer {
+  /** Always `pool`: the layer's kind in the pipeline order. */
   readonly kind: 'pool';
   /** New sizes or resource: a new pool for new attempts; the old one drains. */
   configure(options: PoolLayerOptions): void;
@@ -57,6 +68,7 @@ export interface PoolLayer extends Layer {
   pool(): Pool<unknown>;
   /** Drains the pool (and any still draining): resolves once every resource is destroyed. */
   drain(): Promise<void>;
+  /** The live counts of the current pool (sizes, idle, in use, waiting, failures), without its name. */
   status(): LayerStatus & { readonly kind: 'pool' } & Omit<PoolStatus, 'name'>;
 }
 

@@ -10,7 +10,7 @@ import { invalidPolicy } from '../errors.js';
 
 /** How creation failures back off: `initialMs`, doubled after each consecutive failure, capped at `maxMs`. */
 export interface PoolCreateRetry {
-  /** The wait after the first failed creation, ms (> 0). Default 100. */
+  /** The wait after the first failed creation, ms (positive). Default 100. */
   readonly initialMs: number;
   /** The longest wait between creations, ms (≥ `initialMs`). Default 10 000. */
   readonly maxMs: number;
@@ -40,9 +40,12 @@ export interface PoolOptions<R> {
   readonly maxOverflow?: number;
   /** How long `acquire` waits by default, ms (≥ 0). Default 30 000. */
   readonly acquireTimeoutMs?: number;
-  /** An idle resource beyond `min` is destroyed after this long, ms (> 0, or `Infinity`). Default 30 000. */
+  /** An idle resource above `min` is destroyed after this long, ms (positive or `Infinity`). Default 30 s. */
   readonly idleTimeoutMs?: number;
-  /** A resource is destroyed (when idle or returned) once this old, ms (> 0, or `Infinity`). Default `Infinity`. */
+  /**
+   * A resource is destroyed (when idle or returned) once this old, ms (positive or `Infinity`). Default
+   * `Infinity`.
+   */
   readonly maxLifetimeMs?: number;
   /** Backoff of failed creations. Default `{ initialMs: 100, maxMs: 10_000 }`. */
   readonly createRetry?: PoolCreateRetry;

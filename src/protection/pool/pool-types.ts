@@ -15,9 +15,11 @@ export interface AcquireOptions {
 
 /** A pool's live counts. */
 export interface PoolStatus {
+  /** The pool's name (option `name`; in a policy, the policy's name). */
   readonly name: string;
   /** Resources that exist (idle + in use, overflow included; creations in flight not included). */
   readonly size: number;
+  /** Resources ready to lend, waiting in the pool. */
   readonly idle: number;
   /** Lent resources (and those being validated for a borrower). */
   readonly inUse: number;
@@ -31,8 +33,11 @@ export interface PoolStatus {
   readonly createFailures: number;
   /** Destroys that threw or rejected, since the pool was created. */
   readonly destroyFailures: number;
+  /** Resources kept even when idle (option `min`). */
   readonly min: number;
+  /** Permanent resources (option `max`). */
   readonly max: number;
+  /** Extra resources allowed beyond `max` while callers wait (option `maxOverflow`). */
   readonly maxOverflow: number;
   /** Whether `drain()` was called. */
   readonly drained: boolean;
@@ -40,6 +45,7 @@ export interface PoolStatus {
 
 /** A pool of resources of type `R`. */
 export interface Pool<R> {
+  /** Names the pool in errors and status (option `name`, default `pool`). */
   readonly name: string;
   /** Creates the `min` warm resources in the background (the first `acquire` does it too). */
   start(): void;

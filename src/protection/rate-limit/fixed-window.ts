@@ -11,7 +11,9 @@ import type { RateLimitRule } from './types.js';
 
 /** The current window's start (ms) and the units admitted in it. */
 export interface FixedWindowState {
+  /** Start of the current window, epoch ms (a multiple of `windowMs`). */
   readonly start: number;
+  /** Units admitted in the current window. */
   readonly count: number;
 }
 

@@ -16,7 +16,9 @@ import type { RateLimitRule } from './types.js';
 
 /** TAT = `at + debt / limit` ms; `debt` 0 means the key is idle (full allowance). */
 export interface GcraState {
+  /** Time of the last decision, ms: the base of the theoretical arrival time. */
   readonly at: number;
+  /** Debt at `at`, in ms × limit units (one unit costs `windowMs`; `limit` drains per ms); 0 when idle. */
   readonly debt: number;
 }
 

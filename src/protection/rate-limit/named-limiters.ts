@@ -18,7 +18,9 @@ import type { RateLimitRule, RateLimitStore } from './types.js';
 export interface NamedRateLimitersOptions {
   /** Reads the current rules (name → rule). */
   readonly rules: () => Readonly<Record<string, RateLimitRule>>;
+  /** The clock every limiter reads time from. */
   readonly clock: Clock;
+  /** The shared coarse timer for queue wake-ups (default: each limiter one of its own on `clock`). */
   readonly timer?: CoarseTimer;
   /**
    * Where the limiters keep state (keys prefixed `<rule>:`). Default: each limiter its own memory store
@@ -29,7 +31,9 @@ export interface NamedRateLimitersOptions {
 
 /** One named limiter, as operators see it. */
 export interface NamedLimiterListing {
+  /** The rule's name (its key under `foundation.rateLimits.rules`), also the limiter's name. */
   readonly name: string;
+  /** The rule the limiter applies now. */
   readonly rule: RateLimitRule;
   /** Whether the rule is still in the config (a removed one keeps its last rule). */
   readonly configured: boolean;
@@ -42,7 +46,7 @@ export class NamedRateLimiters {
   readonly #options: NamedRateLimitersOptions;
   readonly #limiters = new Map<string, RateLimiter>();
 
-  /** @param options the rules, clock, timer and store. */
+  /** @param options - the rules, clock, timer and store. */
   constructor(options: NamedRateLimitersOptions) {
     this.#options = options;
   }

@@ -240,10 +240,11 @@ interface DecisionRow {
  * ```
  */
 export class PostgresRateLimitStore implements RateLimitStore {
+  /** Always `postgres`: the state lives in the database, shared by every process on it. */
   readonly kind = 'postgres';
   readonly #access: PostgresCapability;
 
-  /** @param storage a PostgreSQL storage (open before the first call). */
+  /** @param storage - a PostgreSQL storage (open before the first call). */
   constructor(storage: Storage) {
     this.#access = new PostgresCapability(
       storage,
@@ -258,16 +259,19 @@ export class PostgresRateLimitStore implements RateLimitStore {
     await this.#access.ready();
   }
 
+  /** {@inheritDoc RateLimitStore.consume} */
   async consume(key: string, rule: RateLimitRule, n: number): Promise<RateLimitDecision> {
     checkRateLimitCall(key, rule, n);
     return this.#decide(CONSUME, key, rule, n);
   }
 
+  /** {@inheritDoc RateLimitStore.status} */
   async status(key: string, rule: RateLimitRule): Promise<RateLimitDecision> {
     checkRateLimitCall(key, rule, 0);
     return this.#decide(STATUS, key, rule, 0);
   }
 
+  /** {@inheritDoc RateLimitStore.reset} */
   async reset(key: string): Promise<void> {
     checkRateLimitCall(key, { algorithm: 'fixed_window', limit: 1, windowMs: 1 }, 0);
     const pool = await this.#access.ready();
@@ -316,6 +320,7 @@ export class PostgresRateLimitStore implements RateLimitStore {
     }
   }
 
+  /** Does nothing: the storage is the caller's and stays open. */
   close(): Promise<void> {
     return Promise.resolve();
   }

@@ -41,8 +41,11 @@ export interface RateLimitLayerOptions {
 
 /** What the layer needs besides its options. */
 export interface RateLimitLayerContext {
+  /** The policy's name: the default key, the own limiter's name, and the `policy` of refusals. */
   readonly policy: string;
+  /** The clock the own rule's limiter reads time from. */
   readonly clock: Clock;
+  /** The shared coarse timer for queue wake-ups and wait limits (default: one of its own on `clock`). */
   readonly timer?: CoarseTimer;
   /** Where an own rule keeps its state (default a private memory store). */
   readonly store?: RateLimitStore;
@@ -52,11 +55,16 @@ export interface RateLimitLayerContext {
 
 /** The rate-limit layer, reconfigurable at run time. */
 export interface RateLimitLayer extends Layer {
+  /** Always `rateLimit`: the layer's kind in the pipeline order. */
   readonly kind: 'rateLimit';
   /** New options: an own rule is replaced in place (keys keep their state when algorithm and window stay). */
   configure(options: RateLimitLayerOptions): void;
   /** The limiter the layer takes units from (for operators: `keys()`, `reset(key)`, `hold(key, ms)`). */
   limiter(): RateLimiter;
+  /**
+   * The live state: the limiter's name, whether it is a shared named rule, its rule, the `onLimit` mode, and
+   * how many attempts were admitted and refused since the layer was created.
+   */
   status(): LayerStatus & {
     readonly kind: 'rateLimit';
     readonly limiter: string;

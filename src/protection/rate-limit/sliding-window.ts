@@ -21,8 +21,11 @@ import type { RateLimitRule } from './types.js';
 
 /** The current aligned window's start (ms), its count and the previous window's count. */
 export interface SlidingWindowState {
+  /** Start of the current aligned window, epoch ms (a multiple of `windowMs`). */
   readonly start: number;
+  /** Units admitted in the previous aligned window (the estimate weighs them by their overlap). */
   readonly prev: number;
+  /** Units admitted in the current window. */
   readonly curr: number;
 }
 

@@ -13,13 +13,17 @@ import type { RateLimitDecision, RateLimitRule } from './types.js';
 
 /** A bucket: `at` the time (ms) of the last decision, `scaled` the tokens then, times `windowMs`. */
 export interface TokenBucketState {
+  /** Time of the last decision, ms. */
   readonly at: number;
+  /** Tokens in the bucket at `at`, multiplied by `windowMs` (exact integer arithmetic). */
   readonly scaled: number;
 }
 
 /** What a model's `decide` returns: the decision and the state to keep. */
 export interface ModelResult<S> {
+  /** The decision for the requested units (a status read when 0 units were asked). */
   readonly decision: RateLimitDecision;
+  /** The state to keep for the key (a refusal records no units). */
   readonly nextState: S;
 }
 

@@ -16,9 +16,11 @@ export type RateLimitAlgorithm = 'token_bucket' | 'gcra' | 'sliding_window' | 'f
 
 /** A rule: `limit` units per `windowMs` (token bucket and GCRA: a steady rate of limit/windowMs with `burst`). */
 export interface RateLimitRule {
+  /** How units are counted: `token_bucket`, `gcra`, `sliding_window` or `fixed_window`. */
   readonly algorithm: RateLimitAlgorithm;
   /** Units admitted per window (steady rate = limit / windowMs). Positive integer. */
   readonly limit: number;
+  /** The window the limit applies to, ms. Positive integer. */
   readonly windowMs: number;
   /** Token bucket capacity / GCRA burst tolerance, in units. Default `limit`. */
   readonly burst?: number;
@@ -26,6 +28,7 @@ export interface RateLimitRule {
 
 /** The answer to one decision. */
 export interface RateLimitDecision {
+  /** Whether the units were admitted (and recorded); a refusal records nothing. */
   readonly allowed: boolean;
   /** Units still admissible now (after this decision). */
   readonly remaining: number;
@@ -33,11 +36,13 @@ export interface RateLimitDecision {
   readonly retryAfterMs: number;
   /** Ms until the key is back to its full allowance. */
   readonly resetMs: number;
+  /** The rule's `limit`: units admitted per window. */
   readonly limit: number;
 }
 
 /** Where limiter state lives. Every method is one atomic decision (no read-then-write race across processes). */
 export interface RateLimitStore {
+  /** Which backend keeps the state: `memory` (this process), `redis` or `postgres` (shared by processes). */
   readonly kind: 'memory' | 'redis' | 'postgres';
   /** Admits `n` units for `key` under `rule` when they fit (recording them), else refuses (recording nothing). */
   consume(key: string, rule: RateLimitRule, n: number): Promise<RateLimitDecision>;
@@ -59,5 +64,9 @@ export interface RateLimitStore {
    * for operators. On Redis, when more keys match than `limit`, which ones come back follows its SCAN order.
    */
   keys(limit: number, prefix?: string): Promise<string[]>;
+  /**
+   * Releases what the store owns (its Redis connection; the memory store drops its keys; the PostgreSQL
+   * store leaves the caller's storage open).
+   */
   close(): Promise<void>;
 }

@@ -11,7 +11,7 @@ import { invalidPolicy } from '../errors.js';
 export interface RetryBudgetOptions {
   /** Retries allowed per call seen in the window (0.1 = 10 %), ≥ 0. */
   readonly ratio: number;
-  /** Width of the sliding window, ms (> 0). Default 10 000. */
+  /** Width of the sliding window, ms (positive). Default 10 000. */
   readonly windowMs?: number;
   /** A floor of retries per second allowed whatever the traffic, ≥ 0. Default 1. */
   readonly minRetriesPerSecond?: number;

@@ -50,9 +50,14 @@ export interface RetryOptions {
 
 /** The retry layer, reconfigurable at run time. */
 export interface RetryLayer extends Layer {
+  /** Always `retry`: the layer's kind in the pipeline order. */
   readonly kind: 'retry';
   /** New options for calls that start from now on; the budget keeps its counts when its window is unchanged. */
   configure(options: RetryOptions): void;
+  /**
+   * The live state: the most attempts per call, the backoff kind, and how many retries were made and how many
+   * the budget refused since the layer was created.
+   */
   status(): LayerStatus & {
     readonly kind: 'retry';
     readonly maxAttempts: number;

@@ -25,7 +25,7 @@ export type TimeoutMode = 'aggressive' | 'cooperative';
 
 /** Options of {@link createTimeoutLayer} (the `timeout` entry of a named policy). */
 export interface TimeoutOptions {
-  /** Time limit of one attempt, ms (> 0). */
+  /** Time limit of one attempt, ms (positive). */
   readonly ms: number;
   /** Default `'aggressive'`. */
   readonly mode?: TimeoutMode;
@@ -33,9 +33,11 @@ export interface TimeoutOptions {
 
 /** The timeout layer, reconfigurable at run time. */
 export interface TimeoutLayer extends Layer {
+  /** Always `timeout`: the layer's kind in the pipeline order. */
   readonly kind: 'timeout';
   /** New limit and mode for attempts that start from now on (running ones keep theirs). */
   configure(options: TimeoutOptions): void;
+  /** The live state: the limit in ms, the mode, and how many attempts timed out since creation. */
   status(): LayerStatus & {
     readonly kind: 'timeout';
     readonly ms: number;
