@@ -2,7 +2,8 @@
  * The control bus: an HTTP admin API (health, status, registry, events, live status and event streams) and
  * the dashboard, served as a supervised service.
  *
- * @module @elixirscope/foundation/server
+ * @packageDocumentation
+ * @module
  */
 export {
   CONTROL_BUS_SERVICE,

@@ -19,12 +19,22 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
 /** The body of an error response. Extensions (e.g. the failing services of a readiness check) may be added. */
 export interface ProblemBody {
+  /** URI naming the problem type: `urn:elixirscope:foundation:error:` followed by the catalog code. */
   readonly type: string;
+  /** The catalog's short human summary of the code (the same for every occurrence). */
   readonly title: string;
+  /** The HTTP status code of the response (the catalog's status for the code). */
   readonly status: number;
+  /** The error's message for this occurrence (a generic one for an unexpected, non-foundation error). */
   readonly detail: string;
+  /** The error's catalog code, e.g. `FND_HTTP_NOT_FOUND`. */
   readonly code: ErrorCode;
+  /** The request's correlation id (also in the response's correlation id header), for finding it in logs. */
   readonly correlationId: string;
+  /**
+   * Extension members: the error's `numericCode` and `context`, `retryAfterMs` when retrying makes sense, and
+   * route-specific ones (e.g. the failing services of a readiness check).
+   */
   readonly [extension: string]: unknown;
 }
 

@@ -19,7 +19,9 @@ import { PROBLEM_CONTENT_TYPE, problemBody } from './problem.js';
 
 /** What every `status` event carries. */
 export interface StatusSnapshot {
+  /** The foundation's status (`foundation.status()`) when the event was sent. */
   readonly status: FoundationStatus;
+  /** The foundation's health (`foundation.health()`), checked for this event. */
   readonly health: FoundationHealth;
   /**
    * The event log: `lastPosition` is the position of the latest event (0 when the log is empty, `null`
