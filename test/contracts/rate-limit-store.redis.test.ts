@@ -127,6 +127,81 @@ describeRedis('Redis rate limit store', () => {
     );
 
     it(
+      'a server that stops answering fails the decisions in flight after timeoutMs, then recovers',
+      { timeout: 60_000 },
+      async () => {
+        const target = new URL(redisTestUrl());
+        const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+        const viaProxy = new URL(redisTestUrl());
+        viaProxy.hostname = '127.0.0.1';
+        viaProxy.port = String(proxy.port);
+        const prefix = redisTestPrefix();
+        const store = new RedisRateLimitStore(viaProxy.toString(), { keyPrefix: prefix, timeoutMs: 300 });
+        const rule = { algorithm: 'fixed_window', limit: 10, windowMs: 1e12 } as const;
+        try {
+          expect((await store.consume('k', rule, 1)).remaining).toBe(9);
+          proxy.freeze();
+          // Silent server, open connection: no answer ever comes; the watchdog drops the connection.
+          const stalled = await Promise.allSettled([
+            store.consume('k', rule, 1),
+            store.consume('j', rule, 1),
+          ]);
+          for (const outcome of stalled) {
+            expect(outcome.status).toBe('rejected');
+            expect((outcome as PromiseRejectedResult).reason).toMatchObject({
+              code: 'FND_STORAGE_UNAVAILABLE',
+            });
+          }
+          proxy.thaw();
+          await expect
+            .poll(
+              async () => {
+                try {
+                  return (await store.status('k', rule)).remaining;
+                } catch {
+                  return -1;
+                }
+              },
+              { timeout: 20_000, interval: 50 },
+            )
+            .toBeGreaterThanOrEqual(8);
+        } finally {
+          await store.close();
+          await proxy.close();
+          await dropRedisPrefix(prefix);
+        }
+      },
+    );
+
+    it('decisions made together go in one script call, each answered in order and exact', async () => {
+      const prefix = redisTestPrefix();
+      const store = new RedisRateLimitStore(redisTestUrl(), { keyPrefix: prefix });
+      const admin = redisTestClient();
+      const rule = { algorithm: 'fixed_window', limit: 5, windowMs: 1e12 } as const;
+      try {
+        await admin.connect();
+        await store.consume('warm', rule, 1);
+        await admin.call('config', 'resetstat');
+        // 80 decisions in one turn: two batches (at most 64 each), on three keys.
+        const decisions = await Promise.all(
+          Array.from({ length: 80 }, (_, i) => store.consume(['a', 'b', 'c'][i % 3] as string, rule, 1)),
+        );
+        const stats = (await admin.call('info', 'commandstats')) as string;
+        const evalsha = /cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1];
+        expect(evalsha).toBe('2');
+        for (const key of [0, 1, 2]) {
+          const mine = decisions.filter((_, i) => i % 3 === key);
+          expect(mine.map((d) => d.allowed)).toEqual(mine.map((_, i) => i < 5));
+          expect(mine.slice(0, 5).map((d) => d.remaining)).toEqual([4, 3, 2, 1, 0]);
+        }
+      } finally {
+        admin.disconnect();
+        await store.close();
+        await dropRedisPrefix(prefix);
+      }
+    });
+
+    it(
       'an unreachable server is FND_STORAGE_UNAVAILABLE; a closed store refuses',
       { timeout: 30_000 },
       async () => {

@@ -11,6 +11,11 @@
  * script, so a decision stays one round trip. A refused decision and `status` write nothing. ioredis is
  * loaded on first use.
  *
+ * Decisions asked for in the same turn of the event loop share one script call (at most 64; each is still
+ * atomic, and they run in the order asked): under load one round trip, one `TIME` and one socket write serve
+ * many callers. No timer per command: a watchdog fails the calls in flight when the server stops answering
+ * for `timeoutMs`.
+ *
  * @module
  */
 import { createHash } from 'node:crypto';
@@ -22,16 +27,11 @@ import { checkRateLimitHold, checkRateLimitKey, checkRateLimitListing } from './
 import type { RateLimitDecision, RateLimitRule, RateLimitStore } from './types.js';
 
 /**
- * KEYS[1] the key; ARGV: algorithm, limit, windowMs, capacity, n, write (1 consume, 0 status).
- * Returns { allowed (0/1), remaining, retryAfterMs, resetMs }.
+ * One or more decisions, in order, atomically: KEYS[i] the i-th decision's key; ARGV, six per decision:
+ * algorithm, limit, windowMs, capacity, n, write (1 consume, 0 status). Returns, four per decision,
+ * { allowed (0/1), remaining, retryAfterMs, resetMs }. One `TIME` for the whole batch.
  */
 const SCRIPT = `
-local alg = ARGV[1]
-local L = tonumber(ARGV[2])
-local W = tonumber(ARGV[3])
-local cap = tonumber(ARGV[4])
-local n = tonumber(ARGV[5])
-local write = ARGV[6] == '1'
 local function idiv(a, b)
   local q = math.floor(a / b)
   if q * b > a then q = q - 1 elseif (q + 1) * b <= a then q = q + 1 end
@@ -39,91 +39,106 @@ local function idiv(a, b)
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + idiv(tonumber(t[2]), 1000)
-local tag = alg .. '/' .. ARGV[3]
-local old = redis.call('GET', KEYS[1])
-local oa, ob, oc
-local hold = 0
-if old then
-  local g, sa, sb, sc, sh = string.match(old, '^(%S+) (%-?%d+) (%-?%d+) (%-?%d+)(.*)$')
-  if g == tag then oa = tonumber(sa); ob = tonumber(sb); oc = tonumber(sc) end
-  hold = tonumber(sh) or 0
-end
-local held = hold > now
-local fits, ok, remaining, retry, reset, na, nb, nc
-if alg == 'token_bucket' or alg == 'gcra' then
-  local C = cap * W
-  local d = 0
-  if oa ~= nil then
-    if alg == 'token_bucket' then
-      local elapsed = math.min(math.max(now - ob, 0), idiv(C + L - 1, L))
-      d = C - math.min(C, oa + elapsed * L)
-    else
-      d = math.max(0, oa - math.min(math.max(now - ob, 0), idiv(oa + L - 1, L)) * L)
-    end
+local out = {}
+for i = 1, #KEYS do
+  local j = (i - 1) * 6
+  local alg = ARGV[j + 1]
+  local L = tonumber(ARGV[j + 2])
+  local W = tonumber(ARGV[j + 3])
+  local cap = tonumber(ARGV[j + 4])
+  local n = tonumber(ARGV[j + 5])
+  local write = ARGV[j + 6] == '1'
+  local tag = alg .. '/' .. ARGV[j + 3]
+  local old = redis.call('GET', KEYS[i])
+  local oa, ob, oc
+  local hold = 0
+  if old then
+    local g, sa, sb, sc, sh = string.match(old, '^(%S+) (%-?%d+) (%-?%d+) (%-?%d+)(.*)$')
+    if g == tag then oa = tonumber(sa); ob = tonumber(sb); oc = tonumber(sc) end
+    hold = tonumber(sh) or 0
   end
-  fits = d + n * W <= C
-  ok = fits and not held
-  local da = d
-  if ok then da = d + n * W end
-  remaining = idiv(C - da, W)
-  retry = 0
-  if not fits then retry = idiv(d + n * W - C + L - 1, L) end
-  reset = idiv(da + L - 1, L)
-  local at = now
-  if ob ~= nil and ob > now then at = ob end
-  if alg == 'token_bucket' then na = C - da else na = da end
-  nb = at
-  nc = 0
-else
-  local e = now - idiv(now, W) * W
-  local ws = now - e
-  local cur, prev = 0, 0
-  if oa == ws then cur = ob; prev = oc or 0 elseif oa == ws - W and alg == 'sliding_window' then prev = ob end
-  if alg == 'sliding_window' then
-    fits = prev * (W - e) + (cur + n) * W <= L * W
-    ok = fits and not held
-    local ca = cur
-    if ok then ca = cur + n end
-    remaining = idiv(math.max(0, L * W - prev * (W - e) - ca * W), W)
-    retry = 0
-    if not fits then
-      if L - cur - n >= 0 and prev > 0 then
-        retry = (W - e) - idiv((L - cur - n) * W, prev)
+  local held = hold > now
+  local fits, ok, remaining, retry, reset, na, nb, nc
+  if alg == 'token_bucket' or alg == 'gcra' then
+    local C = cap * W
+    local d = 0
+    if oa ~= nil then
+      if alg == 'token_bucket' then
+        local elapsed = math.min(math.max(now - ob, 0), idiv(C + L - 1, L))
+        d = C - math.min(C, oa + elapsed * L)
       else
-        retry = W - e
-        if cur > 0 then retry = retry + math.max(0, W - idiv((L - n) * W, cur)) end
+        d = math.max(0, oa - math.min(math.max(now - ob, 0), idiv(oa + L - 1, L)) * L)
       end
     end
-    if ca > 0 then reset = 2 * W - e elseif prev > 0 then reset = W - e else reset = 0 end
-    na = ws; nb = ca; nc = prev
-  else
-    fits = cur + n <= L
+    fits = d + n * W <= C
     ok = fits and not held
-    local ca = cur
-    if ok then ca = cur + n end
-    remaining = math.max(0, L - ca)
+    local da = d
+    if ok then da = d + n * W end
+    remaining = idiv(C - da, W)
     retry = 0
-    if not fits then retry = W - e end
-    reset = 0
-    if ca > 0 then reset = W - e end
-    na = ws; nb = ca; nc = 0
-  end
-end
-if held then
-  remaining = 0
-  retry = math.max(retry, hold - now)
-  reset = math.max(reset, hold - now)
-end
-if write and ok and n > 0 then
-  if reset > 0 then
-    redis.call('SET', KEYS[1], tag .. ' ' .. string.format('%.0f %.0f %.0f', na, nb, nc), 'PX', string.format('%.0f', reset))
+    if not fits then retry = idiv(d + n * W - C + L - 1, L) end
+    reset = idiv(da + L - 1, L)
+    local at = now
+    if ob ~= nil and ob > now then at = ob end
+    if alg == 'token_bucket' then na = C - da else na = da end
+    nb = at
+    nc = 0
   else
-    redis.call('DEL', KEYS[1])
+    local e = now - idiv(now, W) * W
+    local ws = now - e
+    local cur, prev = 0, 0
+    if oa == ws then cur = ob; prev = oc or 0 elseif oa == ws - W and alg == 'sliding_window' then prev = ob end
+    if alg == 'sliding_window' then
+      fits = prev * (W - e) + (cur + n) * W <= L * W
+      ok = fits and not held
+      local ca = cur
+      if ok then ca = cur + n end
+      remaining = idiv(math.max(0, L * W - prev * (W - e) - ca * W), W)
+      retry = 0
+      if not fits then
+        if L - cur - n >= 0 and prev > 0 then
+          retry = (W - e) - idiv((L - cur - n) * W, prev)
+        else
+          retry = W - e
+          if cur > 0 then retry = retry + math.max(0, W - idiv((L - n) * W, cur)) end
+        end
+      end
+      if ca > 0 then reset = 2 * W - e elseif prev > 0 then reset = W - e else reset = 0 end
+      na = ws; nb = ca; nc = prev
+    else
+      fits = cur + n <= L
+      ok = fits and not held
+      local ca = cur
+      if ok then ca = cur + n end
+      remaining = math.max(0, L - ca)
+      retry = 0
+      if not fits then retry = W - e end
+      reset = 0
+      if ca > 0 then reset = W - e end
+      na = ws; nb = ca; nc = 0
+    end
   end
+  if held then
+    remaining = 0
+    retry = math.max(retry, hold - now)
+    reset = math.max(reset, hold - now)
+  end
+  if write and ok and n > 0 then
+    if reset > 0 then
+      redis.call('SET', KEYS[i], tag .. ' ' .. string.format('%.0f %.0f %.0f', na, nb, nc), 'PX', string.format('%.0f', reset))
+    else
+      redis.call('DEL', KEYS[i])
+    end
+  end
+  local allowed = 0
+  if ok then allowed = 1 end
+  local o = (i - 1) * 4
+  out[o + 1] = allowed
+  out[o + 2] = remaining
+  out[o + 3] = retry
+  out[o + 4] = reset
 end
-local allowed = 0
-if ok then allowed = 1 end
-return { allowed, remaining, retry, reset }
+return out
 `;
 
 /**
@@ -166,6 +181,19 @@ const HOLD: Script = script(HOLD_SCRIPT);
 /** `text` with Redis glob characters escaped, for `SCAN … MATCH`. */
 function globEscape(text: string): string {
   return text.replace(/[\\*?[\]]/g, '\\$&');
+}
+
+/** Most decisions in one script call. */
+const MAX_BATCH = 64;
+
+/** A decision waiting for its batch. */
+interface PendingDecision {
+  readonly key: string;
+  readonly rule: RateLimitRule;
+  readonly n: number;
+  readonly write: '0' | '1';
+  readonly resolve: (decision: RateLimitDecision) => void;
+  readonly reject: (error: unknown) => void;
 }
 
 /** Options of {@link RedisRateLimitStore}. */
@@ -221,6 +249,13 @@ export class RedisRateLimitStore implements RateLimitStore {
   readonly #timeoutMs: number;
   #client: Promise<Redis> | undefined;
   #closed = false;
+  /** Decisions waiting for the end of this turn of the event loop. */
+  #queue: PendingDecision[] = [];
+  /** Batches sent and not answered yet (their failure, for the watchdog). */
+  readonly #inflight = new Set<(error: unknown) => void>();
+  /** When a batch was last answered (or the first of the in-flight ones sent), `performance.now()` ms. */
+  #progressAt = 0;
+  #watchdog: ReturnType<typeof setInterval> | undefined;
 
   /** @param url `redis://[user:password@]host:port[/db]` (the password never appears in errors). */
   constructor(url: string, options: RedisRateLimitStoreOptions = {}) {
@@ -241,20 +276,20 @@ export class RedisRateLimitStore implements RateLimitStore {
 
   async reset(key: string): Promise<void> {
     checkRateLimitCall(key, { algorithm: 'fixed_window', limit: 1, windowMs: 1 }, 0);
-    const client = await this.#connect();
-    try {
-      await client.del(this.#prefix + key);
-    } catch (error) {
-      throw unavailable(error);
-    }
+    await this.#send(async (client) => {
+      try {
+        await client.del(this.#prefix + key);
+      } catch (error) {
+        throw unavailable(error);
+      }
+    });
   }
 
   /** Holds `key` for `ms` (see the port): one script, server time; the key's state is kept. */
   async hold(key: string, ms: number): Promise<void> {
     checkRateLimitKey(key);
     checkRateLimitHold(ms);
-    const client = await this.#connect();
-    await this.#eval(client, HOLD, [this.#prefix + key, String(Math.ceil(ms))]);
+    await this.#send((client) => this.#evalKeys(client, HOLD, [this.#prefix + key], [String(Math.ceil(ms))]));
   }
 
   /**
@@ -264,13 +299,14 @@ export class RedisRateLimitStore implements RateLimitStore {
    */
   async keys(limit: number, prefix = ''): Promise<string[]> {
     checkRateLimitListing(limit, prefix);
-    const client = await this.#connect();
     const pattern = `${globEscape(this.#prefix + prefix)}*`;
     const found = new Set<string>();
     let cursor = '0';
     try {
       do {
-        const [next, batch] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        const [next, batch] = await this.#send((client) =>
+          client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000),
+        );
         cursor = next;
         for (const k of batch) {
           if (found.size >= limit) break;
@@ -278,13 +314,15 @@ export class RedisRateLimitStore implements RateLimitStore {
         }
       } while (cursor !== '0' && found.size < limit);
     } catch (error) {
-      throw unavailable(error);
+      throw error instanceof FoundationError ? error : unavailable(error);
     }
     return [...found].sort();
   }
 
   async close(): Promise<void> {
     this.#closed = true;
+    clearInterval(this.#watchdog);
+    this.#watchdog = undefined;
     const client = this.#client;
     this.#client = undefined;
     if (client === undefined) return;
@@ -318,11 +356,11 @@ export class RedisRateLimitStore implements RateLimitStore {
     const client = new RedisClient(this.#url, {
       lazyConnect: true,
       connectTimeout: this.#timeoutMs,
-      commandTimeout: this.#timeoutMs,
       maxRetriesPerRequest: 1,
       enableOfflineQueue: true,
     });
     client.on('error', () => undefined);
+    this.#watch(client);
     try {
       await client.connect();
     } catch (error) {
@@ -332,33 +370,115 @@ export class RedisRateLimitStore implements RateLimitStore {
     return client;
   }
 
-  /** Runs `script` with one key (`args[0]`): EVALSHA, EVAL after NOSCRIPT. */
-  async #eval(client: Redis, s: Script, args: string[]): Promise<unknown> {
+  /** Runs `script` with `keys` and `args`: EVALSHA, EVAL after NOSCRIPT. */
+  async #evalKeys(client: Redis, s: Script, keys: string[], args: string[]): Promise<unknown> {
     try {
-      return await client.evalsha(s.sha, 1, ...args);
+      return await client.evalsha(s.sha, keys.length, ...keys, ...args);
     } catch (error) {
       if (!isNoScript(error)) throw unavailable(error);
       try {
-        return await client.eval(s.text, 1, ...args);
+        return await client.eval(s.text, keys.length, ...keys, ...args);
       } catch (again) {
         throw unavailable(again);
       }
     }
   }
 
-  async #decide(key: string, rule: RateLimitRule, n: number, write: '0' | '1'): Promise<RateLimitDecision> {
-    const client = await this.#connect();
-    const args = [
-      this.#prefix + key,
-      rule.algorithm,
-      String(rule.limit),
-      String(rule.windowMs),
-      String(ruleCapacity(rule)),
-      String(n),
-      write,
-    ];
-    const reply = await this.#eval(client, DECIDE, args);
-    const [allowed, remaining, retryAfterMs, resetMs] = reply as [number, number, number, number];
-    return { allowed: allowed === 1, remaining, retryAfterMs, resetMs, limit: rule.limit };
+  /**
+   * Queues one decision; decisions queued in the same turn of the event loop go in one EVALSHA (at most
+   * {@link MAX_BATCH}), each answered from its part of the reply.
+   */
+  #decide(key: string, rule: RateLimitRule, n: number, write: '0' | '1'): Promise<RateLimitDecision> {
+    return new Promise<RateLimitDecision>((resolve, reject) => {
+      const queue = this.#queue;
+      queue.push({ key: this.#prefix + key, rule, n, write, resolve, reject });
+      if (queue.length === 1) queueMicrotask(this.#flush);
+      else if (queue.length >= MAX_BATCH) this.#flush();
+    });
+  }
+
+  #answered(batch: (error: unknown) => void): void {
+    this.#inflight.delete(batch);
+    this.#progressAt = performance.now();
+  }
+
+  /**
+   * The answer timeout, without a timer per command: one interval (unref'd) checks that batches in flight
+   * keep being answered; after `timeoutMs` without an answer they fail with `FND_STORAGE_UNAVAILABLE` and
+   * the connection is dropped and reopened (a server that accepts but never answers cannot hold callers).
+   */
+  #watch(client: Redis): void {
+    clearInterval(this.#watchdog);
+    const every = Math.max(10, Math.floor(this.#timeoutMs / 4));
+    this.#watchdog = setInterval(() => {
+      if (this.#inflight.size > 0 && performance.now() - this.#progressAt > this.#timeoutMs) {
+        const error = unavailable(new Error(`no answer within ${String(this.#timeoutMs)} ms`));
+        for (const fail of [...this.#inflight]) fail(error);
+        client.disconnect(true);
+      }
+    }, every);
+    this.#watchdog.unref();
+  }
+
+  /** Sends the queued decisions as one script call. */
+  readonly #flush = (): void => {
+    const batch = this.#queue;
+    if (batch.length === 0) return;
+    this.#queue = [];
+    const keys: string[] = [];
+    const args: string[] = [];
+    for (const d of batch) {
+      keys.push(d.key);
+      args.push(
+        d.rule.algorithm,
+        String(d.rule.limit),
+        String(d.rule.windowMs),
+        String(ruleCapacity(d.rule)),
+        String(d.n),
+        d.write,
+      );
+    }
+    this.#send((client) => this.#evalKeys(client, DECIDE, keys, args)).then(
+      (reply) => {
+        const values = reply as number[];
+        for (const [i, d] of batch.entries()) {
+          const o = i * 4;
+          d.resolve({
+            allowed: values[o] === 1,
+            remaining: values[o + 1] as number,
+            retryAfterMs: values[o + 2] as number,
+            resetMs: values[o + 3] as number,
+            limit: d.rule.limit,
+          });
+        }
+      },
+      (error: unknown) => {
+        for (const d of batch) d.reject(error);
+      },
+    );
+  };
+
+  /** Runs `command` on the connection, watched: it fails when no answer comes within `timeoutMs`. */
+  #send<T>(command: (client: Redis) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const fail = (error: unknown): void => {
+        if (settled) return;
+        settled = true;
+        this.#answered(fail);
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- a FoundationError or the driver's Error, unchanged
+        reject(error);
+      };
+      if (this.#inflight.size === 0) this.#progressAt = performance.now();
+      this.#inflight.add(fail);
+      this.#connect()
+        .then(command)
+        .then((value) => {
+          if (settled) return;
+          settled = true;
+          this.#answered(fail);
+          resolve(value);
+        }, fail);
+    });
   }
 }
