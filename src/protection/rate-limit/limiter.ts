@@ -21,6 +21,7 @@ import type { RateLimitDecision, RateLimitRule, RateLimitStore } from './types.j
 export interface RateLimiterOptions {
   /** The policy name, in refusals (and the key prefix `<name>:` on a store passed in). */
   readonly name: string;
+  /** The rule applied to every key (replaceable later with `configure`). */
   readonly rule: RateLimitRule;
   /**
    * Where state lives. Default: a private memory store (keys unprefixed). A store passed in may be shared by
@@ -89,7 +90,7 @@ export class RateLimiter {
   readonly #maxQueue: number;
   readonly #queues = new Map<string, KeyQueue>();
 
-  /** @param options name, rule, store, clock, timer and queue bound. */
+  /** @param options - name, rule, store, clock, timer and queue bound. */
   constructor(options: RateLimiterOptions) {
     const maxQueue = options.maxQueue ?? 1000;
     if (!Number.isSafeInteger(maxQueue) || maxQueue < 0) {
@@ -133,7 +134,7 @@ export class RateLimiter {
   /**
    * Admits `n` units (default 1) for `key` now, or rejects with `FND_PROTECT_LIMIT_EXCEEDED` (context
    * `retryAfterMs`: the exact wait for token bucket, GCRA and the windows when nothing else is taken).
-   * Does not queue: waiters of {@link wait} are not served before it.
+   * Does not queue: waiters of {@link RateLimiter.wait} are not served before it.
    */
   consume(key: string, n = 1): Promise<RateLimitDecision> {
     const memory = this.#memory;

@@ -109,7 +109,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
   #checked: RateLimitRule | undefined;
   #closed = false;
 
-  /** @param options clock and key bound. */
+  /** @param options - clock and key bound. */
   constructor(options: MemoryRateLimitStoreOptions = {}) {
     const maxKeys = options.maxKeys ?? 100_000;
     if (!positiveInteger(maxKeys)) {
@@ -133,18 +133,18 @@ export class MemoryRateLimitStore implements RateLimitStore {
     return this.#decide(key, rule, n, true);
   }
 
-  /** The decision {@link consumeSync} would give for `n` units (default 0), recording nothing. */
+  /** The decision {@link MemoryRateLimitStore.consumeSync} would give for `n` units (default 0), recording nothing. */
   statusSync(key: string, rule: RateLimitRule, n = 0): RateLimitDecision {
     return this.#decide(key, rule, n, false);
   }
 
-  /** {@link consumeSync} as a promise (the store port). */
+  /** {@link MemoryRateLimitStore.consumeSync} as a promise (the store port). */
   // eslint-disable-next-line @typescript-eslint/require-await -- the port is async; a throw becomes a rejection
   async consume(key: string, rule: RateLimitRule, n: number): Promise<RateLimitDecision> {
     return this.#decide(key, rule, n, true);
   }
 
-  /** {@link statusSync} as a promise (the store port; `n` beyond the port: default 0). */
+  /** {@link MemoryRateLimitStore.statusSync} as a promise (the store port; `n` beyond the port: default 0). */
   // eslint-disable-next-line @typescript-eslint/require-await -- the port is async; a throw becomes a rejection
   async status(key: string, rule: RateLimitRule, n = 0): Promise<RateLimitDecision> {
     return this.#decide(key, rule, n, false);
@@ -212,7 +212,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
     return Promise.resolve();
   }
 
-  /** Whether {@link close} was called. */
+  /** Whether {@link MemoryRateLimitStore.close} was called. */
   get closed(): boolean {
     return this.#closed;
   }

@@ -243,6 +243,7 @@ function isNoScript(error: unknown): boolean {
  * ```
  */
 export class RedisRateLimitStore implements RateLimitStore {
+  /** Always `redis`: state shared by every process on the server. */
   readonly kind = 'redis';
   readonly #url: string;
   readonly #prefix: string;
@@ -257,23 +258,29 @@ export class RedisRateLimitStore implements RateLimitStore {
   #progressAt = 0;
   #watchdog: ReturnType<typeof setInterval> | undefined;
 
-  /** @param url `redis://[user:password@]host:port[/db]` (the password never appears in errors). */
+  /**
+   * @param url - `redis://[user:password@]host:port[/db]` (the password never appears in errors).
+   * @param options - key prefix and answer timeout.
+   */
   constructor(url: string, options: RedisRateLimitStoreOptions = {}) {
     this.#url = url;
     this.#prefix = options.keyPrefix ?? 'fnd:rl:';
     this.#timeoutMs = options.timeoutMs ?? 5000;
   }
 
+  /** {@inheritDoc RateLimitStore.consume} */
   async consume(key: string, rule: RateLimitRule, n: number): Promise<RateLimitDecision> {
     checkRateLimitCall(key, rule, n);
     return this.#decide(key, rule, n, '1');
   }
 
+  /** {@inheritDoc RateLimitStore.status} */
   async status(key: string, rule: RateLimitRule): Promise<RateLimitDecision> {
     checkRateLimitCall(key, rule, 0);
     return this.#decide(key, rule, 0, '0');
   }
 
+  /** {@inheritDoc RateLimitStore.reset} */
   async reset(key: string): Promise<void> {
     checkRateLimitCall(key, { algorithm: 'fixed_window', limit: 1, windowMs: 1 }, 0);
     await this.#send(async (client) => {
@@ -319,6 +326,7 @@ export class RedisRateLimitStore implements RateLimitStore {
     return [...found].sort();
   }
 
+  /** Quits the connection and stops the watchdog; later calls are refused with `FND_STORAGE_UNAVAILABLE`. */
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#watchdog);
