@@ -32,7 +32,7 @@ describe('RateLimiter', () => {
     expect((await limiter.consume('u1')).remaining).toBe(0);
     const error = await refusal(limiter.consume('u1'));
     expect(error.code).toBe('FND_PROTECT_LIMIT_EXCEEDED');
-    expect(error.context).toMatchObject({ layer: 'rate_limit', policy: 'api', key: 'u1', retryAfterMs: 500 });
+    expect(error.context).toMatchObject({ layer: 'rateLimit', policy: 'api', key: 'u1', retryAfterMs: 500 });
     expect((await limiter.consume('u2', 2)).allowed).toBe(true);
     clock.advance(500);
     expect((await limiter.consume('u1')).allowed).toBe(true);
@@ -57,7 +57,7 @@ describe('RateLimiter', () => {
     expect(store.statusSync('k', perSecond(1)).remaining).toBe(1);
     expect(await limiter.check('k')).toMatchObject({ allowed: false, retryAfterMs: 1000 });
     const error = await refusal(limiter.consume('k'));
-    expect(error.context).toMatchObject({ layer: 'rate_limit', key: 'k', retryAfterMs: 1000 });
+    expect(error.context).toMatchObject({ layer: 'rateLimit', key: 'k', retryAfterMs: 1000 });
   });
 
   it('configure swaps the rule (hot reload); a bad rule is refused and the old one stays', async () => {
@@ -110,7 +110,7 @@ describe('RateLimiter', () => {
     await clock.advanceAsync(0);
     const full = await refusal(limiter.wait('k', 1, { maxWaitMs: 5000 }));
     expect(full.code).toBe('FND_PROTECT_LIMIT_EXCEEDED');
-    expect(full.context).toMatchObject({ reason: 'queue_full', layer: 'rate_limit' });
+    expect(full.context).toMatchObject({ reason: 'queue_full', layer: 'rateLimit' });
     await clock.advanceAsync(1010);
     expect((await queued).allowed).toBe(true);
     expect((await limiter.wait('other')).allowed).toBe(true);
@@ -143,7 +143,7 @@ describe('RateLimiter', () => {
     controller.abort();
     const error = await first;
     expect(error.code).toBe('FND_PROTECT_CANCELLED');
-    expect(error.context).toMatchObject({ layer: 'rate_limit', policy: 'api', key: 'k' });
+    expect(error.context).toMatchObject({ layer: 'rateLimit', policy: 'api', key: 'k' });
     expect(limiter.waiting('k')).toBe(1);
     await clock.advanceAsync(910);
     expect((await second).allowed).toBe(true);
@@ -174,7 +174,7 @@ describe('RateLimiter', () => {
     await limiter.hold('k', 2000);
     const error = await refusal(limiter.consume('k'));
     expect(error.code).toBe('FND_PROTECT_LIMIT_EXCEEDED');
-    expect(error.context).toMatchObject({ layer: 'rate_limit', policy: 'api', key: 'k', retryAfterMs: 2000 });
+    expect(error.context).toMatchObject({ layer: 'rateLimit', policy: 'api', key: 'k', retryAfterMs: 2000 });
     expect(await limiter.check('k')).toMatchObject({ allowed: false, remaining: 0, retryAfterMs: 2000 });
     expect(await limiter.status('k')).toMatchObject({ allowed: false, remaining: 0, retryAfterMs: 2000 });
     expect((await limiter.consume('other', 4)).remaining).toBe(0);
@@ -277,5 +277,35 @@ describe('RateLimiter', () => {
   it('wait validates maxWaitMs', async () => {
     const { limiter } = setup(perSecond(1));
     expect((await refusal(limiter.wait('k', 1, { maxWaitMs: -1 }))).code).toBe('FND_PROTECT_INVALID_POLICY');
+  });
+
+  it('tryConsume decides synchronously on its own memory store; a refusal is a value, not an error', () => {
+    const { limiter, clock } = setup(perSecond(2));
+    expect(limiter.local).toBe(true);
+    expect(limiter.tryConsume('u')).toMatchObject({ allowed: true, remaining: 1 });
+    expect(limiter.tryConsume('u')).toMatchObject({ allowed: true, remaining: 0 });
+    const refused = limiter.tryConsume('u');
+    expect(refused).toMatchObject({ allowed: false, remaining: 0, retryAfterMs: 500 });
+    expect(limiter.refusal('u', refused).context).toMatchObject({
+      layer: 'rateLimit',
+      policy: 'api',
+      key: 'u',
+      retryAfterMs: 500,
+    });
+    clock.advance(500);
+    expect(limiter.tryConsume('u').allowed).toBe(true);
+    expect(() => limiter.tryConsume('', 1)).toThrow(
+      expect.objectContaining({ code: 'FND_PROTECT_INVALID_POLICY' }) as Error,
+    );
+    expect(() => limiter.tryConsume('u', 3)).toThrow(
+      expect.objectContaining({ code: 'FND_PROTECT_INVALID_POLICY' }) as Error,
+    );
+    expect(limiter.tryConsume('u', 0)).toMatchObject({ allowed: true, remaining: 0 });
+  });
+
+  it('tryConsume is refused on a store passed in (it answers asynchronously)', () => {
+    const { limiter } = setup(perSecond(2), { store: new MemoryRateLimitStore({ clock: new FakeClock() }) });
+    expect(limiter.local).toBe(false);
+    expect(() => limiter.tryConsume('u')).toThrow(/keeps its state in a memory store: use consume/);
   });
 });

@@ -4,7 +4,7 @@
  * limiter uses directly (no store promise per decision). `consume` admits or refuses at once; `wait` queues
  * the caller (a bounded FIFO queue per key, a maximum wait, an `AbortSignal`) until the units are admitted.
  * Every refusal is a `FoundationError` `FND_PROTECT_LIMIT_EXCEEDED` whose context names
- * `{ layer: 'rate_limit', policy, key, retryAfterMs }`; a cancelled wait is `FND_PROTECT_CANCELLED`.
+ * `{ layer: 'rateLimit', policy, key, retryAfterMs }`; a cancelled wait is `FND_PROTECT_CANCELLED`.
  * Queue wake-ups ride the shared {@link CoarseTimer}: no timer per call, none when nobody waits. `hold` feeds
  * a dependency's 429 / `Retry-After` back into the limiter (every decision on the key refuses until it ends;
  * waiters sleep until then), and `keys` lists the limiter's keys with their status, for operators.
@@ -129,6 +129,37 @@ export class RateLimiter {
    */
   configure(rule: RateLimitRule): void {
     this.#rule = checkedRule(rule);
+  }
+
+  /** Whether decisions are made in this process (the limiter's own memory store): {@link RateLimiter.tryConsume} works. */
+  get local(): boolean {
+    return this.#memory !== undefined;
+  }
+
+  /**
+   * Decides at once, synchronously, on the limiter's own memory store: admits `n` units (default 1) for
+   * `key` and returns the decision, or returns a refusal (`allowed: false`, `retryAfterMs`) recording nothing
+   * — no promise, no error object. Ignores the waiters of {@link RateLimiter.wait}, like `consume`.
+   *
+   * @throws FoundationError `FND_PROTECT_INVALID_POLICY` for a bad key or unit count, or when the limiter
+   * keeps its state in a store passed in (a shared store answers asynchronously: use `consume`).
+   */
+  tryConsume(key: string, n = 1): RateLimitDecision {
+    const memory = this.#memory;
+    if (memory === undefined) {
+      throw new FoundationError('FND_PROTECT_INVALID_POLICY', {
+        message: `Rate limiter "${this.name}" keeps its state in a ${this.#store.kind} store: use consume()`,
+        context: { policy: this.name, store: this.#store.kind },
+      });
+    }
+    return memory.consumeSync(key, this.#rule, n);
+  }
+
+  /**
+   * The refusal `consume` would reject with for a refused decision of {@link RateLimiter.tryConsume}.
+   */
+  refusal(key: string, decision: RateLimitDecision): FoundationError {
+    return this.#refusal(key, decision.retryAfterMs);
   }
 
   /**
@@ -380,7 +411,7 @@ export class RateLimiter {
     return new FoundationError('FND_PROTECT_LIMIT_EXCEEDED', {
       message: `Rate limit of "${this.name}" reached`,
       context: {
-        layer: 'rate_limit',
+        layer: 'rateLimit',
         policy: this.name,
         key,
         ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
@@ -392,7 +423,7 @@ export class RateLimiter {
   #cancelled(key: string): FoundationError {
     return new FoundationError('FND_PROTECT_CANCELLED', {
       message: `Wait for rate limit "${this.name}" cancelled`,
-      context: { layer: 'rate_limit', policy: this.name, key },
+      context: { layer: 'rateLimit', policy: this.name, key },
     });
   }
 }

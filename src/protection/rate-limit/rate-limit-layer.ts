@@ -193,6 +193,22 @@ export function createRateLimitLayer(
     run<T>(call: CallState, next: (call: CallState) => Promise<T>): Promise<T> {
       const { limiter, shared, wait, maxWaitMs } = settings;
       const key = call.key ?? policy;
+      if (!wait && limiter.local) {
+        // The limiter's own memory store decides synchronously: no promise before the call goes on.
+        let decision;
+        try {
+          decision = limiter.tryConsume(key, 1);
+        } catch (error) {
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the limiter's FoundationError, unchanged
+          return Promise.reject(error);
+        }
+        if (!decision.allowed) {
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- a FoundationError
+          return Promise.reject(refusal(limiter.refusal(key, decision), limiter, shared));
+        }
+        admitted += 1;
+        return next(call);
+      }
       const decided = wait
         ? limiter.wait(key, 1, {
             signal: call.signal,
