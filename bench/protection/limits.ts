@@ -334,7 +334,10 @@ function consumeImpl<L extends { consume(key: string): Promise<unknown> }>(
   });
 }
 
-/** Memory: one admitted decision, sequential; ours (fixed window, and GCRA) vs `RateLimiterMemory.consume`. */
+/**
+ * Memory: one admitted decision, sequential; ours (fixed window, GCRA, and the synchronous `tryConsume`) vs
+ * `RateLimiterMemory.consume`.
+ */
 export function memoryLimiterCase(): AsyncBenchCase {
   return asyncCase({
     name: `rate limit decision, memory, ${String(KEY_COUNT)} keys, admitted`,
@@ -342,6 +345,14 @@ export function memoryLimiterCase(): AsyncBenchCase {
     impls: [
       consumeImpl('ours', 'ours', () => oursMemory()),
       consumeImpl('ours-gcra', 'ours', () => oursMemory(benchRule(BENCH_LIMIT, 'gcra'))),
+      // The synchronous decision (`tryConsume`: no promise); the harness still awaits its value.
+      asyncImpl<LimiterSide<RateLimiter>>({
+        impl: 'ours-sync',
+        role: 'ours',
+        setup: () => oursMemory(),
+        fn: (side, i) => side.limiter.tryConsume(side.keys[i % side.keys.length]!),
+        teardown: (side) => side.close(),
+      }),
       consumeImpl('rate-limiter-flexible', 'peer', () => flexibleMemory()),
     ],
   });
