@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createFoundation } from '../../src/index.js';
-import { isRejection } from '../../src/protection/index.js';
+import { isRejection, parseRetryAfter } from '../../src/protection/index.js';
 
 describe('docs/protection.md examples', () => {
   it('protects a call from config, reads the attempt, maps an open breaker to retry-after, overrides, lists', async () => {
@@ -69,5 +69,73 @@ describe('docs/protection.md examples', () => {
     });
     // An unknown name is refused at once, naming the configured ones.
     expect(() => foundation.protect('orders')).toThrow(/configured: payments, search/);
+  });
+
+  it('rate limits and pools in policies: 429 feedback holds the shared key; a pool lends resource clients', async () => {
+    await using foundation = createFoundation({
+      store: 'memory:',
+      config: {
+        arguments: {
+          foundation: {
+            protection: {
+              github: { rateLimit: { rule: 'api_calls' } },
+              db: { timeout: { ms: 2000 }, retry: {}, pool: { max: 5, maxOverflow: 2 } },
+            },
+          },
+        },
+      },
+    });
+    await foundation.start();
+    // A local stand-in for fetch: the first answer is a 429 with Retry-After: 120.
+    const asked: string[] = [];
+    const fetch = (url: string) => {
+      asked.push(url);
+      const answers = asked.length;
+      return Promise.resolve({
+        status: answers === 1 ? 429 : 200,
+        headers: new Map([['retry-after', '120']]),
+        json: () => Promise.resolve({ name }),
+      });
+    };
+    const name = 'foundation';
+
+    const github = foundation.protect('github'); // foundation.protection.github: { rateLimit: { rule: 'api_calls' } }
+    const repo = await github.execute(
+      async ({ key }) => {
+        const response = await fetch(`https://api.github.com/repos/${name}`);
+        const wait =
+          response.status === 429
+            ? parseRetryAfter(response.headers.get('retry-after'), Date.now())
+            : undefined;
+        if (wait !== undefined) await foundation.protection.rateLimiter('github').hold(key ?? 'github', wait);
+        return response.json();
+      },
+      { key: 'github' },
+    );
+    expect(repo).toEqual({ name: 'foundation' });
+    expect(asked).toEqual(['https://api.github.com/repos/foundation']);
+    const held = await github.execute(() => 'never', { key: 'github' }).catch((error: unknown) => error);
+    expect(held).toMatchObject({ code: 'FND_PROTECT_LIMIT_EXCEEDED', context: { rule: 'api_calls' } });
+    expect((held as { context: { retryAfterMs: number } }).context.retryAfterMs).toBeGreaterThan(119_000);
+
+    // The pool example with a stand-in client (the real one is pg.Client; see the integration tests).
+    interface Client {
+      query(sql: string): Promise<{ rowCount: number; rows: Array<{ now: number }> }>;
+      end(): Promise<void>;
+    }
+    const db = foundation.protect<Client>('db', {
+      pool: {
+        create: () => ({
+          query: () => Promise.resolve({ rowCount: 1, rows: [{ now: 1 }] }),
+          end: () => Promise.resolve(),
+        }),
+        destroy: (client) => client.end(),
+        validate: async (client) => (await client.query('SELECT 1')).rowCount === 1, // on borrow
+        broken: (error) => (error as { code?: string }).code === '57P01', // destroyed, not given back
+      },
+    });
+    const rows = await db.execute(async ({ resource }) => (await resource.query('SELECT now()')).rows);
+    expect(rows).toEqual([{ now: 1 }]);
+    expect(foundation.protection.pool('db').status()).toMatchObject({ size: 1, idle: 1, inUse: 0, max: 5 });
   });
 });
