@@ -20,6 +20,7 @@ import type { ProtectionSettings, RateLimitsSettings } from '../protection/polic
 import { ProtectionRegistry, type BreakerStateChange } from '../protection/protect.js';
 import { createRateLimitStore } from '../protection/rate-limit/create-store.js';
 import { NamedRateLimiters } from '../protection/rate-limit/named-limiters.js';
+import { PostgresRateLimitStore } from '../protection/rate-limit/postgres-store.js';
 import type { RateLimitRule, RateLimitStore } from '../protection/rate-limit/types.js';
 import type { Storage } from '../storage/index.js';
 import { settingsOf } from './config-service.js';
@@ -31,6 +32,12 @@ export const BREAKER_EVENT_TYPES = Object.freeze({
   half_open: 'protection.breaker_half_opened',
   isolated: 'protection.breaker_isolated',
 } as const);
+
+/**
+ * How often the PostgreSQL rate-limit table is swept of rows whose allowance is full again (they are as good
+ * as absent; without the sweep the table keeps one row per key ever limited).
+ */
+export const RATE_LIMIT_PURGE_INTERVAL_MS = 10 * 60_000;
 
 /** Most breaker events waiting to be appended (the oldest is dropped beyond). */
 const MAX_PENDING_EVENTS = 1000;
@@ -109,6 +116,13 @@ export function wireProtection(
     );
   };
   const store = rateLimitStoreOf(settingsOf(config).rateLimits, storage);
+  const purge =
+    store instanceof PostgresRateLimitStore
+      ? setInterval(() => {
+          store.purgeExpired().catch(() => undefined);
+        }, RATE_LIMIT_PURGE_INTERVAL_MS)
+      : undefined;
+  purge?.unref();
   // While a proposal is checked, named rules are looked up in it (a batch may add a rule and its user).
   let proposedRules: Readonly<Record<string, RateLimitRule>> | undefined;
   const rateLimits = new NamedRateLimiters({
@@ -163,6 +177,7 @@ export function wireProtection(
     registry,
     rateLimits,
     async close() {
+      clearInterval(purge);
       await registry.close();
       await rateLimits.close();
     },
