@@ -15,6 +15,16 @@ import {
   redisTestUrl,
 } from '../helpers/redis.js';
 import { rateLimitStoreContract } from './rate-limit-store.contract.js';
+
+/** A TCP proxy in front of the test Redis, and the Redis URL through it. */
+async function redisProxy() {
+  const target = new URL(redisTestUrl());
+  const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+  const viaProxy = new URL(redisTestUrl());
+  viaProxy.hostname = '127.0.0.1';
+  viaProxy.port = String(proxy.port);
+  return { proxy, viaProxy };
+}
 import { expectCode } from './event-store/fixture.js';
 
 describeRedis('Redis rate limit store', () => {
@@ -92,11 +102,7 @@ describeRedis('Redis rate limit store', () => {
       'a lost connection fails decisions with FND_STORAGE_UNAVAILABLE, then reconnects with the state kept',
       { timeout: 60_000 },
       async () => {
-        const target = new URL(redisTestUrl());
-        const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
-        const viaProxy = new URL(redisTestUrl());
-        viaProxy.hostname = '127.0.0.1';
-        viaProxy.port = String(proxy.port);
+        const { proxy, viaProxy } = await redisProxy();
         const prefix = redisTestPrefix();
         const store = new RedisRateLimitStore(viaProxy.toString(), { keyPrefix: prefix, timeoutMs: 1000 });
         const rule = { algorithm: 'sliding_window', limit: 3, windowMs: 1e12 } as const;
@@ -130,11 +136,7 @@ describeRedis('Redis rate limit store', () => {
       'a server that stops answering fails the decisions in flight after timeoutMs, then recovers',
       { timeout: 60_000 },
       async () => {
-        const target = new URL(redisTestUrl());
-        const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
-        const viaProxy = new URL(redisTestUrl());
-        viaProxy.hostname = '127.0.0.1';
-        viaProxy.port = String(proxy.port);
+        const { proxy, viaProxy } = await redisProxy();
         const prefix = redisTestPrefix();
         const store = new RedisRateLimitStore(viaProxy.toString(), { keyPrefix: prefix, timeoutMs: 300 });
         const rule = { algorithm: 'fixed_window', limit: 10, windowMs: 1e12 } as const;

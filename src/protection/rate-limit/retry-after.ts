@@ -42,32 +42,19 @@ function utc(
   return date.getTime() + ((hour * 60 + minute) * 60 + second) * 1000;
 }
 
+/** The whole match and the six captures of one HTTP-date pattern. */
+type Captures = [string, string, string, string, string, string, string];
+
 /** The time of an HTTP-date, or undefined. A two-digit year more than 50 years ahead is in the past century. */
 function httpDate(text: string, nowMs: number): number | undefined {
   let match = IMF_FIXDATE.exec(text);
   if (match !== null) {
-    const [, d, mon, y, h, mi, s] = match as unknown as [
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-    ];
+    const [, d, mon, y, h, mi, s] = match as unknown as Captures;
     return utc(Number(y), mon, Number(d), Number(h), Number(mi), Number(s));
   }
   match = RFC_850.exec(text);
   if (match !== null) {
-    const [, d, mon, yy, h, mi, s] = match as unknown as [
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-    ];
+    const [, d, mon, yy, h, mi, s] = match as unknown as Captures;
     const thisYear = new Date(nowMs).getUTCFullYear();
     let year = thisYear - (thisYear % 100) + Number(yy);
     if (year > thisYear + 50) year -= 100;
@@ -75,15 +62,7 @@ function httpDate(text: string, nowMs: number): number | undefined {
   }
   match = ASCTIME.exec(text);
   if (match !== null) {
-    const [, mon, d, h, mi, s, y] = match as unknown as [
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-    ];
+    const [, mon, d, h, mi, s, y] = match as unknown as Captures;
     return utc(Number(y), mon, Number(d.trim()), Number(h), Number(mi), Number(s));
   }
   return undefined;
