@@ -75,7 +75,7 @@ export class RetryBudget {
   /** Counts a call (its first attempt) at `now`. */
   recordCall(now: number): void {
     const slot = this.#slot(now);
-    this.#calls[slot] = (this.#calls[slot] ?? 0) + 1;
+    this.#calls[slot] = (this.#calls[slot] as number) + 1;
   }
 
   /** Retries still allowed at `now` (may be fractional; a retry needs ≥ 1). */
@@ -97,7 +97,7 @@ export class RetryBudget {
   tryRetry(now: number): boolean {
     if (this.available(now) < 1) return false;
     const slot = this.#slot(now);
-    this.#retries[slot] = (this.#retries[slot] ?? 0) + 1;
+    this.#retries[slot] = (this.#retries[slot] as number) + 1;
     return true;
   }
 
