@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FoundationError } from '../../errors/index.js';
 import { diffJson } from './diff.js';
 import { readConfigFile, readConfigFileSync } from './file.js';
+import { jsonErrorOffset } from './json-locate.js';
 import { deepFreeze, toJsonValue } from './json-value.js';
 import { isForbiddenKey, removeAt } from './path.js';
 import { compilePatterns } from './patterns.js';
@@ -125,6 +126,15 @@ describe('diffJson ordering', () => {
     expect(changes).toEqual([{ path: 'a', old: 1, new: { b: 1 } }]);
     const both = diffJson({ p: { q: 1 }, 'p.q': 0 }, { p: { q: 2 }, 'p.q': 1 });
     expect(both.map((c) => c.path)).toEqual(['p.q', 'p.q']);
+  });
+});
+
+describe('jsonErrorOffset on literals and strings cut short', () => {
+  it('points at the first character that breaks a literal, and at the end of an unterminated string', () => {
+    expect(jsonErrorOffset('{"a": tru}')).toBe(9);
+    expect(jsonErrorOffset('{"a": nul')).toBe(9);
+    expect(jsonErrorOffset('{"a": "abc')).toBe(10);
+    expect(jsonErrorOffset('{"a": [true, false, null]}')).toBeUndefined();
   });
 });
 
