@@ -2,12 +2,11 @@
  * Dashboard (headless Chromium): the configuration panel — the current version and the latest ten changes,
  * refreshed by polling, secrets never shown.
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createFoundation, SERVICES_NAMESPACE, type Foundation } from '../../src/app/foundation.js';
-import { CONTROL_BUS_SERVICE, controlBusService, type ControlBus } from '../../src/server/index.js';
-import { chromiumAvailable, launchChromium } from '../helpers/chromium.js';
+import { chromiumAvailable } from '../helpers/chromium.js';
+import { useDashboard, waitForPanel } from '../helpers/dashboard-page.js';
+import { startFoundationBus } from '../helpers/foundation-bus.js';
 
 const hasChromium = chromiumAvailable('dashboard-config.test');
 
@@ -23,42 +22,25 @@ const schema = z.object({
 });
 
 describe.skipIf(!hasChromium)('dashboard: configuration panel (headless Chromium)', () => {
-  let browser: Browser | undefined;
-  let foundation: Foundation | undefined;
-  let url = '';
-
-  beforeAll(async () => {
-    browser = await launchChromium();
-    foundation = createFoundation({
+  const dashboard = useDashboard(async () => {
+    const running = await startFoundationBus({
       name: 'config-dash',
       store: 'memory:',
       config: { schema, mutable: ['app.**'], secrets: ['app.apiKey'] },
     });
-    foundation.add(controlBusService(foundation, { host: '127.0.0.1', port: 0 }));
-    await foundation.start();
-    url = foundation.registry.get<ControlBus>(SERVICES_NAMESPACE, CONTROL_BUS_SERVICE).url;
+    const config = running.foundation.config;
     for (let i = 1; i <= 11; i += 1) {
-      await foundation.config.update('app.limits.rps', 100 + i, { actor: 'tester', reason: `step ${i}` });
+      await config.update('app.limits.rps', 100 + i, { actor: 'tester', reason: `step ${i}` });
     }
-    await foundation.config.update('app.apiKey', SECRET, { actor: 'rotator' });
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await foundation?.stop();
+    await config.update('app.apiKey', SECRET, { actor: 'rotator' });
+    return running;
   });
 
   it('shows the version and the last ten changes, and picks up a new change', async () => {
-    if (browser === undefined || foundation === undefined) throw new Error('setup failed');
-    const config = foundation.config;
-    const page = await browser.newPage();
-    const consoleErrors: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') consoleErrors.push(message.text());
-    });
-    page.on('pageerror', (error) => consoleErrors.push(error.message));
-    await page.goto(url);
+    const config = dashboard.running.foundation.config;
+    const { page, consoleErrors } = await dashboard.open();
 
-    await expect.poll(() => page.getByTestId('config-panel').getAttribute('data-state')).toBe('loaded');
+    await waitForPanel(page, 'config-panel');
     const version = config.version;
     expect(await page.getByTestId('config-version').textContent()).toBe(`v${version}`);
     const rows = page.getByTestId('config-row');
