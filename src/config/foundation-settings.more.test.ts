@@ -69,9 +69,7 @@ describe('subscribing with something that is not a subscriber object', () => {
       { clock: new FakeClock() },
     );
     config.subscribe('a', { onChange: () => undefined });
-    // null is left out: it fails with a TypeError today (`typeof null` is 'object', so the check reads
-    // `null.onChange`).
-    const notSubscribers: unknown[] = ['x', {}];
+    const notSubscribers: unknown[] = ['x', {}, null];
     for (const subscriber of notSubscribers) {
       let error: unknown;
       try {

@@ -51,6 +51,8 @@ export class ConfigSubscribers<T> {
     const normalized = prefix === '*' || prefix === '' ? '' : parsePath(prefix).join('.');
     if (
       typeof subscriber !== 'object' ||
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- callers outside TypeScript may pass null
+      subscriber === null ||
       (subscriber.onChange === undefined && subscriber.prepare === undefined)
     ) {
       throw new FoundationError('FND_CONFIG_INVALID_STRUCTURE', {

@@ -8,7 +8,8 @@
  * including holes), NaN and ±Infinity, cycles, any other object (Date, Map, Set, Buffer, class instances,
  * boxed primitives), nesting deeper than {@link MAX_JSON_DEPTH} containers, and strings or keys holding
  * U+0000 or a lone surrogate (PostgreSQL JSONB cannot store them). Throwing getters and proxies are
- * reported, never thrown through.
+ * reported, never thrown through. `-0` is accepted but is not canonical: JSON turns it into `0`
+ * ({@link checkJson} says so, so that the stored value and the one handed back agree).
  *
  * @module
  */
@@ -77,7 +78,8 @@ function isStrictJson(v: unknown, depth: number): boolean {
     case 'boolean':
       return true;
     case 'number':
-      return Number.isFinite(v);
+      // -0 is JSON (as 0) but not canonical: the slow pass tells.
+      return Number.isFinite(v) && (v !== 0 || 1 / v > 0);
     case 'object':
       break;
     default:
@@ -106,6 +108,18 @@ function isStrictJson(v: unknown, depth: number): boolean {
  * detailed walk (path, cycle detection) runs only when it finds a problem.
  */
 export function findNonJson(value: unknown, root: string): JsonProblem | undefined {
+  const checked = checkJson(value, root);
+  return checked === NEGATIVE_ZERO ? undefined : checked;
+}
+
+/** What {@link checkJson} answers for strict JSON holding a `-0` somewhere (JSON turns it into `0`). */
+export const NEGATIVE_ZERO = 'negative-zero';
+
+/**
+ * {@link findNonJson}, telling strict JSON that holds a `-0` ({@link NEGATIVE_ZERO}: `JSON.parse` of its text
+ * is the canonical value) from canonical JSON (`undefined`).
+ */
+export function checkJson(value: unknown, root: string): JsonProblem | typeof NEGATIVE_ZERO | undefined {
   try {
     if (isStrictJson(value, 0)) return undefined;
   } catch {
@@ -114,9 +128,10 @@ export function findNonJson(value: unknown, root: string): JsonProblem | undefin
   return diagnose(value, root);
 }
 
-function diagnose(value: unknown, root: string): JsonProblem | undefined {
+function diagnose(value: unknown, root: string): JsonProblem | typeof NEGATIVE_ZERO | undefined {
   const keys: (string | number)[] = [];
   const ancestors: object[] = [];
+  const seen = { negativeZero: false };
 
   const visit = (v: unknown): string | undefined => {
     switch (typeof v) {
@@ -125,7 +140,9 @@ function diagnose(value: unknown, root: string): JsonProblem | undefined {
       case 'boolean':
         return undefined;
       case 'number':
-        return Number.isFinite(v) ? undefined : `${String(v)} is not a JSON number`;
+        if (!Number.isFinite(v)) return `${String(v)} is not a JSON number`;
+        if (v === 0 && 1 / v < 0) seen.negativeZero = true;
+        return undefined;
       case 'undefined':
         return 'undefined is not JSON';
       case 'function':
@@ -175,5 +192,6 @@ function diagnose(value: unknown, root: string): JsonProblem | undefined {
   } catch (error) {
     reason = `reading the value threw: ${error instanceof Error ? error.message : String(error)}`;
   }
-  return reason === undefined ? undefined : { path: renderPath(root, keys), reason };
+  if (reason !== undefined) return { path: renderPath(root, keys), reason };
+  return seen.negativeZero ? NEGATIVE_ZERO : undefined;
 }

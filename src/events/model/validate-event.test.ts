@@ -32,6 +32,20 @@ const prepare = (inputs: readonly unknown[], c: PrepareContext = ctx()) =>
   prepareEvents(inputs as readonly EventInput[], c);
 
 describe('prepareEvents', () => {
+  it('hands back -0 as 0, like every store gives it back (JSON has no -0); the input is not touched', () => {
+    const data = { x: -0, list: [1, -0], nested: { y: -0 } };
+    const metadata = { z: -0 };
+    const [e] = prepare([{ type: 'a.b', data, metadata }]);
+    expect(e?.dataJson).toBe('{"x":0,"list":[1,0],"nested":{"y":0}}');
+    expect(Object.is((e?.data as { x: number }).x, 0)).toBe(true);
+    expect(e?.data).toEqual({ x: 0, list: [1, 0], nested: { y: 0 } });
+    expect(Object.is((e?.metadata as { z: number }).z, 0)).toBe(true);
+    expect(Object.is(data.x, -0)).toBe(true);
+    // Canonical data is handed back as given (no copy).
+    const plain = { x: 0 };
+    expect(prepare([{ type: 'a.b', data: plain }])[0]?.data).toBe(plain);
+  });
+
   it('completes an event: generated id, time, monotonic, node, defaults, JSON text', () => {
     const [e] = prepare([{ type: 'order.created', stream: 'order-1', data: { total: 12.5, items: ['a'] } }]);
     expect(e).toEqual({

@@ -22,7 +22,7 @@
  */
 import { FoundationError } from '../../errors/index.js';
 import { isEventId } from './ids.js';
-import { findNonJson } from './json-check.js';
+import { checkJson, NEGATIVE_ZERO } from './json-check.js';
 import type { PreparedEvent } from './port.js';
 import type { EventInput, JsonObject, JsonValue } from './types.js';
 
@@ -104,12 +104,15 @@ function optionalId(input: EventInput, field: 'correlationId' | 'causationId' | 
   return value;
 }
 
-function stringify(value: unknown, index: number, field: string): string {
-  if (field === 'metadata' && isEmptyPlainObject(value)) return '{}';
-  const problem = findNonJson(value, field);
-  if (problem !== undefined) throw notJson(index, field, problem.path, problem.reason);
+/** The JSON text of `value`, and whether `value` is already what parsing that text gives back. */
+function stringify(value: unknown, index: number, field: string): { json: string; canonical: boolean } {
+  if (field === 'metadata' && isEmptyPlainObject(value)) return { json: '{}', canonical: true };
+  const problem = checkJson(value, field);
+  if (problem !== undefined && problem !== NEGATIVE_ZERO) {
+    throw notJson(index, field, problem.path, problem.reason);
+  }
   try {
-    return JSON.stringify(value);
+    return { json: JSON.stringify(value), canonical: problem === undefined };
   } catch (error) {
     throw notJson(index, field, field, 'JSON.stringify failed', error);
   }
@@ -164,7 +167,7 @@ function prepareOne(raw: unknown, index: number, ctx: PrepareContext): PreparedE
   const parentId = optionalId(input, 'parentId', index) ?? null;
 
   const rawData: unknown = input.data;
-  const data = (rawData === undefined ? {} : rawData) as JsonValue;
+  let data = (rawData === undefined ? {} : rawData) as JsonValue;
   const rawMetadata: unknown = input.metadata;
   let metadata: JsonObject;
   if (rawMetadata === undefined || rawMetadata === null) metadata = {};
@@ -172,8 +175,13 @@ function prepareOne(raw: unknown, index: number, ctx: PrepareContext): PreparedE
     throw invalid(index, 'metadata', 'must be a JSON object');
   } else metadata = rawMetadata as JsonObject;
 
-  const dataJson = stringify(data, index, 'data');
-  const metadataJson = stringify(metadata, index, 'metadata');
+  const dataText = stringify(data, index, 'data');
+  const metadataText = stringify(metadata, index, 'metadata');
+  const dataJson = dataText.json;
+  const metadataJson = metadataText.json;
+  // A -0 is stored as 0: the event handed back holds what every store gives back.
+  if (!dataText.canonical) data = JSON.parse(dataJson) as JsonValue;
+  if (!metadataText.canonical) metadata = JSON.parse(metadataJson) as JsonObject;
   const chars = dataJson.length + metadataJson.length;
   // A UTF-16 unit is at most 3 UTF-8 bytes: count bytes only when the limit could be exceeded.
   if (chars * 3 > ctx.maxEventBytes) {
