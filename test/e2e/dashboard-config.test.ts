@@ -22,19 +22,20 @@ const schema = z.object({
 });
 
 describe.skipIf(!hasChromium)('dashboard: configuration panel (headless Chromium)', () => {
-  const dashboard = useDashboard(async () => {
-    const running = await startFoundationBus({
-      name: 'config-dash',
-      store: 'memory:',
-      config: { schema, mutable: ['app.**'], secrets: ['app.apiKey'] },
-    });
-    const config = running.foundation.config;
-    for (let i = 1; i <= 11; i += 1) {
-      await config.update('app.limits.rps', 100 + i, { actor: 'tester', reason: `step ${i}` });
-    }
-    await config.update('app.apiKey', SECRET, { actor: 'rotator' });
-    return running;
-  });
+  const dashboard = useDashboard(
+    () =>
+      startFoundationBus({
+        name: 'config-dash',
+        store: 'memory:',
+        config: { schema, mutable: ['app.**'], secrets: ['app.apiKey'] },
+      }),
+    async ({ foundation }) => {
+      for (let i = 1; i <= 11; i += 1) {
+        await foundation.config.update('app.limits.rps', 100 + i, { actor: 'tester', reason: `step ${i}` });
+      }
+      await foundation.config.update('app.apiKey', SECRET, { actor: 'rotator' });
+    },
+  );
 
   it('shows the version and the last ten changes, and picks up a new change', async () => {
     const config = dashboard.running.foundation.config;

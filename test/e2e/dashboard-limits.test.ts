@@ -4,12 +4,11 @@
  * (remaining, retry-after), every pool with its counts; a caller's key that looks like HTML renders as text.
  * The foundation runs on a fake clock, so every number shown is exact.
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFoundation, SERVICES_NAMESPACE, type Foundation } from '../../src/app/foundation.js';
-import { CONTROL_BUS_SERVICE, controlBusService, type ControlBus } from '../../src/server/index.js';
+import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/testing/index.js';
-import { chromiumAvailable, launchChromium } from '../helpers/chromium.js';
+import { chromiumAvailable } from '../helpers/chromium.js';
+import { cellTexts, useDashboard, waitForPanel } from '../helpers/dashboard-page.js';
+import { startFoundationBus } from '../helpers/foundation-bus.js';
 
 const hasChromium = chromiumAvailable('dashboard-limits.test');
 
@@ -20,41 +19,34 @@ const POLL = { timeout: 30_000 } as const;
 const EVIL_KEY = '<img src=x onerror="window.__pwned=1">';
 
 describe.skipIf(!hasChromium)('dashboard: rate limits and pools (headless Chromium)', () => {
-  let browser: Browser | undefined;
-  let foundation: Foundation | undefined;
-  let url = '';
-
-  beforeAll(async () => {
-    browser = await launchChromium();
-    foundation = createFoundation({
-      name: 'limits-dash',
-      store: 'memory:',
-      clock: new FakeClock(),
-      config: {
-        defaults: {
-          foundation: {
-            protection: {
-              api: { rateLimit: { limit: 2, windowMs: 60_000 } },
-              github: { rateLimit: { rule: 'api_calls' } },
-              db: { pool: { max: 2 } },
+  const dashboard = useDashboard(() =>
+    startFoundationBus(
+      {
+        name: 'limits-dash',
+        store: 'memory:',
+        clock: new FakeClock(),
+        config: {
+          defaults: {
+            foundation: {
+              protection: {
+                api: { rateLimit: { limit: 2, windowMs: 60_000 } },
+                github: { rateLimit: { rule: 'api_calls' } },
+                db: { pool: { max: 2 } },
+              },
             },
           },
         },
       },
-    });
-    foundation.protect('db', { pool: { create: () => ({}), destroy: () => undefined } });
-    foundation.add(controlBusService(foundation, { host: '127.0.0.1', port: 0 }));
-    await foundation.start();
-    url = foundation.registry.get<ControlBus>(SERVICES_NAMESPACE, CONTROL_BUS_SERVICE).url;
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await foundation?.stop();
-  });
+      {
+        prepare: (foundation) => {
+          foundation.protect('db', { pool: { create: () => ({}), destroy: () => undefined } });
+        },
+      },
+    ),
+  );
 
   it('shows limiters with their most constrained keys and pools with their counts, as text', async () => {
-    if (browser === undefined || foundation === undefined) throw new Error('setup failed');
-    const node = foundation;
+    const node = dashboard.running.foundation;
     const api = node.protect('api');
     await api.execute(() => 1, { key: 'user-1' });
     await api.execute(() => 2, { key: 'user-1' });
@@ -71,21 +63,11 @@ describe.skipIf(!hasChromium)('dashboard: rate limits and pools (headless Chromi
     );
     await expect.poll(() => node.protection.pool('db').status().inUse).toBe(1);
 
-    const page = await browser.newPage();
-    const consoleErrors: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') consoleErrors.push(message.text());
-    });
-    page.on('pageerror', (error) => consoleErrors.push(error.message));
-    await page.goto(url);
-    await expect.poll(() => page.getByTestId('protection-panel').getAttribute('data-state')).toBe('loaded');
+    const { page, consoleErrors } = await dashboard.open();
+    await waitForPanel(page, 'protection-panel');
 
     const rows = page.getByTestId('limits-row');
-    const cells = (row: number) =>
-      rows
-        .nth(row)
-        .locator('td')
-        .evaluateAll((tds) => tds.map((td) => td.textContent));
+    const cells = (row: number) => cellTexts(rows.nth(row));
     expect(await rows.count()).toBe(4);
     expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-limiter')))).toEqual([
       'rule:api_calls',

@@ -3,11 +3,10 @@
  * (request rate, 5xx rate, latency p99, event-loop delay p99, heap used, events appended), polled from
  * `/api/metrics/series`; a chart without points says "no data".
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFoundation, SERVICES_NAMESPACE, type Foundation } from '../../src/app/foundation.js';
-import { CONTROL_BUS_SERVICE, controlBusService, type ControlBus } from '../../src/server/index.js';
-import { chromiumAvailable, launchChromium } from '../helpers/chromium.js';
+import { describe, expect, it } from 'vitest';
+import { chromiumAvailable } from '../helpers/chromium.js';
+import { useDashboard, waitForPanel } from '../helpers/dashboard-page.js';
+import { startFoundationBus } from '../helpers/foundation-bus.js';
 
 const hasChromium = chromiumAvailable('dashboard-metrics.test');
 
@@ -15,13 +14,8 @@ const hasChromium = chromiumAvailable('dashboard-metrics.test');
 const WAIT = { timeout: 30_000, interval: 200 } as const;
 
 describe.skipIf(!hasChromium)('dashboard: metrics panel (headless Chromium)', () => {
-  let browser: Browser | undefined;
-  let foundation: Foundation | undefined;
-  let url = '';
-
-  beforeAll(async () => {
-    browser = await launchChromium();
-    foundation = createFoundation({
+  const dashboard = useDashboard(() =>
+    startFoundationBus({
       name: 'metrics-dash',
       store: 'memory:',
       config: {
@@ -31,29 +25,15 @@ describe.skipIf(!hasChromium)('dashboard: metrics panel (headless Chromium)', ()
           foundation: { telemetry: { runtime: { intervalMs: 200 } } },
         },
       },
-    });
-    foundation.add(controlBusService(foundation, { host: '127.0.0.1', port: 0 }));
-    await foundation.start();
-    url = foundation.registry.get<ControlBus>(SERVICES_NAMESPACE, CONTROL_BUS_SERVICE).url;
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await foundation?.stop();
-  });
+    }),
+  );
 
   it('draws the request-rate and heap charts with points, and "no data" where there is none', async () => {
-    if (browser === undefined || foundation === undefined) throw new Error('setup failed');
-    const page = await browser.newPage();
-    const consoleErrors: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') consoleErrors.push(message.text());
-    });
-    page.on('pageerror', (error) => consoleErrors.push(error.message));
-    await page.goto(url);
+    const { foundation, url } = dashboard.running;
+    const { page, consoleErrors } = await dashboard.open();
     for (let i = 0; i < 5; i += 1) expect((await fetch(new URL('/api/status', url))).status).toBe(200);
 
-    const panel = page.getByTestId('metrics-panel');
-    await expect.poll(() => panel.getAttribute('data-state'), WAIT).toBe('loaded');
+    await waitForPanel(page, 'metrics-panel', WAIT);
     const chart = (id: string) => page.locator(`[data-testid="metric-chart"][data-chart="${id}"]`);
     expect(await page.getByTestId('metric-chart').count()).toBe(6);
 

@@ -2,14 +2,14 @@
  * Dashboard (headless Chromium): the projections and subscriptions panel — rows, lag, and a progress bar
  * while a projection rebuilds.
  */
-import type { Browser, Page } from 'playwright-core';
-import { chromiumAvailable, launchChromium } from '../helpers/chromium.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFoundation, SERVICES_NAMESPACE, type Foundation } from '../../src/app/foundation.js';
+import type { Page } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { ProjectionDefinition } from '../../src/events/projections/types.js';
 import type { DurableSubscription } from '../../src/events/subscriptions/durable/types.js';
 import type { Subscription } from '../../src/events/subscriptions/types.js';
-import { CONTROL_BUS_SERVICE, controlBusService, type ControlBus } from '../../src/server/index.js';
+import { chromiumAvailable } from '../helpers/chromium.js';
+import { useDashboard, waitForPanel } from '../helpers/dashboard-page.js';
+import { startFoundationBus } from '../helpers/foundation-bus.js';
 
 const hasChromium = chromiumAvailable('dashboard-ops.test');
 
@@ -46,53 +46,45 @@ function row(page: Page, kind: 'projection' | 'subscription', name: string) {
 }
 
 describe.skipIf(!hasChromium)('dashboard: projections and subscriptions panel (headless Chromium)', () => {
-  let browser: Browser | undefined;
-  let foundation: Foundation | undefined;
   let live: Subscription | undefined;
   let durable: DurableSubscription | undefined;
-  let url = '';
 
-  beforeAll(async () => {
-    browser = await launchChromium();
-    foundation = createFoundation({ name: 'ops-dash', store: 'memory:', projections: [PROJECTION] });
-    foundation.add(controlBusService(foundation, { host: '127.0.0.1', port: 0 }));
-    await foundation.start();
-    url = foundation.registry.get<ControlBus>(SERVICES_NAMESPACE, CONTROL_BUS_SERVICE).url;
-    for (let start = 0; start < EVENTS; start += 1000) {
-      await foundation.events.append(
-        Array.from({ length: 1000 }, (_, i) => ({
-          type: 'order.placed',
-          stream: `order-${(start + i) % 7}`,
-        })),
+  const dashboard = useDashboard(
+    () => startFoundationBus({ name: 'ops-dash', store: 'memory:', projections: [PROJECTION] }),
+    async ({ foundation }) => {
+      for (let start = 0; start < EVENTS; start += 1000) {
+        await foundation.events.append(
+          Array.from({ length: 1000 }, (_, i) => ({
+            type: 'order.placed',
+            stream: `order-${(start + i) % 7}`,
+          })),
+        );
+      }
+      await foundation.projections.waitFor('order-counts', EVENTS);
+      // a live subscription that reads nothing: its lag is the whole log
+      live = foundation.events.subscribe(
+        { types: ['order.*'] },
+        { from: 'start', name: 'idle-reader', bufferSize: 16 },
       );
-    }
-    await foundation.projections.waitFor('order-counts', EVENTS);
-    // a live subscription that reads nothing: its lag is the whole log
-    live = foundation.events.subscribe(
-      { types: ['order.*'] },
-      { from: 'start', name: 'idle-reader', bufferSize: 16 },
-    );
-    durable = foundation.durable({ name: 'mailer', filter: { types: ['mail.*'] }, handler: () => undefined });
-    await durable.start();
-  });
+      durable = foundation.durable({
+        name: 'mailer',
+        filter: { types: ['mail.*'] },
+        handler: () => undefined,
+      });
+      await durable.start();
+    },
+  );
+  // registered after the dashboard's: runs before it closes the browser and stops the node
   afterAll(async () => {
     gate.held = false;
-    await browser?.close();
     await live?.close();
-    await foundation?.stop();
   });
 
   it('lists projections and subscriptions with lag, and shows a progress bar while a projection rebuilds', async () => {
-    if (browser === undefined || foundation === undefined) throw new Error('setup failed');
-    const page = await browser.newPage();
-    const consoleErrors: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') consoleErrors.push(message.text());
-    });
-    page.on('pageerror', (error) => consoleErrors.push(error.message));
-    await page.goto(url);
+    const foundation = dashboard.running.foundation;
+    const { page, consoleErrors } = await dashboard.open();
 
-    await expect.poll(() => page.getByTestId('ops-panel').getAttribute('data-state')).toBe('loaded');
+    await waitForPanel(page, 'ops-panel');
     const projection = row(page, 'projection', 'order-counts');
     await expect.poll(() => projection.getByTestId('projection-state').textContent()).toBe('running');
     expect(await projection.getByTestId('projection-mode').textContent()).toBe('async');

@@ -3,11 +3,10 @@
  * (colour-coded) and its layers' live state (bulkhead occupancy), refreshed by polling as breakers open,
  * are isolated and reset and calls come and go.
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFoundation, SERVICES_NAMESPACE, type Foundation } from '../../src/app/foundation.js';
-import { CONTROL_BUS_SERVICE, controlBusService, type ControlBus } from '../../src/server/index.js';
-import { chromiumAvailable, launchChromium } from '../helpers/chromium.js';
+import { describe, expect, it } from 'vitest';
+import { chromiumAvailable } from '../helpers/chromium.js';
+import { useDashboard, waitForPanel } from '../helpers/dashboard-page.js';
+import { startFoundationBus } from '../helpers/foundation-bus.js';
 
 const hasChromium = chromiumAvailable('dashboard-protection.test');
 
@@ -15,13 +14,8 @@ const hasChromium = chromiumAvailable('dashboard-protection.test');
 const POLL = { timeout: 30_000 } as const;
 
 describe.skipIf(!hasChromium)('dashboard: protection panel (headless Chromium)', () => {
-  let browser: Browser | undefined;
-  let foundation: Foundation | undefined;
-  let url = '';
-
-  beforeAll(async () => {
-    browser = await launchChromium();
-    foundation = createFoundation({
+  const dashboard = useDashboard(() =>
+    startFoundationBus({
       name: 'protection-dash',
       store: 'memory:',
       config: {
@@ -34,28 +28,14 @@ describe.skipIf(!hasChromium)('dashboard: protection panel (headless Chromium)',
           },
         },
       },
-    });
-    foundation.add(controlBusService(foundation, { host: '127.0.0.1', port: 0 }));
-    await foundation.start();
-    url = foundation.registry.get<ControlBus>(SERVICES_NAMESPACE, CONTROL_BUS_SERVICE).url;
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await foundation?.stop();
-  });
+    }),
+  );
 
   it('shows each policy with its breaker state and layer occupancy, and follows changes', async () => {
-    if (browser === undefined || foundation === undefined) throw new Error('setup failed');
-    const node = foundation;
-    const page = await browser.newPage();
-    const consoleErrors: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') consoleErrors.push(message.text());
-    });
-    page.on('pageerror', (error) => consoleErrors.push(error.message));
-    await page.goto(url);
+    const node = dashboard.running.foundation;
+    const { page, consoleErrors } = await dashboard.open();
 
-    await expect.poll(() => page.getByTestId('protection-panel').getAttribute('data-state')).toBe('loaded');
+    await waitForPanel(page, 'protection-panel');
     const rows = page.getByTestId('protection-row');
     expect(await rows.count()).toBe(2);
     const payments = page.locator('[data-testid="protection-row"][data-policy="payments"]');

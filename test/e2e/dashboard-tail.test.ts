@@ -1,42 +1,27 @@
-import type { Browser, Page } from 'playwright-core';
-import { chromiumAvailable, launchChromium } from '../helpers/chromium.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startControlBus, type RunningControlBus } from '../helpers/control-bus.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { chromiumAvailable } from '../helpers/chromium.js';
+import { startControlBus } from '../helpers/control-bus.js';
+import { useDashboard } from '../helpers/dashboard-page.js';
 
 const hasChromium = chromiumAvailable('dashboard-tail.test');
 
 const types = (page: Page): Promise<string[]> => page.getByTestId('event-type').allTextContents();
 
 describe.skipIf(!hasChromium)('dashboard live event tail (headless Chromium)', () => {
-  let browser: Browser | undefined;
-  let running: RunningControlBus | undefined;
-
-  beforeAll(async () => {
-    browser = await launchChromium();
-    running = await startControlBus({ name: 'tail-dash', store: 'sqlite::memory:' });
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await running?.[Symbol.asyncDispose]();
-  });
+  const dashboard = useDashboard(() => startControlBus({ name: 'tail-dash', store: 'sqlite::memory:' }));
 
   it('shows appended events live without a reload, filters by type, pauses and resumes', async () => {
-    if (browser === undefined || running === undefined) throw new Error('setup failed');
+    const running = dashboard.running;
     const events = running.foundation.events;
-    const page = await browser.newPage();
-    const problems: string[] = [];
-    page.on('pageerror', (error) => problems.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(message.text());
-    });
+    await events.append({ type: 'order.created', stream: 'order-1', data: { total: 1 } });
+    const { page, consoleErrors: problems } = await dashboard.open();
     try {
-      await events.append({ type: 'order.created', stream: 'order-1', data: { total: 1 } });
-      await page.goto(running.url);
       const tail = page.getByTestId('events-tail');
       await expect.poll(() => tail.getAttribute('data-state')).toBe('live');
       await expect.poll(() => types(page)).toEqual(['order.created']);
       // the page holds one event stream (one subscription on the server)
-      await expect.poll(() => running?.bus.eventStreams().length).toBe(1);
+      await expect.poll(() => running.bus.eventStreams().length).toBe(1);
 
       // appended while the page is open: appears on top, no reload
       const paid = await events.append({
@@ -66,7 +51,7 @@ describe.skipIf(!hasChromium)('dashboard live event tail (headless Chromium)', (
       ]);
       await expect.poll(() => types(page)).toEqual(['user.signed_out', 'user.signed_in']);
       // the old stream was closed when the filter changed
-      await expect.poll(() => running?.bus.eventStreams().length).toBe(1);
+      await expect.poll(() => running.bus.eventStreams().length).toBe(1);
 
       // a bad filter is reported, not streamed
       await page.getByTestId('events-filter').fill('user..x');
@@ -84,7 +69,7 @@ describe.skipIf(!hasChromium)('dashboard live event tail (headless Chromium)', (
       await page.getByTestId('events-pause').click();
       await expect.poll(() => tail.getAttribute('data-state')).toBe('paused');
       expect(await page.getByTestId('events-pause').textContent()).toBe('Resume');
-      await expect.poll(() => running?.bus.eventStreams().length).toBe(0);
+      await expect.poll(() => running.bus.eventStreams().length).toBe(0);
       await events.append({ type: 'while.paused', data: {} });
       // no stream is open on the server, so nothing can move the list while paused
       expect(running.bus.eventStreams()).toHaveLength(0);
@@ -116,6 +101,6 @@ describe.skipIf(!hasChromium)('dashboard live event tail (headless Chromium)', (
       await page.close();
     }
     // the page is gone: so is its subscription
-    await expect.poll(() => running?.bus.eventStreams().length).toBe(0);
+    await expect.poll(() => running.bus.eventStreams().length).toBe(0);
   }, 120_000);
 });

@@ -28,15 +28,20 @@ export interface DashboardSuite {
 }
 
 /**
- * Registers, in the calling `describe`, a `beforeAll` that launches Chromium and then runs `start` (the
- * node), and an `afterAll` that closes the browser and then stops the node.
+ * Registers, in the calling `describe`, a `beforeAll` that launches Chromium, runs `start` (the node) and
+ * then `afterStart` on it (data the test needs: the node is stopped even when this fails), and an `afterAll`
+ * that closes the browser and then stops the node.
  */
-export function useDashboard(start: () => Promise<RunningControlBus>): DashboardSuite {
+export function useDashboard(
+  start: () => Promise<RunningControlBus>,
+  afterStart?: (running: RunningControlBus) => Promise<void>,
+): DashboardSuite {
   let browser: Browser | undefined;
   let running: RunningControlBus | undefined;
   beforeAll(async () => {
     browser = await launchChromium();
     running = await start();
+    await afterStart?.(running);
   });
   afterAll(async () => {
     await browser?.close();
