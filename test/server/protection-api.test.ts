@@ -6,10 +6,13 @@
  * status and catalog code AND for leaving every policy's state untouched.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFoundation, SERVICES_NAMESPACE, type Foundation } from '../../src/app/foundation.js';
+import type { Foundation } from '../../src/app/foundation.js';
 import { isFoundationError } from '../../src/errors/index.js';
 import type { PolicyListing } from '../../src/protection/protect.js';
-import { CONTROL_BUS_SERVICE, controlBusService, type ControlBus } from '../../src/server/index.js';
+import { rejection } from '../../src/testing/index.js';
+import { busRequests, expectRefusedWithoutChange } from '../helpers/bus-requests.js';
+import type { RunningControlBus } from '../helpers/control-bus.js';
+import { startFoundationBus } from '../helpers/foundation-bus.js';
 import { expectProblem } from '../helpers/problem-assertions.js';
 
 const TOKEN = 'protection-api-token';
@@ -26,40 +29,17 @@ interface ActionBody {
   policy: PolicyListing;
 }
 
-async function failure(pending: Promise<unknown>): Promise<unknown> {
-  try {
-    await pending;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
-
 describe('control bus: protection routes', () => {
+  let running: RunningControlBus;
   let foundation: Foundation;
-  let bus: ControlBus;
 
-  const call = (path: string, init: RequestInit = {}): Promise<Response> =>
-    fetch(new URL(path, bus.url), init);
-  const post = (path: string, body?: string, headers: Record<string, string> = {}): Promise<Response> =>
-    call(path, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${TOKEN}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...headers,
-      },
-      ...(body === undefined ? {} : { body }),
-    });
-  const policies = async (): Promise<PolicyListing[]> => {
-    const response = await call('/api/protection');
-    expect(response.status).toBe(200);
-    return ((await response.json()) as { policies: PolicyListing[] }).policies;
-  };
+  const { call, post, json } = busRequests(() => running.url, TOKEN);
+  const policies = async (): Promise<PolicyListing[]> =>
+    ((await json('/api/protection')) as { policies: PolicyListing[] }).policies;
   const breakerOf = (listing: PolicyListing | undefined): Record<string, unknown> | undefined =>
     listing?.layers.find((layer) => layer.kind === 'breaker');
   const fail = (): Promise<unknown> =>
-    failure(
+    rejection(
       foundation.protect('payments').execute(() => {
         throw new Error('dependency down');
       }),
@@ -77,30 +57,25 @@ describe('control bus: protection routes', () => {
     }));
 
   /** Runs `request`, expects the problem, and checks that no policy's state moved. */
-  const refusedWithoutChange = async (
-    request: () => Promise<Response>,
-    status: number,
-    code: string,
-  ): Promise<void> => {
-    const before = await stable();
-    const state = foundation.protection.breaker('payments').state();
-    await expectProblem(await request(), status, code);
-    expect(await stable()).toEqual(before);
-    expect(foundation.protection.breaker('payments').state()).toBe(state);
-  };
+  const refusedWithoutChange = (request: () => Promise<Response>, status: number, code: string) =>
+    expectRefusedWithoutChange(request, status, code, async () => ({
+      policies: await stable(),
+      breaker: foundation.protection.breaker('payments').state(),
+    }));
 
   beforeAll(async () => {
-    foundation = createFoundation({
-      name: 'protection-node',
-      store: 'memory:',
-      config: { defaults: { foundation: { protection: PROTECTION } } },
-    });
-    foundation.add(controlBusService(foundation, { host: '127.0.0.1', port: 0, token: TOKEN }));
-    await foundation.start();
-    bus = foundation.registry.get<ControlBus>(SERVICES_NAMESPACE, CONTROL_BUS_SERVICE);
+    running = await startFoundationBus(
+      {
+        name: 'protection-node',
+        store: 'memory:',
+        config: { defaults: { foundation: { protection: PROTECTION } } },
+      },
+      { bus: { token: TOKEN } },
+    );
+    foundation = running.foundation;
   });
   afterAll(async () => {
-    await foundation.stop();
+    await running[Symbol.asyncDispose]();
   });
 
   it('GET /api/protection lists every policy with its layers’ live state', async () => {
@@ -120,7 +95,7 @@ describe('control bus: protection routes', () => {
   it('shows a breaker opened by real failures; reset needs the token, then closes it', async () => {
     await fail();
     await fail();
-    const refused = await failure(foundation.protect('payments').execute(() => 'never runs'));
+    const refused = await rejection(foundation.protect('payments').execute(() => 'never runs'));
     expect(isFoundationError(refused, 'FND_PROTECT_CIRCUIT_OPEN')).toBe(true);
 
     const open = await call('/api/protection/payments');
@@ -158,7 +133,7 @@ describe('control bus: protection routes', () => {
     const isolate = await post('/api/protection/payments/isolate', '{}');
     expect(isolate.status).toBe(200);
     expect(await isolate.json()).toMatchObject({ name: 'payments', action: 'isolate', state: 'isolated' });
-    const refused = await failure(foundation.protect('payments').execute(() => 'never runs'));
+    const refused = await rejection(foundation.protect('payments').execute(() => 'never runs'));
     expect(isFoundationError(refused, 'FND_PROTECT_CIRCUIT_OPEN')).toBe(true);
     expect(breakerOf((await policies())[0])).toMatchObject({ state: 'isolated' });
 
