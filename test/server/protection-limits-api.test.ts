@@ -7,11 +7,12 @@
  * status and catalog code AND for leaving every limiter's keys untouched.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFoundation, SERVICES_NAMESPACE, type Foundation } from '../../src/app/foundation.js';
+import type { Foundation } from '../../src/app/foundation.js';
 import { isFoundationError } from '../../src/errors/index.js';
-import { CONTROL_BUS_SERVICE, controlBusService, type ControlBus } from '../../src/server/index.js';
-import { FakeClock } from '../../src/testing/index.js';
-import { expectProblem } from '../helpers/problem-assertions.js';
+import { FakeClock, rejection } from '../../src/testing/index.js';
+import { busRequests, expectRefusedWithoutChange } from '../helpers/bus-requests.js';
+import type { RunningControlBus } from '../helpers/control-bus.js';
+import { startFoundationBus } from '../helpers/foundation-bus.js';
 
 const TOKEN = 'protection-limits-api-token';
 
@@ -61,29 +62,16 @@ const IDLE_POOL = {
   drained: false,
 };
 
-async function failure(pending: Promise<unknown>): Promise<unknown> {
-  try {
-    await pending;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
-
 describe('control bus: protection limits and pools routes', () => {
+  let running: RunningControlBus;
   let foundation: Foundation;
-  let bus: ControlBus;
 
-  const call = (path: string, init: RequestInit = {}): Promise<Response> =>
-    fetch(new URL(path, bus.url), init);
+  const { call, post, json } = busRequests(() => running.url, TOKEN);
   const reset = (body: string, headers: Record<string, string> = {}): Promise<Response> =>
-    call('/api/protection/limits/reset', {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...headers },
-      body,
-    });
-  const json = async (path: string): Promise<unknown> => {
-    const response = await call(path);
+    post('/api/protection/limits/reset', body, headers);
+  /** A reset that must succeed: expects 200 and returns the body. */
+  const resetOk = async (body: object): Promise<unknown> => {
+    const response = await reset(JSON.stringify(body));
     expect(response.status).toBe(200);
     return response.json();
   };
@@ -96,37 +84,41 @@ describe('control bus: protection limits and pools routes', () => {
     status: number,
     code: string,
   ): Promise<void> => {
-    const before = await json('/api/protection/limits');
-    const pools = await json('/api/protection/pools');
-    await expectProblem(await request(), status, code);
-    expect(await json('/api/protection/limits')).toEqual(before);
-    expect(await json('/api/protection/pools')).toEqual(pools);
+    await expectRefusedWithoutChange(request, status, code, async () => ({
+      limits: await json('/api/protection/limits'),
+      pools: await json('/api/protection/pools'),
+    }));
     expect(await remaining('api', 'user-1')).toBe(0);
   };
 
   beforeAll(async () => {
-    foundation = createFoundation({
-      name: 'protection-limits-node',
-      store: 'memory:',
-      clock: new FakeClock(),
-      config: { defaults: { foundation: { protection: PROTECTION } } },
-    });
-    foundation.protect('db', { pool: { create: () => ({}), destroy: () => undefined } });
-    foundation.add(controlBusService(foundation, { host: '127.0.0.1', port: 0, token: TOKEN }));
-    await foundation.start();
-    bus = foundation.registry.get<ControlBus>(SERVICES_NAMESPACE, CONTROL_BUS_SERVICE);
+    running = await startFoundationBus(
+      {
+        name: 'protection-limits-node',
+        store: 'memory:',
+        clock: new FakeClock(),
+        config: { defaults: { foundation: { protection: PROTECTION } } },
+      },
+      {
+        bus: { token: TOKEN },
+        prepare: (node) => {
+          node.protect('db', { pool: { create: () => ({}), destroy: () => undefined } });
+        },
+      },
+    );
+    foundation = running.foundation;
 
     const api = foundation.protect('api');
     expect(await api.execute(() => 'one', { key: 'user-1' })).toBe('one');
     expect(await api.execute(() => 'two', { key: 'user-1' })).toBe('two');
-    const refused = await failure(api.execute(() => 'never runs', { key: 'user-1' }));
+    const refused = await rejection(api.execute(() => 'never runs', { key: 'user-1' }));
     expect(isFoundationError(refused, 'FND_PROTECT_LIMIT_EXCEEDED')).toBe(true);
     expect(await api.execute(() => 'other', { key: 'user-2' })).toBe('other');
     expect(await foundation.protect('github').execute(() => 'gh', { key: 'octo' })).toBe('gh');
     expect(await foundation.protect('db').execute(() => 'pooled')).toBe('pooled');
   });
   afterAll(async () => {
-    await foundation.stop();
+    await running[Symbol.asyncDispose]();
   });
 
   const apiCalls = (keys?: unknown[]) => ({
@@ -287,21 +279,14 @@ describe('control bus: protection limits and pools routes', () => {
       'FND_HTTP_UNSUPPORTED_MEDIA_TYPE',
     );
     await refusedWithoutChange(
-      () =>
-        call('/api/protection/limits/reset?force=1', {
-          method: 'POST',
-          headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-          body: good,
-        }),
+      () => post('/api/protection/limits/reset?force=1', good),
       400,
       'FND_HTTP_BAD_REQUEST',
     );
   });
 
   it('POST /api/protection/limits/reset (token) gives a key its full allowance back', async () => {
-    const response = await reset(JSON.stringify({ policy: 'api', key: 'user-1' }));
-    expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({
+    expect(await resetOk({ policy: 'api', key: 'user-1' })).toEqual({
       kind: 'policy',
       name: 'api',
       key: 'user-1',
@@ -312,9 +297,7 @@ describe('control bus: protection limits and pools routes', () => {
     // the other key of the limiter is untouched
     expect(await remaining('api', 'user-2')).toBe(1);
 
-    const shared = await reset(JSON.stringify({ rule: 'api_calls', key: 'octo' }));
-    expect(shared.status).toBe(200);
-    expect(await shared.json()).toEqual({
+    expect(await resetOk({ rule: 'api_calls', key: 'octo' })).toEqual({
       kind: 'rule',
       name: 'api_calls',
       key: 'octo',
