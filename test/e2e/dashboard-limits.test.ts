@@ -9,6 +9,7 @@ import { FakeClock } from '../../src/testing/index.js';
 import { chromiumAvailable } from '../helpers/chromium.js';
 import { cellTexts, useDashboard, waitForPanel } from '../helpers/dashboard-page.js';
 import { startFoundationBus } from '../helpers/foundation-bus.js';
+import { LIMITS_PROTECTION, provideDbPool } from '../helpers/limits-scenario.js';
 
 const hasChromium = chromiumAvailable('dashboard-limits.test');
 
@@ -25,23 +26,9 @@ describe.skipIf(!hasChromium)('dashboard: rate limits and pools (headless Chromi
         name: 'limits-dash',
         store: 'memory:',
         clock: new FakeClock(),
-        config: {
-          defaults: {
-            foundation: {
-              protection: {
-                api: { rateLimit: { limit: 2, windowMs: 60_000 } },
-                github: { rateLimit: { rule: 'api_calls' } },
-                db: { pool: { max: 2 } },
-              },
-            },
-          },
-        },
+        config: { defaults: { foundation: { protection: LIMITS_PROTECTION } } },
       },
-      {
-        prepare: (foundation) => {
-          foundation.protect('db', { pool: { create: () => ({}), destroy: () => undefined } });
-        },
-      },
+      { prepare: provideDbPool },
     ),
   );
 

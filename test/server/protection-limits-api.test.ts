@@ -13,14 +13,9 @@ import { FakeClock, rejection } from '../../src/testing/index.js';
 import { busRequests, expectRefusedWithoutChange } from '../helpers/bus-requests.js';
 import type { RunningControlBus } from '../helpers/control-bus.js';
 import { startFoundationBus } from '../helpers/foundation-bus.js';
+import { IDLE_POOL, LIMITS_PROTECTION, provideDbPool } from '../helpers/limits-scenario.js';
 
 const TOKEN = 'protection-limits-api-token';
-
-const PROTECTION = {
-  api: { rateLimit: { limit: 2, windowMs: 60_000 } },
-  github: { rateLimit: { rule: 'api_calls' } },
-  db: { pool: { max: 2 } },
-};
 
 const TOKEN_BUCKET = (limit: number, windowMs: number) => ({ algorithm: 'token_bucket', limit, windowMs });
 
@@ -45,22 +40,6 @@ const UNUSED_RULES = [
     keys: [],
   },
 ];
-
-const IDLE_POOL = {
-  policy: 'db',
-  size: 1,
-  idle: 1,
-  inUse: 0,
-  waiting: 0,
-  overflow: 0,
-  creating: 0,
-  createFailures: 0,
-  destroyFailures: 0,
-  min: 0,
-  max: 2,
-  maxOverflow: 0,
-  drained: false,
-};
 
 describe('control bus: protection limits and pools routes', () => {
   let running: RunningControlBus;
@@ -97,14 +76,9 @@ describe('control bus: protection limits and pools routes', () => {
         name: 'protection-limits-node',
         store: 'memory:',
         clock: new FakeClock(),
-        config: { defaults: { foundation: { protection: PROTECTION } } },
+        config: { defaults: { foundation: { protection: LIMITS_PROTECTION } } },
       },
-      {
-        bus: { token: TOKEN },
-        prepare: (node) => {
-          node.protect('db', { pool: { create: () => ({}), destroy: () => undefined } });
-        },
-      },
+      { bus: { token: TOKEN }, prepare: provideDbPool },
     );
     foundation = running.foundation;
 
