@@ -3,14 +3,10 @@
  *
  * @module
  */
-import { createFoundation, SERVICES_NAMESPACE, type Foundation } from '../../src/app/foundation.js';
+import type { Foundation } from '../../src/app/foundation.js';
 import type { Service } from '../../src/kernel/service.js';
-import {
-  CONTROL_BUS_SERVICE,
-  controlBusService,
-  type ControlBus,
-  type ControlBusOptions,
-} from '../../src/server/index.js';
+import type { ControlBus, ControlBusOptions } from '../../src/server/index.js';
+import { startFoundationBus } from './foundation-bus.js';
 
 /** A running foundation and its control bus. */
 export interface RunningControlBus extends AsyncDisposable {
@@ -36,23 +32,14 @@ export interface StartControlBusOptions {
  * `services` plus its control bus on 127.0.0.1 with port 0 (any free port).
  */
 export async function startControlBus(options: StartControlBusOptions = {}): Promise<RunningControlBus> {
-  const foundation = createFoundation({
-    name: options.name ?? 'test-node',
-    store: options.store ?? 'memory:',
-    services: options.services ?? [],
-  });
-  foundation.add(controlBusService(foundation, { host: '127.0.0.1', port: 0, ...options.bus }));
-  await foundation.start();
-  const bus = foundation.registry.get<ControlBus>(SERVICES_NAMESPACE, CONTROL_BUS_SERVICE);
-  return {
-    foundation,
-    bus,
-    url: bus.url,
-    fetch: (path, init) => fetch(new URL(path, bus.url), init),
-    async [Symbol.asyncDispose]() {
-      await foundation.stop();
+  return startFoundationBus(
+    {
+      name: options.name ?? 'test-node',
+      store: options.store ?? 'memory:',
+      services: options.services ?? [],
     },
-  };
+    options.bus === undefined ? {} : { bus: options.bus },
+  );
 }
 
 /** Names of the services every foundation supervises before the caller's. */
