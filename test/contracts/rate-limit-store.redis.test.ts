@@ -4,7 +4,7 @@
  * allowance is full again, a lost connection (TCP proxy cut) and recovery, and an unreachable server.
  */
 import { describe, expect, it } from 'vitest';
-import { RedisRateLimitStore } from '../../src/protection/rate-limit/redis-store.js';
+import { MAX_SCAN_CALLS, RedisRateLimitStore } from '../../src/protection/rate-limit/redis-store.js';
 import type { RateLimitStore } from '../../src/protection/rate-limit/types.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import {
@@ -15,6 +15,43 @@ import {
   redisTestUrl,
 } from '../helpers/redis.js';
 import { rateLimitStoreContract } from './rate-limit-store.contract.js';
+
+/**
+ * Counts the commands Redis runs (MONITOR), by name and by an argument starting with `prefix` — other test
+ * files share the server, so server-wide statistics would count their commands too. `count` first waits until
+ * the monitor has seen everything run before it was called.
+ */
+async function watchCommands(): Promise<{
+  count(command: string, prefix: string): Promise<number>;
+  close(): void;
+}> {
+  const admin = redisTestClient();
+  await admin.connect();
+  const monitor = await admin.monitor();
+  const seen: string[][] = [];
+  monitor.on('monitor', (_time: string, args: string[]) => seen.push(args));
+  let marks = 0;
+  return {
+    async count(command, prefix) {
+      marks += 1;
+      const mark = `watch-mark-${String(marks)}-${prefix}`;
+      await admin.echo(mark);
+      await expect
+        .poll(() => seen.some((args) => args[0] === 'echo' && args[1] === mark), {
+          timeout: 10_000,
+          interval: 10,
+        })
+        .toBe(true);
+      return seen.filter(
+        (args) => args[0]?.toLowerCase() === command && args.slice(1).some((arg) => arg.startsWith(prefix)),
+      ).length;
+    },
+    close() {
+      monitor.disconnect();
+      admin.disconnect();
+    },
+  };
+}
 
 /** A TCP proxy in front of the test Redis, and the Redis URL through it. */
 async function redisProxy() {
@@ -178,30 +215,55 @@ describeRedis('Redis rate limit store', () => {
     it('decisions made together go in one script call, each answered in order and exact', async () => {
       const prefix = redisTestPrefix();
       const store = new RedisRateLimitStore(redisTestUrl(), { keyPrefix: prefix });
-      const admin = redisTestClient();
+      const watch = await watchCommands();
       const rule = { algorithm: 'fixed_window', limit: 5, windowMs: 1e12 } as const;
       try {
-        await admin.connect();
         await store.consume('warm', rule, 1);
-        await admin.call('config', 'resetstat');
+        const before = await watch.count('evalsha', prefix);
         // 80 decisions in one turn: two batches (at most 64 each), on three keys.
         const decisions = await Promise.all(
           Array.from({ length: 80 }, (_, i) => store.consume(['a', 'b', 'c'][i % 3] as string, rule, 1)),
         );
-        const stats = (await admin.call('info', 'commandstats')) as string;
-        const evalsha = /cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1];
-        expect(evalsha).toBe('2');
+        expect((await watch.count('evalsha', prefix)) - before).toBe(2);
         for (const key of [0, 1, 2]) {
           const mine = decisions.filter((_, i) => i % 3 === key);
           expect(mine.map((d) => d.allowed)).toEqual(mine.map((_, i) => i < 5));
           expect(mine.slice(0, 5).map((d) => d.remaining)).toEqual([4, 3, 2, 1, 0]);
         }
       } finally {
-        admin.disconnect();
+        watch.close();
         await store.close();
         await dropRedisPrefix(prefix);
       }
     });
+
+    it(
+      'a key listing on a large keyspace stops after MAX_SCAN_CALLS scans',
+      { timeout: 60_000 },
+      async () => {
+        const filler = redisTestPrefix();
+        const prefix = redisTestPrefix();
+        const store = new RedisRateLimitStore(redisTestUrl(), { keyPrefix: prefix });
+        const admin = redisTestClient();
+        const watch = await watchCommands();
+        try {
+          await admin.connect();
+          // More keys than MAX_SCAN_CALLS scans of ~1000 examine, none of them the store's.
+          for (let i = 0; i < 30; i++) {
+            const pipeline = admin.pipeline();
+            for (let j = 0; j < 1000; j++) pipeline.set(`${filler}${String(i * 1000 + j)}`, '1', 'EX', 120);
+            await pipeline.exec();
+          }
+          expect(await store.keys(10)).toEqual([]);
+          expect(await watch.count('scan', prefix)).toBe(MAX_SCAN_CALLS);
+        } finally {
+          watch.close();
+          admin.disconnect();
+          await store.close();
+          await dropRedisPrefix(filler);
+        }
+      },
+    );
 
     it(
       'an unreachable server is FND_STORAGE_UNAVAILABLE; a closed store refuses',

@@ -31,6 +31,9 @@ function globEscape(text: string): string {
   return text.replace(/[\\*?[\]]/g, '\\$&');
 }
 
+/** Most `SCAN` calls of one key listing (each examines about 1000 keys). */
+export const MAX_SCAN_CALLS = 20;
+
 /** Most decisions in one script call. */
 const MAX_BATCH = 64;
 
@@ -149,16 +152,20 @@ export class RedisRateLimitStore implements RateLimitStore {
 
   /**
    * Keys under this store's `keyPrefix` starting with `prefix`, without `keyPrefix`: `SCAN … MATCH` (glob
-   * characters escaped) `COUNT 1000` until `limit` keys are found or the scan ends, then sorted. Redis drops
-   * keys whose allowance is full again and whose hold is over, so every key listed holds state.
+   * characters escaped) `COUNT 1000` until `limit` keys are found, the scan ends, or {@link MAX_SCAN_CALLS}
+   * calls were made (an operator's listing must not walk a large shared keyspace: on a big server the list
+   * is a sample), then sorted. Redis drops keys whose allowance is full again and whose hold is over, so
+   * every key listed holds state.
    */
   async keys(limit: number, prefix = ''): Promise<string[]> {
     checkRateLimitListing(limit, prefix);
     const pattern = `${globEscape(this.#prefix + prefix)}*`;
     const found = new Set<string>();
     let cursor = '0';
+    let calls = 0;
     try {
       do {
+        calls += 1;
         const [next, batch] = await this.#send((client) =>
           client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000),
         );
@@ -167,7 +174,7 @@ export class RedisRateLimitStore implements RateLimitStore {
           if (found.size >= limit) break;
           if (k.startsWith(this.#prefix)) found.add(k.slice(this.#prefix.length));
         }
-      } while (cursor !== '0' && found.size < limit);
+      } while (cursor !== '0' && found.size < limit && calls < MAX_SCAN_CALLS);
     } catch (error) {
       throw error instanceof FoundationError ? error : unavailable(error);
     }
