@@ -152,7 +152,7 @@ export class RedisRateLimitStore implements RateLimitStore {
 
   /**
    * Keys under this store's `keyPrefix` starting with `prefix`, without `keyPrefix`: `SCAN … MATCH` (glob
-   * characters escaped) `COUNT 1000` until `limit` keys are found, the scan ends, or {@link MAX_SCAN_CALLS}
+   * characters escaped) `COUNT 1000` until `limit` keys are found, the scan ends, or `MAX_SCAN_CALLS` (20)
    * calls were made (an operator's listing must not walk a large shared keyspace: on a big server the list
    * is a sample), then sorted. Redis drops keys whose allowance is full again and whose hold is over, so
    * every key listed holds state.
