@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MAX_SCAN_CALLS, RedisRateLimitStore } from '../../src/protection/rate-limit/redis-store.js';
-import type { RateLimitStore } from '../../src/protection/rate-limit/types.js';
+import type { RateLimitRule, RateLimitStore } from '../../src/protection/rate-limit/types.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import {
   describeRedis,
@@ -50,6 +50,17 @@ async function watchCommands(): Promise<{
       monitor.disconnect();
       admin.disconnect();
     },
+  };
+}
+
+/** Reads a key's remaining units, -1 while the store fails (for polling a recovery). */
+function remainingOf(store: RateLimitStore, key: string, rule: RateLimitRule): () => Promise<number> {
+  return async () => {
+    try {
+      return (await store.status(key, rule)).remaining;
+    } catch {
+      return -1;
+    }
   };
 }
 
@@ -148,18 +159,7 @@ describeRedis('Redis rate limit store', () => {
           await proxy.cut();
           await expectCode(store.consume('k', rule, 1), 'FND_STORAGE_UNAVAILABLE');
           await proxy.restore();
-          await expect
-            .poll(
-              async () => {
-                try {
-                  return (await store.status('k', rule)).remaining;
-                } catch {
-                  return -1;
-                }
-              },
-              { timeout: 20_000, interval: 50 },
-            )
-            .toBe(2);
+          await expect.poll(remainingOf(store, 'k', rule), { timeout: 20_000, interval: 50 }).toBe(2);
           expect((await store.consume('k', rule, 2)).remaining).toBe(0);
         } finally {
           await store.close();
@@ -193,16 +193,7 @@ describeRedis('Redis rate limit store', () => {
           }
           proxy.thaw();
           await expect
-            .poll(
-              async () => {
-                try {
-                  return (await store.status('k', rule)).remaining;
-                } catch {
-                  return -1;
-                }
-              },
-              { timeout: 20_000, interval: 50 },
-            )
+            .poll(remainingOf(store, 'k', rule), { timeout: 20_000, interval: 50 })
             .toBeGreaterThanOrEqual(8);
         } finally {
           await store.close();
