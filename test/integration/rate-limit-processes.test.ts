@@ -165,31 +165,31 @@ describeRedis('rate limits shared by processes on Redis', () => {
 });
 
 describePg('rate limits shared by processes on PostgreSQL', () => {
-  it('three processes on one key per algorithm admit exactly the limit', { timeout: 120_000 }, async () => {
+  /** Runs `check` on a PostgreSQL store in a fresh schema, dropped afterwards. */
+  async function onPostgres(
+    check: (
+      target: { kind: 'postgres'; url: string; keyPrefix: '' },
+      store: PostgresRateLimitStore,
+    ) => Promise<void>,
+  ): Promise<void> {
     const schema = await createTestSchema();
     const storage = new Storage(schema.url);
     await storage.open();
     try {
       const store = new PostgresRateLimitStore(storage);
       await store.open();
-      await hammerAndCheck({ kind: 'postgres', url: schema.url, keyPrefix: '' }, store);
+      await check({ kind: 'postgres', url: schema.url, keyPrefix: '' }, store);
     } finally {
       await storage.close();
       await schema.drop();
     }
-  });
+  }
 
-  it('one process holds the keys, the others are refused', { timeout: 120_000 }, async () => {
-    const schema = await createTestSchema();
-    const storage = new Storage(schema.url);
-    await storage.open();
-    try {
-      const store = new PostgresRateLimitStore(storage);
-      await store.open();
-      await holdAndCheck({ kind: 'postgres', url: schema.url, keyPrefix: '' }, store);
-    } finally {
-      await storage.close();
-      await schema.drop();
-    }
-  });
+  it('three processes on one key per algorithm admit exactly the limit', { timeout: 120_000 }, () =>
+    onPostgres(hammerAndCheck),
+  );
+
+  it('one process holds the keys, the others are refused', { timeout: 120_000 }, () =>
+    onPostgres(holdAndCheck),
+  );
 });
