@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_SCAN_CALLS, RedisRateLimitStore } from '../../src/protection/rate-limit/redis-store.js';
 import type { RateLimitRule, RateLimitStore } from '../../src/protection/rate-limit/types.js';
-import { startTcpProxy } from '../helpers/tcp-proxy.js';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import {
   describeRedis,
   dropRedisPrefix,
@@ -64,14 +64,28 @@ function remainingOf(store: RateLimitStore, key: string, rule: RateLimitRule): (
   };
 }
 
-/** A TCP proxy in front of the test Redis, and the Redis URL through it. */
-async function redisProxy() {
+/**
+ * Runs `body` with a Redis store reached through a TCP proxy (which the body may cut, freeze…), on a fresh
+ * key prefix; closes the store and the proxy and deletes the prefix afterwards.
+ */
+async function withProxiedStore(
+  timeoutMs: number,
+  body: (store: RedisRateLimitStore, proxy: TcpProxy) => Promise<void>,
+): Promise<void> {
   const target = new URL(redisTestUrl());
   const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
   const viaProxy = new URL(redisTestUrl());
   viaProxy.hostname = '127.0.0.1';
   viaProxy.port = String(proxy.port);
-  return { proxy, viaProxy };
+  const prefix = redisTestPrefix();
+  const store = new RedisRateLimitStore(viaProxy.toString(), { keyPrefix: prefix, timeoutMs });
+  try {
+    await body(store, proxy);
+  } finally {
+    await store.close();
+    await proxy.close();
+    await dropRedisPrefix(prefix);
+  }
 }
 import { expectCode } from './event-store/fixture.js';
 
@@ -150,22 +164,15 @@ describeRedis('Redis rate limit store', () => {
       'a lost connection fails decisions with FND_STORAGE_UNAVAILABLE, then reconnects with the state kept',
       { timeout: 60_000 },
       async () => {
-        const { proxy, viaProxy } = await redisProxy();
-        const prefix = redisTestPrefix();
-        const store = new RedisRateLimitStore(viaProxy.toString(), { keyPrefix: prefix, timeoutMs: 1000 });
         const rule = { algorithm: 'sliding_window', limit: 3, windowMs: 1e12 } as const;
-        try {
+        await withProxiedStore(1000, async (store, proxy) => {
           expect((await store.consume('k', rule, 1)).remaining).toBe(2);
           await proxy.cut();
           await expectCode(store.consume('k', rule, 1), 'FND_STORAGE_UNAVAILABLE');
           await proxy.restore();
           await expect.poll(remainingOf(store, 'k', rule), { timeout: 20_000, interval: 50 }).toBe(2);
           expect((await store.consume('k', rule, 2)).remaining).toBe(0);
-        } finally {
-          await store.close();
-          await proxy.close();
-          await dropRedisPrefix(prefix);
-        }
+        });
       },
     );
 
@@ -173,11 +180,8 @@ describeRedis('Redis rate limit store', () => {
       'a server that stops answering fails the decisions in flight after timeoutMs, then recovers',
       { timeout: 60_000 },
       async () => {
-        const { proxy, viaProxy } = await redisProxy();
-        const prefix = redisTestPrefix();
-        const store = new RedisRateLimitStore(viaProxy.toString(), { keyPrefix: prefix, timeoutMs: 300 });
         const rule = { algorithm: 'fixed_window', limit: 10, windowMs: 1e12 } as const;
-        try {
+        await withProxiedStore(300, async (store, proxy) => {
           expect((await store.consume('k', rule, 1)).remaining).toBe(9);
           proxy.freeze();
           // Silent server, open connection: no answer ever comes; the watchdog drops the connection.
@@ -195,11 +199,7 @@ describeRedis('Redis rate limit store', () => {
           await expect
             .poll(remainingOf(store, 'k', rule), { timeout: 20_000, interval: 50 })
             .toBeGreaterThanOrEqual(8);
-        } finally {
-          await store.close();
-          await proxy.close();
-          await dropRedisPrefix(prefix);
-        }
+        });
       },
     );
 
