@@ -4,18 +4,23 @@
  * of keys: past `maxKeys`, a lapsed or the least recently used key goes (approximated by the CLOCK / second-chance
  * policy — an entry used since it was last passed over is moved to the back once instead of evicted — so a
  * hit costs one flag write, not a `Map` reinsertion). `consumeSync` / `statusSync` are the hot path:
- * synchronous, no promise, one `Map` lookup. Time is `clock.now()` floored to whole ms; a clock that steps
- * back never gives allowance back. No timer. A hold ({@link MemoryRateLimitStore.hold}) is one field of the
- * key's entry (`holdUntil`), so a decision reads one more field, nothing else.
+ * synchronous, no promise, one `Map` lookup, and one allocation — the decision returned: the key's state is
+ * mutable numbers on its entry, updated in place by memory-models.ts (the pure models' arithmetic, held to
+ * their decisions by a property test). Time is `clock.now()` floored to whole ms; on the real `systemClock`
+ * a decision reads the process-wide coarse system time instead (kernel/coarse-clock.ts: `Date.now()` at most
+ * about once per ms or per 32 reads), which may lag the truth by about a millisecond — safe, as every model
+ * treats an earlier `now` conservatively (less refill, the old window, a hold still in force: it may refuse
+ * slightly longer, never admit more; a `retryAfterMs` may be over by the lag). An injected clock is read on
+ * every decision. A clock that steps back never gives allowance back. No timer of its own. A hold
+ * ({@link MemoryRateLimitStore.hold}) is one field of the key's entry (`holdUntil`), read with the precise
+ * clock, so a decision reads one more field, nothing else.
  *
  * @module
  */
 import { invalidPolicy } from '../errors.js';
 import { type Clock, systemClock } from '../../kernel/clock.js';
-import { decideFixedWindow, fixedWindowIdleAt, type FixedWindowState } from './fixed-window.js';
-import { decideGcra, gcraIdleAt, type GcraState } from './gcra.js';
-import { decideSlidingWindow, slidingWindowIdleAt, type SlidingWindowState } from './sliding-window.js';
-import { decideTokenBucket, tokenBucketIdleAt, type TokenBucketState } from './token-bucket.js';
+import { coarseSystemTime } from '../../kernel/coarse-clock.js';
+import { cellIdleAt, decideCell, type ModelCell } from './memory-models.js';
 import {
   checkRateLimitHold,
   checkRateLimitKey,
@@ -34,11 +39,11 @@ export interface MemoryRateLimitStoreOptions {
   readonly maxKeys?: number;
 }
 
-type AnyState = TokenBucketState | GcraState | SlidingWindowState | FixedWindowState;
-
-interface Entry {
-  /** The model state; undefined for a key that has only a hold. */
-  state: AnyState | undefined;
+/** A key's entry: its model state as mutable numbers (`t`, `u`, `v`: see memory-models.ts), rule and hold. */
+interface Entry extends ModelCell {
+  /** Whether `t`, `u`, `v` hold a state (false for a key that has only a hold). */
+  hasState: boolean;
+  /** The rule the state was recorded under. */
   rule: RateLimitRule;
   /** Used since the eviction sweep last passed it. */
   used: boolean;
@@ -46,45 +51,13 @@ interface Entry {
   holdUntil: number;
 }
 
-/** The rule of an entry created by a hold (its state is undefined, so the rule is never applied). */
+/** The rule of an entry created by a hold (it has no state, so the rule is never applied). */
 const HOLD_ONLY_RULE: RateLimitRule = Object.freeze({ algorithm: 'fixed_window', limit: 1, windowMs: 1 });
 
 /** The ms from which an entry no longer weighs on any decision (its state lapsed and its hold over). */
 function entryIdleAt(entry: Entry): number {
-  const stateIdle = entry.state === undefined ? 0 : idleAt(entry.state, entry.rule);
+  const stateIdle = entry.hasState ? cellIdleAt(entry, entry.rule) : 0;
   return Math.max(stateIdle, entry.holdUntil);
-}
-
-/** One decision of `rule`'s algorithm and the ms from which the new state stops mattering. */
-function decide(
-  state: AnyState | undefined,
-  rule: RateLimitRule,
-  n: number,
-  now: number,
-): { readonly decision: RateLimitDecision; readonly nextState: AnyState } {
-  switch (rule.algorithm) {
-    case 'token_bucket':
-      return decideTokenBucket(state as TokenBucketState | undefined, rule, n, now);
-    case 'gcra':
-      return decideGcra(state as GcraState | undefined, rule, n, now);
-    case 'sliding_window':
-      return decideSlidingWindow(state as SlidingWindowState | undefined, rule, n, now);
-    case 'fixed_window':
-      return decideFixedWindow(state as FixedWindowState | undefined, rule, n, now);
-  }
-}
-
-function idleAt(state: AnyState, rule: RateLimitRule): number {
-  switch (rule.algorithm) {
-    case 'token_bucket':
-      return tokenBucketIdleAt(state as TokenBucketState, rule);
-    case 'gcra':
-      return gcraIdleAt(state as GcraState, rule);
-    case 'sliding_window':
-      return slidingWindowIdleAt(state as SlidingWindowState, rule);
-    case 'fixed_window':
-      return fixedWindowIdleAt(state as FixedWindowState, rule);
-  }
 }
 
 /**
@@ -105,8 +78,12 @@ export class MemoryRateLimitStore implements RateLimitStore {
   readonly #clock: Clock;
   readonly #maxKeys: number;
   readonly #entries = new Map<string, Entry>();
+  /** Whether decisions read the coarse system time (the clock is the real `systemClock`). */
+  readonly #coarse: boolean;
   /** The last rule checked (a rule object is checked once while it keeps being used). */
   #checked: RateLimitRule | undefined;
+  /** The capacity of {@link #checked} (the most units one decision may ask). */
+  #capacity = 0;
   #closed = false;
 
   /** @param options - clock and key bound. */
@@ -116,6 +93,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
       throw invalidPolicy('maxKeys must be a positive integer', { option: 'maxKeys', value: maxKeys });
     }
     this.#clock = options.clock ?? systemClock;
+    this.#coarse = this.#clock === systemClock;
     this.#maxKeys = maxKeys;
   }
 
@@ -163,7 +141,15 @@ export class MemoryRateLimitStore implements RateLimitStore {
       return;
     }
     if (this.#entries.size >= this.#maxKeys) this.#evictOne(now);
-    this.#entries.set(key, { state: undefined, rule: HOLD_ONLY_RULE, used: false, holdUntil: until });
+    this.#entries.set(key, {
+      t: 0,
+      u: 0,
+      v: 0,
+      hasState: false,
+      rule: HOLD_ONLY_RULE,
+      used: false,
+      holdUntil: until,
+    });
   }
 
   /**
@@ -221,42 +207,50 @@ export class MemoryRateLimitStore implements RateLimitStore {
     if (rule !== this.#checked) {
       checkRateLimitRule(rule);
       this.#checked = rule;
+      this.#capacity = ruleCapacity(rule);
     }
     // A key already held was checked when it was stored.
     const entry = this.#entries.get(key);
     if (entry === undefined) checkRateLimitKey(key);
-    if (!Number.isSafeInteger(n) || n < 0 || n > ruleCapacity(rule)) {
+    if (!Number.isSafeInteger(n) || n < 0 || n > this.#capacity) {
       throw invalidPolicy(
-        `Units must be an integer from 0 to the rule's capacity (${String(ruleCapacity(rule))})`,
+        `Units must be an integer from 0 to the rule's capacity (${String(this.#capacity)})`,
         {
           option: 'n',
           value: typeof n === 'number' ? n : typeof n,
-          capacity: ruleCapacity(rule),
+          capacity: this.#capacity,
         },
       );
     }
-    const now = Math.floor(this.#clock.now());
-    let state: AnyState | undefined;
-    if (entry !== undefined) {
-      entry.used = true;
-      // A lapsed state needs no special case: every model treats any elapsed time exactly.
-      const same =
-        entry.rule === rule ||
-        (entry.rule.algorithm === rule.algorithm && entry.rule.windowMs === rule.windowMs);
-      if (same) state = entry.state;
-    }
-    const result = decide(state, rule, n, now);
-    if (entry !== undefined && entry.holdUntil > now) return held(result.decision, state, rule, now, entry);
-    if (record && n > 0 && result.decision.allowed) {
-      if (entry !== undefined) {
-        entry.state = result.nextState;
-        entry.rule = rule;
-      } else {
+    const now = this.#coarse ? coarseSystemTime.now() : Math.floor(this.#clock.now());
+    const write = record && n > 0;
+    if (entry === undefined) {
+      if (!write) return decideCell(undefined, undefined, rule, n, now);
+      const created: Entry = { t: 0, u: 0, v: 0, hasState: true, rule, used: false, holdUntil: 0 };
+      const decision = decideCell(undefined, created, rule, n, now);
+      if (decision.allowed) {
         if (this.#entries.size >= this.#maxKeys) this.#evictOne(now);
-        this.#entries.set(key, { state: result.nextState, rule, used: false, holdUntil: 0 });
+        this.#entries.set(key, created);
       }
+      return decision;
     }
-    return result.decision;
+    entry.used = true;
+    // A lapsed state needs no special case: every model treats any elapsed time exactly.
+    const src =
+      entry.hasState &&
+      (entry.rule === rule ||
+        (entry.rule.algorithm === rule.algorithm && entry.rule.windowMs === rule.windowMs))
+        ? entry
+        : undefined;
+    if (entry.holdUntil > now) return held(src, rule, n, now, entry.holdUntil);
+    if (!write) return decideCell(src, undefined, rule, n, now);
+    // The models read all of `src` before writing `dst`: the same entry may be both.
+    const decision = decideCell(src, entry, rule, n, now);
+    if (decision.allowed) {
+      entry.hasState = true;
+      entry.rule = rule;
+    }
+    return decision;
   }
 
   /** Evicts one key: the first lapsed or not-recently-used one in insertion order (CLOCK). */
@@ -280,14 +274,15 @@ export class MemoryRateLimitStore implements RateLimitStore {
  * the time until the state (without these units) is full again.
  */
 function held(
-  base: RateLimitDecision,
-  state: AnyState | undefined,
+  src: ModelCell | undefined,
   rule: RateLimitRule,
+  n: number,
   now: number,
-  entry: Entry,
+  holdUntil: number,
 ): RateLimitDecision {
-  const left = entry.holdUntil - now;
-  const resetMs = base.allowed ? decide(state, rule, 0, now).decision.resetMs : base.resetMs;
+  const base = decideCell(src, undefined, rule, n, now);
+  const left = holdUntil - now;
+  const resetMs = base.allowed ? decideCell(src, undefined, rule, 0, now).resetMs : base.resetMs;
   return {
     allowed: false,
     remaining: 0,
