@@ -16,6 +16,19 @@
  * every decision refuses (any algorithm) and the upsert keeps the column as it is. A key with only a hold has
  * the algorithm `-` (no state).
  *
+ * Batching: `consume` calls asked in the same turn of the event loop are planned together when it ends. Those
+ * with the same rule (algorithm, limit, window, burst) and the same unit count `n` and distinct keys share one
+ * statement (at most 64 decisions): the same upsert over `unnest($1::text[])`, returning each row's key, by
+ * which every caller gets its own decision. The statement is still the single decision's math, once per row,
+ * each row under its own row lock and its own `clock_timestamp()`: each decision stays atomic and exact, and
+ * under load one round trip serves many callers — one statement per decision or fewer. A statement is atomic:
+ * when it fails, every decision in it fails with its error (`classifyPgError`) and none is applied. A lone
+ * decision runs the single-key statement. The rows are inserted in key order (`COLLATE "C"`): every batch, of
+ * any process, locks its rows in one global order, so two batches sharing keys wait for each other but never
+ * deadlock. One command cannot update a row twice, so a key already in the batch being planned waits for a
+ * following round (sent once the previous one has answered): decisions on one key run in the order asked.
+ * `status`, `hold`, `reset` and `keys` are one statement each, unbatched.
+ *
  * @module
  */
 import type pg from 'pg';
@@ -23,6 +36,7 @@ import { classifyPgError, PostgresCapability, type Storage } from '../../storage
 import { checkRateLimitCall, ruleCapacity } from './create-store.js';
 import { checkRateLimitHold, checkRateLimitKey, checkRateLimitListing } from './checks.js';
 import { RATELIMIT_MIGRATIONS } from './migrations.js';
+import { planRound, type PendingConsume } from './postgres-batch.js';
 import type { RateLimitAlgorithm, RateLimitDecision, RateLimitRule, RateLimitStore } from './types.js';
 
 /** Old state expressions a decision starts from. */
@@ -33,9 +47,16 @@ interface OldState {
   readonly c: string;
   /** The hold's end (ms since the epoch; 0 when none), whatever the algorithm. */
   readonly h: string;
+  /**
+   * The first step's FROM clause, if any: a lateral reference to the batch's key row makes the decision (and
+   * its clock reading) one per row, computed as that row is inserted, after any lock wait on earlier rows.
+   */
+  readonly from?: string;
 }
 
 const KEY = '$1::text';
+/** The keys of a batch ($1 of the batch statement). */
+const KEYS_PARAM = '$1::text[]';
 /** What a row's `algorithm` column holds: the algorithm and the window, e.g. `gcra/60000`. */
 const TAG = "($2::text || '/' || $4::bigint::text)";
 const L = '$3::bigint';
@@ -51,7 +72,7 @@ const NOW = 'floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
 function start(old: OldState): string {
   const mine = `${old.algorithm} = ${TAG}`;
   // $5 is unused by the window algorithms: naming it here gives it a type in every statement.
-  return `(SELECT ${NOW} AS now, $5::bigint AS p5, CASE WHEN ${mine} THEN ${old.a} END AS oa, CASE WHEN ${mine} THEN ${old.b} END AS ob, CASE WHEN ${mine} THEN ${old.c} END AS oc, ${old.h} AS oh) s0`;
+  return `(SELECT ${NOW} AS now, $5::bigint AS p5, CASE WHEN ${mine} THEN ${old.a} END AS oa, CASE WHEN ${mine} THEN ${old.b} END AS ob, CASE WHEN ${mine} THEN ${old.c} END AS oc, ${old.h} AS oh${old.from === undefined ? '' : ` FROM ${old.from}`}) s0`;
 }
 
 /** Token bucket and GCRA as a debt `d` (in u) that drains at `limit` u per ms; admitted while d ≤ capacity. */
@@ -135,6 +156,8 @@ const NONE: OldState = {
   c: 'NULL::bigint',
   h: '0::bigint',
 };
+/** No row, for the key `u.k` of a batch (one decision per key, at its own instant). */
+const NONE_IN_BATCH: OldState = { ...NONE, from: '(SELECT u.k) AS one' };
 const ROW: OldState = {
   algorithm: 'r.algorithm',
   a: 'r.a',
@@ -169,6 +192,23 @@ RETURNING ${out('r')}`,
   };
 }
 
+/**
+ * The batch form of {@link consumeStatement}: $1 is an array of distinct keys, the rows are inserted in key
+ * order (`COLLATE "C"`, the same order in every process: batches lock rows in one order and cannot deadlock),
+ * and each returned row carries its key. Each row's decision reads the clock as that row is inserted or
+ * updated (after any wait for an earlier row's lock), so a wait never dates a decision in the past.
+ */
+function consumeManyStatement(algorithm: RateLimitAlgorithm): Statement {
+  return {
+    name: `fnd_ratelimit_consume_many_${algorithm}`,
+    text: `INSERT INTO rate_limits AS r (key, algorithm, ${COLUMNS})
+SELECT u.k, ${TAG}, d.* FROM (SELECT k FROM unnest(${KEYS_PARAM}) AS k ORDER BY k COLLATE "C") u
+CROSS JOIN LATERAL (${decision(algorithm, NONE_IN_BATCH)}) d
+ON CONFLICT (key) DO UPDATE SET (algorithm, ${COLUMNS}) = (SELECT ${KEPT} FROM (${decision(algorithm, ROW)}) d(${COLUMNS}))
+RETURNING r.key, ${out('r')}`,
+  };
+}
+
 function statusStatement(algorithm: RateLimitAlgorithm): Statement {
   return {
     name: `fnd_ratelimit_status_${algorithm}`,
@@ -189,6 +229,7 @@ function perAlgorithm(
 }
 
 const CONSUME = perAlgorithm(consumeStatement);
+const CONSUME_MANY = perAlgorithm(consumeManyStatement);
 const STATUS = perAlgorithm(statusStatement);
 const RESET: Statement = {
   name: 'fnd_ratelimit_reset',
@@ -225,6 +266,25 @@ interface DecisionRow {
   readonly reset: number;
 }
 
+/** A row of a batch statement: a decision and its key. */
+interface KeyedDecisionRow extends DecisionRow {
+  readonly key: string;
+}
+
+function toDecision(row: DecisionRow, rule: RateLimitRule): RateLimitDecision {
+  return {
+    allowed: row.allowed,
+    remaining: row.remaining,
+    retryAfterMs: row.retry,
+    resetMs: row.reset,
+    limit: rule.limit,
+  };
+}
+
+function noRow(): Error {
+  return classifyPgError(new Error('The rate limit statement returned no row'));
+}
+
 /**
  * A {@link RateLimitStore} on a PostgreSQL storage: one statement per decision, the database server's clock
  * (`clock_timestamp()`), so processes on several machines agree on time without trusting theirs. The storage
@@ -243,6 +303,8 @@ export class PostgresRateLimitStore implements RateLimitStore {
   /** Always `postgres`: the state lives in the database, shared by every process on it. */
   readonly kind = 'postgres';
   readonly #access: PostgresCapability;
+  /** Decisions waiting for the end of this turn of the event loop. */
+  #queue: PendingConsume[] = [];
 
   /** @param storage - a PostgreSQL storage (open before the first call). */
   constructor(storage: Storage) {
@@ -259,10 +321,19 @@ export class PostgresRateLimitStore implements RateLimitStore {
     await this.#access.ready();
   }
 
-  /** {@inheritDoc RateLimitStore.consume} */
+  /**
+   * {@inheritDoc RateLimitStore.consume}
+   *
+   * Decisions asked in the same turn of the event loop with the same rule and `n` on distinct keys share one
+   * statement (at most 64); each stays atomic, and decisions on one key run in the order asked.
+   */
   async consume(key: string, rule: RateLimitRule, n: number): Promise<RateLimitDecision> {
     checkRateLimitCall(key, rule, n);
-    return this.#decide(CONSUME, key, rule, n);
+    return new Promise<RateLimitDecision>((resolve, reject) => {
+      const queue = this.#queue;
+      queue.push({ key, rule, n, resolve, reject });
+      if (queue.length === 1) queueMicrotask(this.#flush);
+    });
   }
 
   /** {@inheritDoc RateLimitStore.status} */
@@ -325,6 +396,69 @@ export class PostgresRateLimitStore implements RateLimitStore {
     return Promise.resolve();
   }
 
+  /** Plans and runs the queued decisions: round after round, each round's statements at once. */
+  readonly #flush = (): void => {
+    const queue = this.#queue;
+    this.#queue = [];
+    // A lone decision (the sequential case) skips the planning.
+    void (queue.length === 1 ? this.#consumeBatch(queue) : this.#run(queue));
+  };
+
+  async #run(queue: readonly PendingConsume[]): Promise<void> {
+    let pending = queue;
+    while (pending.length > 0) {
+      const { statements, later } = planRound(pending);
+      await Promise.all(statements.map((statement) => this.#consumeBatch(statement)));
+      pending = later;
+    }
+  }
+
+  /** Runs one statement of `batch` (distinct keys, one signature) and settles each caller; never rejects. */
+  async #consumeBatch(batch: readonly PendingConsume[]): Promise<void> {
+    const first = batch[0];
+    if (first === undefined) return;
+    if (batch.length === 1) {
+      try {
+        first.resolve(await this.#decide(CONSUME, first.key, first.rule, first.n));
+      } catch (error) {
+        first.reject(error);
+      }
+      return;
+    }
+    let rows: Map<string, KeyedDecisionRow>;
+    try {
+      rows = await this.#consumeMany(
+        batch.map((d) => d.key),
+        first.rule,
+        first.n,
+      );
+    } catch (error) {
+      for (const d of batch) d.reject(error);
+      return;
+    }
+    for (const d of batch) {
+      const row = rows.get(d.key);
+      if (row === undefined) d.reject(noRow());
+      else d.resolve(toDecision(row, d.rule));
+    }
+  }
+
+  /** One batch statement on `keys` (distinct): the rows by key. */
+  async #consumeMany(keys: string[], rule: RateLimitRule, n: number): Promise<Map<string, KeyedDecisionRow>> {
+    const s = CONSUME_MANY[rule.algorithm];
+    const pool: pg.Pool = await this.#access.ready();
+    try {
+      const result = await pool.query<KeyedDecisionRow>({
+        name: s.name,
+        text: s.text,
+        values: [keys, rule.algorithm, rule.limit, rule.windowMs, ruleCapacity(rule), n],
+      });
+      return new Map(result.rows.map((row) => [row.key, row]));
+    } catch (error) {
+      throw classifyPgError(error);
+    }
+  }
+
   async #decide(
     statements: Readonly<Record<RateLimitAlgorithm, Statement>>,
     key: string,
@@ -344,13 +478,7 @@ export class PostgresRateLimitStore implements RateLimitStore {
     } catch (error) {
       throw classifyPgError(error);
     }
-    if (row === undefined) throw classifyPgError(new Error('The rate limit statement returned no row'));
-    return {
-      allowed: row.allowed,
-      remaining: row.remaining,
-      retryAfterMs: row.retry,
-      resetMs: row.reset,
-      limit: rule.limit,
-    };
+    if (row === undefined) throw noRow();
+    return toDecision(row, rule);
   }
 }
