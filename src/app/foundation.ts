@@ -492,6 +492,8 @@ export function createFoundation<S extends StandardSchemaV1 | undefined = undefi
     },
     async start() {
       await registering;
+      // Started again after a stop: new pools, the shared rate-limit store reconnecting.
+      protection.open();
       // Metrics first, so they see the services start; stopped after them.
       await telemetry.start();
       try {

@@ -21,6 +21,7 @@ import { ProtectionRegistry, type BreakerStateChange } from '../protection/prote
 import { createRateLimitStore } from '../protection/rate-limit/create-store.js';
 import { NamedRateLimiters } from '../protection/rate-limit/named-limiters.js';
 import { PostgresRateLimitStore } from '../protection/rate-limit/postgres-store.js';
+import { RedisRateLimitStore } from '../protection/rate-limit/redis-store.js';
 import type { RateLimitRule, RateLimitStore } from '../protection/rate-limit/types.js';
 import type { Storage } from '../storage/index.js';
 import { settingsOf } from './config-service.js';
@@ -52,6 +53,11 @@ export interface FoundationProtection {
   readonly rateLimits: NamedRateLimiters;
   /** Drains the pools, ends limiter waits, closes the shared rate-limit store. */
   close(): Promise<void>;
+  /**
+   * After {@link FoundationProtection.close} (a foundation started again): new pools for the pooled policies,
+   * the shared rate-limit store reconnecting, breaker changes recorded again. Does nothing when not closed.
+   */
+  open(): void;
   /** The breaker-event queue's counters (pending, failed after retries, dropped when full). */
   eventCounts(): SideEffectCounts;
   /** Resolves when no breaker event waits to be appended (tests, graceful stop). */
@@ -116,13 +122,16 @@ export function wireProtection(
     );
   };
   const store = rateLimitStoreOf(settingsOf(config).rateLimits, storage);
-  const purge =
-    store instanceof PostgresRateLimitStore
-      ? setInterval(() => {
-          store.purgeExpired().catch(() => undefined);
-        }, RATE_LIMIT_PURGE_INTERVAL_MS)
-      : undefined;
-  purge?.unref();
+  const sweep = (): ReturnType<typeof setInterval> | undefined => {
+    if (!(store instanceof PostgresRateLimitStore)) return undefined;
+    const timer = setInterval(() => {
+      store.purgeExpired().catch(() => undefined);
+    }, RATE_LIMIT_PURGE_INTERVAL_MS);
+    timer.unref();
+    return timer;
+  };
+  let purge = sweep();
+  let closed = false;
   // While a proposal is checked, named rules are looked up in it (a batch may add a rule and its user).
   let proposedRules: Readonly<Record<string, RateLimitRule>> | undefined;
   const rateLimits = new NamedRateLimiters({
@@ -177,9 +186,17 @@ export function wireProtection(
     registry,
     rateLimits,
     async close() {
+      closed = true;
       clearInterval(purge);
       await registry.close();
       await rateLimits.close();
+    },
+    open() {
+      if (!closed) return;
+      closed = false;
+      if (store instanceof RedisRateLimitStore) store.reopen();
+      registry.reopen();
+      purge = sweep();
     },
     eventCounts: () => effects.counts(),
     settled: () => effects.idle(),

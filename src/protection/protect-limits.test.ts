@@ -372,4 +372,24 @@ describe('protect(): the pool layer', () => {
     await registry.close();
     expect(destroyed).toEqual([1, 2]);
   });
+
+  it('reopen after close: a new pool of the same options; a live pool is left as it is', async () => {
+    const { registry, resource, destroyed } = pooled({ db: { pool: { max: 2 } } });
+    const db = registry.policy<number>('db', { pool: resource });
+    expect(await db.execute(({ resource: r }) => r)).toBe(1);
+    const live = registry.pool('db');
+    registry.reopen();
+    expect(registry.pool('db')).toBe(live);
+    await registry.close();
+    expect(destroyed).toEqual([1]);
+    await expect(db.execute(({ resource: r }) => r)).rejects.toMatchObject({
+      code: 'FND_SYSTEM_SERVICE_UNAVAILABLE',
+    });
+    registry.reopen();
+    expect(registry.pool('db')).not.toBe(live);
+    expect(registry.pool('db').status()).toMatchObject({ max: 2, size: 0, drained: false });
+    expect(await db.execute(({ resource: r }) => r)).toBe(2);
+    await registry.close();
+    expect(destroyed).toEqual([1, 2]);
+  });
 });

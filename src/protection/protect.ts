@@ -351,6 +351,21 @@ export class ProtectionRegistry {
     await Promise.all(closing);
   }
 
+  /**
+   * Undoes {@link ProtectionRegistry.close} for a registry used again (a foundation started after a stop):
+   * every built policy whose pool was drained gets a new one of the same options (resources created anew by
+   * the same code), and breaker state changes are reported again. Policy handles, breaker states and
+   * limiters stay as they are.
+   */
+  reopen(): void {
+    for (const entry of this.#entries.values()) {
+      for (const layer of entry.layers.values()) {
+        if (layer.kind === 'pool') (layer as unknown as PoolLayer).reopen();
+        if (!entry.listeners.has(layer)) this.#attach(entry, layer);
+      }
+    }
+  }
+
   /** Ends what a layer holds outside calls: a pool's resources, an own limiter's waits. */
   async #closeLayer(layer: ConfigurableLayer): Promise<void> {
     if (layer.kind === 'pool') await (layer as unknown as PoolLayer).drain();

@@ -68,6 +68,11 @@ export interface PoolLayer extends Layer {
   pool(): Pool<unknown>;
   /** Drains the pool (and any still draining): resolves once every resource is destroyed. */
   drain(): Promise<void>;
+  /**
+   * After {@link PoolLayer.drain}: a new pool of the same options for later attempts (its resources created
+   * anew by the same code). Does nothing while the pool is not drained.
+   */
+  reopen(): void;
   /** The live counts of the current pool (sizes, idle, in use, waiting, failures), without its name. */
   status(): LayerStatus & { readonly kind: 'pool' } & Omit<PoolStatus, 'name'>;
 }
@@ -153,6 +158,9 @@ export function createPoolLayer(options: PoolLayerOptions, context: PoolLayerCon
     pool: () => pool,
     async drain(): Promise<void> {
       await Promise.all([pool.drain(), ...draining]);
+    },
+    reopen(): void {
+      if (pool.status().drained) pool = build(current);
     },
     status() {
       const counts: Record<string, unknown> = { ...pool.status() };

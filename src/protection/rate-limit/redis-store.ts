@@ -181,7 +181,10 @@ export class RedisRateLimitStore implements RateLimitStore {
     return [...found].sort();
   }
 
-  /** Quits the connection and stops the watchdog; later calls are refused with `FND_STORAGE_UNAVAILABLE`. */
+  /**
+   * Quits the connection and stops the watchdog; later calls are refused with `FND_STORAGE_UNAVAILABLE` until
+   * {@link RedisRateLimitStore.reopen}.
+   */
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#watchdog);
@@ -196,6 +199,11 @@ export class RedisRateLimitStore implements RateLimitStore {
     } catch {
       c.disconnect();
     }
+  }
+
+  /** Undoes {@link RedisRateLimitStore.close}: later calls connect again (a foundation started after a stop). */
+  reopen(): void {
+    this.#closed = false;
   }
 
   #connect(): Promise<Redis> {
