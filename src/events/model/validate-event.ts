@@ -22,7 +22,7 @@
  */
 import { FoundationError } from '../../errors/index.js';
 import { isEventId } from './ids.js';
-import { checkJson, NEGATIVE_ZERO } from './json-check.js';
+import { canonicalJson, checkJson, NEGATIVE_ZERO } from './json-check.js';
 import type { PreparedEvent } from './port.js';
 import type { EventInput, JsonObject, JsonValue } from './types.js';
 
@@ -50,7 +50,10 @@ export interface PrepareContext {
   readonly causationId?: string | undefined;
   /** Largest UTF-8 size of `dataJson` + `metadataJson` per event. */
   readonly maxEventBytes: number;
-  /** Generates an id for an input without one. */
+  /**
+   * Generates an id for an input without one. Its ids must be unique (e.g. `createEventIdGenerator`): a
+   * batch is checked for duplicates only among the ids its inputs bring.
+   */
   readonly newId: () => string;
 }
 
@@ -104,9 +107,11 @@ function optionalId(input: EventInput, field: 'correlationId' | 'causationId' | 
   return value;
 }
 
-/** The JSON text of `value`, and whether `value` is already what parsing that text gives back. */
-function stringify(value: unknown, index: number, field: string): { json: string; canonical: boolean } {
-  if (field === 'metadata' && isEmptyPlainObject(value)) return { json: '{}', canonical: true };
+/**
+ * The slow pass of `canonicalJson`: the JSON text of `value`, and whether `value` is already what parsing that
+ * text gives back; throws the catalog error when `value` is not strict JSON.
+ */
+function slowStringify(value: unknown, index: number, field: string): { json: string; canonical: boolean } {
   const problem = checkJson(value, field);
   if (problem !== undefined && problem !== NEGATIVE_ZERO) {
     throw notJson(index, field, problem.path, problem.reason);
@@ -118,7 +123,17 @@ function stringify(value: unknown, index: number, field: string): { json: string
   }
 }
 
-function prepareOne(raw: unknown, index: number, ctx: PrepareContext): PreparedEvent {
+/**
+ * What the batch's earlier events already established: their last type and stream passed their checks (the
+ * events of a batch mostly share both), and whether any of them brought its own id.
+ */
+interface BatchMemo {
+  type: string | undefined;
+  stream: string | undefined;
+  givenIds: boolean;
+}
+
+function prepareOne(raw: unknown, index: number, ctx: PrepareContext, memo: BatchMemo): PreparedEvent {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw invalid(index, 'event', 'must be an object');
   }
@@ -139,7 +154,7 @@ function prepareOne(raw: unknown, index: number, ctx: PrepareContext): PreparedE
     }
   }
   const { type } = input;
-  if (!isEventType(type)) {
+  if ((memo.type === undefined || type !== memo.type) && !isEventType(type)) {
     throw invalid(
       index,
       'type',
@@ -149,16 +164,20 @@ function prepareOne(raw: unknown, index: number, ctx: PrepareContext): PreparedE
   let stream: string | null = null;
   const rawStream: unknown = input.stream;
   if (rawStream !== undefined && rawStream !== null) {
-    if (!isStreamName(rawStream)) {
+    if (rawStream !== memo.stream && !isStreamName(rawStream)) {
       throw invalid(index, 'stream', `must be 1–${MAX_STREAM_LENGTH} characters without control characters`);
     }
-    stream = rawStream;
+    stream = rawStream as string;
+    memo.stream = stream;
   }
+  memo.type = type;
   let id: string;
   const rawId: unknown = input.id;
   if (rawId === undefined || rawId === null) id = ctx.newId();
-  else if (isEventId(rawId)) id = rawId;
-  else throw invalid(index, 'id', 'must be 1–128 characters of [A-Za-z0-9._:-]');
+  else if (isEventId(rawId)) {
+    id = rawId;
+    memo.givenIds = true;
+  } else throw invalid(index, 'id', 'must be 1–128 characters of [A-Za-z0-9._:-]');
 
   const ownCorrelationId = optionalId(input, 'correlationId', index);
   const correlationId = ownCorrelationId ?? ctx.correlationId ?? null;
@@ -170,18 +189,30 @@ function prepareOne(raw: unknown, index: number, ctx: PrepareContext): PreparedE
   let data = (rawData === undefined ? {} : rawData) as JsonValue;
   const rawMetadata: unknown = input.metadata;
   let metadata: JsonObject;
-  if (rawMetadata === undefined || rawMetadata === null) metadata = {};
-  else if (typeof rawMetadata !== 'object' || Array.isArray(rawMetadata)) {
+  let metadataJson: string | undefined;
+  if (rawMetadata === undefined || rawMetadata === null) {
+    metadata = {};
+    metadataJson = '{}';
+  } else if (typeof rawMetadata !== 'object' || Array.isArray(rawMetadata)) {
     throw invalid(index, 'metadata', 'must be a JSON object');
-  } else metadata = rawMetadata as JsonObject;
+  } else {
+    metadata = rawMetadata as JsonObject;
+  }
 
-  const dataText = stringify(data, index, 'data');
-  const metadataText = stringify(metadata, index, 'metadata');
-  const dataJson = dataText.json;
-  const metadataJson = metadataText.json;
-  // A -0 is stored as 0: the event handed back holds what every store gives back.
-  if (!dataText.canonical) data = JSON.parse(dataJson) as JsonValue;
-  if (!metadataText.canonical) metadata = JSON.parse(metadataJson) as JsonObject;
+  let dataJson = canonicalJson(data);
+  if (dataJson === undefined) {
+    const text = slowStringify(data, index, 'data');
+    dataJson = text.json;
+    // A -0 is stored as 0: the event handed back holds what every store gives back.
+    if (!text.canonical) data = JSON.parse(dataJson) as JsonValue;
+  }
+  if (metadataJson === undefined)
+    metadataJson = isEmptyPlainObject(metadata) ? '{}' : canonicalJson(metadata);
+  if (metadataJson === undefined) {
+    const text = slowStringify(metadata, index, 'metadata');
+    metadataJson = text.json;
+    if (!text.canonical) metadata = JSON.parse(metadataJson) as JsonObject;
+  }
   const chars = dataJson.length + metadataJson.length;
   // A UTF-16 unit is at most 3 UTF-8 bytes: count bytes only when the limit could be exceeded.
   if (chars * 3 > ctx.maxEventBytes) {
@@ -219,9 +250,10 @@ function prepareOne(raw: unknown, index: number, ctx: PrepareContext): PreparedE
  */
 export function prepareEvents(inputs: readonly EventInput[], ctx: PrepareContext): PreparedEvent[] {
   const out: PreparedEvent[] = new Array<PreparedEvent>(inputs.length);
+  const memo: BatchMemo = { type: undefined, stream: undefined, givenIds: false };
   for (let i = 0; i < inputs.length; i++) {
     try {
-      out[i] = prepareOne(inputs[i], i, ctx);
+      out[i] = prepareOne(inputs[i], i, ctx, memo);
     } catch (error) {
       if (error instanceof FoundationError) throw error;
       // A throwing getter or proxy trap on the input itself.
@@ -232,7 +264,8 @@ export function prepareEvents(inputs: readonly EventInput[], ctx: PrepareContext
       });
     }
   }
-  if (out.length > 1) {
+  // Generated ids are unique (one generator, strictly increasing): only a batch with given ids is checked.
+  if (out.length > 1 && memo.givenIds) {
     const seen = new Set<string>();
     for (let i = 0; i < out.length; i++) {
       const id = (out[i] as PreparedEvent).id;
