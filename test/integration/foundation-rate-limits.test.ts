@@ -207,6 +207,11 @@ describePg('foundation.rateLimits and pools on PostgreSQL', () => {
       (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid ?? -1;
     const pids = await Promise.all([1, 2, 3, 4].map(() => db.execute(({ resource }) => pid(resource))));
     expect(new Set(pids).size).toBeLessThanOrEqual(2);
+    // Four waiters on an empty pool of 2 start two creations; the four calls may all finish on the first
+    // connection while the second is still connecting, so wait for the pool to settle before counting.
+    await expect
+      .poll(() => foundation.protection.pool('db').status())
+      .toMatchObject({ size: 2, idle: 2, creating: 0 });
     expect(created).toBe(2);
     // The server ends one backend while it is lent: its error destroys it, the next attempt gets a new one.
     const killed = await db
