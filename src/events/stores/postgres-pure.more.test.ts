@@ -126,28 +126,28 @@ describe('readCommittedStatement().page', () => {
 });
 
 describe('fastAppendParams', () => {
-  it('sends a one-event group as one-element arrays', () => {
+  it('sends a one-event group as one-element array literals', () => {
     const event = prepared('only', 's');
     const request: AppendRequest = { events: [event], expectedVersion: 'any', stream: null };
     expect(fastAppendParams([request])).toEqual([
-      ['s'],
-      [1],
-      ['only'],
-      [],
-      [],
-      [],
-      [],
-      ['test.happened'],
-      ['s'],
-      [1],
-      [1000],
-      [1],
-      [null],
-      [null],
-      [null],
+      '{"s"}',
+      '{1}',
+      '{"only"}',
+      '{}',
+      '{}',
+      '{}',
+      '{}',
+      '{"test.happened"}',
+      '{"s"}',
+      '{}',
+      '{1000}',
+      '{1}',
+      '{NULL}',
+      '{NULL}',
+      '{NULL}',
       '[{}]',
       '[{}]',
-      ['n1'],
+      '{"n1"}',
     ]);
   });
 
