@@ -341,6 +341,37 @@ describePg('PostgreSQL rate limit store: batched decisions', () => {
     },
   );
 
+  it('keys of any characters travel in the batch array unchanged', { timeout: T }, async () => {
+    const p = fresh();
+    const rule: RateLimitRule = { algorithm: 'sliding_window', limit: 2, windowMs: FOREVER };
+    const odd = [
+      'a,b',
+      '"quoted"',
+      'back\\slash',
+      '{braces}',
+      ' spaced ',
+      'NULL',
+      "it's",
+      'ünï😀',
+      'x'.repeat(500),
+    ];
+    const keys = odd.map((k) => p + k);
+    const spy = vi.spyOn(poolA, 'query');
+    try {
+      const first = await Promise.all(keys.map((k) => storeA.consume(k, rule, 1)));
+      const second = await Promise.all(keys.map((k) => storeA.consume(k, rule, 1)));
+      expect(first.map((d) => [d.allowed, d.remaining])).toEqual(keys.map(() => [true, 1]));
+      expect(second.map((d) => [d.allowed, d.remaining])).toEqual(keys.map(() => [true, 0]));
+      expect(consumeCalls(spy).map((c) => c.name)).toEqual([
+        'fnd_ratelimit_consume_many_sliding_window',
+        'fnd_ratelimit_consume_many_sliding_window',
+      ]);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await storedKeys(p)).toEqual([...keys].sort((x, y) => (Buffer.from(x) < Buffer.from(y) ? -1 : 1)));
+  });
+
   it(
     'a failed statement fails each of its callers with the single statement error and applies nothing',
     { timeout: T },

@@ -19,15 +19,20 @@
  * Batching: `consume` calls asked in the same turn of the event loop are planned together when it ends. Those
  * with the same rule (algorithm, limit, window, burst) and the same unit count `n` and distinct keys share one
  * statement (at most 64 decisions): the same upsert over `unnest($1::text[])`, returning each row's key, by
- * which every caller gets its own decision. The statement is still the single decision's math, once per row,
- * each row under its own row lock and its own `clock_timestamp()`: each decision stays atomic and exact, and
- * under load one round trip serves many callers — one statement per decision or fewer. A statement is atomic:
- * when it fails, every decision in it fails with its error (`classifyPgError`) and none is applied. A lone
- * decision runs the single-key statement. The rows are inserted in key order (`COLLATE "C"`): every batch, of
- * any process, locks its rows in one global order, so two batches sharing keys wait for each other but never
- * deadlock. One command cannot update a row twice, so a key already in the batch being planned waits for a
- * following round (sent once the previous one has answered): decisions on one key run in the order asked.
- * `status`, `hold`, `reset` and `keys` are one statement each, unbatched.
+ * which every caller gets its own decision; `n` stays one scalar parameter. The statement is still the single
+ * decision's math, once per row, each row under its own row lock and its own `clock_timestamp()` (read as the
+ * row is written, after any wait for an earlier row's lock): each decision stays atomic and exact, and under
+ * load one round trip and one socket write serve many callers — still one statement per decision, or fewer.
+ * A statement is atomic: when it fails, every decision in it fails with its error (`classifyPgError`) and none
+ * is applied. A lone decision (the sequential case) runs the single-key statement.
+ *
+ * The rows are inserted in key order (`COLLATE "C"`): every batch, of any process, locks its rows in one
+ * global order, so two batches sharing keys may wait for each other but never deadlock (unsorted, a batch
+ * holding `a` and waiting for `b` and one holding `b` and waiting for `a` would). One command cannot update a
+ * row twice, so a key already in the round being planned (under any rule) waits for the following round, sent
+ * once the previous one has answered: the decisions on one key asked in one turn run in the order asked.
+ * `status`, `hold`, `reset` and `keys` are one statement each, unbatched (sent at once: a `status` asked
+ * after a `consume` in the same turn does not wait for it).
  *
  * @module
  */
@@ -321,14 +326,10 @@ export class PostgresRateLimitStore implements RateLimitStore {
     await this.#access.ready();
   }
 
-  /**
-   * {@inheritDoc RateLimitStore.consume}
-   *
-   * Decisions asked in the same turn of the event loop with the same rule and `n` on distinct keys share one
-   * statement (at most 64); each stays atomic, and decisions on one key run in the order asked.
-   */
+  /** {@inheritDoc RateLimitStore.consume} */
   async consume(key: string, rule: RateLimitRule, n: number): Promise<RateLimitDecision> {
     checkRateLimitCall(key, rule, n);
+    // Queued: the decisions of this turn are planned into statements when it ends (see the module).
     return new Promise<RateLimitDecision>((resolve, reject) => {
       const queue = this.#queue;
       queue.push({ key, rule, n, resolve, reject });
