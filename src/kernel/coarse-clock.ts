@@ -57,35 +57,37 @@ export class CoarseClock {
   readonly #invalidate: () => void;
   /** The cached time. */
   #value = 0;
-  /** Reads left before a refresh regardless of the timer. */
+  /** Reads left before a refresh; 0 until the first read and once the timer fired (the next read refreshes). */
   #left = 0;
-  /** Whether the cached value may be used: false until the first read and once the timer fired. */
-  #fresh = false;
+  /** Whether an invalidation timer is pending. */
+  #armed = false;
 
   /** @param source - the precise time and the timer (default the system's). */
   constructor(source: CoarseClockSource = systemSource) {
     this.#source = source;
     this.#invalidate = () => {
-      this.#fresh = false;
+      this.#armed = false;
+      this.#left = 0;
     };
   }
 
   /** The cached time, ms since the epoch (an integer when the source's is); refreshed as the module docs say. */
   now(): number {
-    if (this.#fresh && --this.#left > 0) return this.#value;
+    // One decrement and one comparison on the hot path: the timer invalidates by zeroing the count.
+    if (--this.#left > 0) return this.#value;
     return this.#refresh();
   }
 
   /** Whether an invalidation timer is pending (the cached value is in use): false when idle. */
   get armed(): boolean {
-    return this.#fresh;
+    return this.#armed;
   }
 
   #refresh(): number {
     this.#value = this.#source.read();
     this.#left = COARSE_CLOCK_MAX_READS;
-    if (!this.#fresh) {
-      this.#fresh = true;
+    if (!this.#armed) {
+      this.#armed = true;
       this.#source.schedule(this.#invalidate, COARSE_CLOCK_RESOLUTION_MS);
     }
     return this.#value;
