@@ -42,7 +42,8 @@ export default defineConfig({
         'src/jobs/**': critical,
         // Protection models: the pure state machines and math (take `now`, no I/O, no timers).
         // (ceilDiv and floorDiv's corrections of the float quotient cannot run below 2^53: v8-ignored there.)
-        'src/protection/rate-limit/{token-bucket,gcra,sliding-window,fixed-window}.ts': critical,
+        'src/protection/rate-limit/{token-bucket,gcra,sliding-window,fixed-window,memory-models}.ts':
+          critical,
         'src/protection/breaker/{breaker-machine,failure-counter}.ts': critical,
         'src/protection/adaptive/{aimd-limit,gradient2-limit,vegas-limit,sample-window,limit-algorithm}.ts':
           critical,

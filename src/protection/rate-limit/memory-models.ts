@@ -146,17 +146,25 @@ export function decideSlidingWindowCell(
 ): RateLimitDecision {
   const limit = rule.limit;
   const windowMs = rule.windowMs;
-  let start = now - (now % windowMs);
+  let start: number;
   let prev = 0;
   let curr = 0;
-  if (src !== undefined) {
-    const stateStart = src.t;
-    if (start <= stateStart) {
-      start = stateStart;
-      prev = src.u;
-      curr = src.v;
-    } else if (start === stateStart + windowMs) {
-      prev = src.v;
+  if (src !== undefined && src.t >= 0 && src.t <= now && now - src.t < windowMs) {
+    // Still the state's window (its start is a non-negative multiple of windowMs): no float modulo.
+    start = src.t;
+    prev = src.u;
+    curr = src.v;
+  } else {
+    start = now - (now % windowMs);
+    if (src !== undefined) {
+      const stateStart = src.t;
+      if (start <= stateStart) {
+        start = stateStart;
+        prev = src.u;
+        curr = src.v;
+      } else if (start === stateStart + windowMs) {
+        prev = src.v;
+      }
     }
   }
   const at = now < start ? start : now;
@@ -211,11 +219,18 @@ export function decideFixedWindowCell(
 ): RateLimitDecision {
   const limit = rule.limit;
   const windowMs = rule.windowMs;
-  let start = now - (now % windowMs);
+  let start: number;
   let count = 0;
-  if (src !== undefined && start <= src.t) {
+  if (src !== undefined && src.t >= 0 && src.t <= now && now - src.t < windowMs) {
+    // Still the state's window (its start is a non-negative multiple of windowMs): no float modulo.
     start = src.t;
     count = src.u;
+  } else {
+    start = now - (now % windowMs);
+    if (src !== undefined && start <= src.t) {
+      start = src.t;
+      count = src.u;
+    }
   }
   const end = start + windowMs;
   const at = now < start ? start : now;
@@ -231,7 +246,30 @@ export function decideFixedWindowCell(
   return decision(false, limit - count, n > limit ? Number.POSITIVE_INFINITY : end - at, end - at, limit);
 }
 
-/** The in-place decision of `algorithm` (see the module docs for `src`, `dst`). */
+/** One algorithm's in-place decision (see the module docs for `src`, `dst`). */
+export type CellModel = (
+  src: ModelCell | undefined,
+  dst: ModelCell | undefined,
+  rule: RateLimitRule,
+  n: number,
+  now: number,
+) => RateLimitDecision;
+
+/** The in-place decision function of `algorithm` (so a caller can pick it once per rule). */
+export function cellModel(algorithm: RateLimitAlgorithm): CellModel {
+  switch (algorithm) {
+    case 'token_bucket':
+      return decideTokenBucketCell;
+    case 'gcra':
+      return decideGcraCell;
+    case 'sliding_window':
+      return decideSlidingWindowCell;
+    case 'fixed_window':
+      return decideFixedWindowCell;
+  }
+}
+
+/** The in-place decision of `rule`'s algorithm (see the module docs for `src`, `dst`). */
 export function decideCell(
   src: ModelCell | undefined,
   dst: ModelCell | undefined,

@@ -188,6 +188,23 @@ describe('MemoryRateLimitStore', () => {
     expect(store.consumeSync('k', rule, 2)).toMatchObject({ allowed: true, remaining: 1 });
   });
 
+  it('on the real system clock, decides on the coarse system time (never ahead of Date.now())', () => {
+    const store = new MemoryRateLimitStore();
+    const rule: RateLimitRule = { algorithm: 'fixed_window', limit: 2, windowMs: 60_000 };
+    const first = store.consumeSync('k', rule, 1);
+    expect(first).toMatchObject({ allowed: true, remaining: 1, retryAfterMs: 0 });
+    // The window ends at the next multiple of 60 s: within 60 s of the (coarse) time of the decision.
+    expect(first.resetMs).toBeGreaterThan(0);
+    expect(first.resetMs).toBeLessThanOrEqual(60_000);
+    expect(store.consumeSync('k', rule, 1).allowed).toBe(true);
+    const refused = store.consumeSync('k', rule, 1);
+    expect(refused).toMatchObject({ allowed: false, remaining: 0 });
+    expect(refused.retryAfterMs).toBeGreaterThan(0);
+    store.holdSync('h', 5000);
+    expect(store.statusSync('h', rule)).toMatchObject({ allowed: false, remaining: 0 });
+    expect(store.keysSync(10)).toEqual(['h', 'k']);
+  });
+
   it('the promise methods reject (never throw) on bad input', async () => {
     const store = new MemoryRateLimitStore();
     const rule: RateLimitRule = { algorithm: 'gcra', limit: 1, windowMs: 1000 };

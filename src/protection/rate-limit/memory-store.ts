@@ -20,7 +20,7 @@
 import { invalidPolicy } from '../errors.js';
 import { type Clock, systemClock } from '../../kernel/clock.js';
 import { coarseSystemTime } from '../../kernel/coarse-clock.js';
-import { cellIdleAt, decideCell, type ModelCell } from './memory-models.js';
+import { cellIdleAt, cellModel, decideCell, type CellModel, type ModelCell } from './memory-models.js';
 import {
   checkRateLimitHold,
   checkRateLimitKey,
@@ -84,6 +84,8 @@ export class MemoryRateLimitStore implements RateLimitStore {
   #checked: RateLimitRule | undefined;
   /** The capacity of {@link #checked} (the most units one decision may ask). */
   #capacity = 0;
+  /** The in-place model of {@link #checked}'s algorithm. */
+  #model: CellModel = decideCell;
   #closed = false;
 
   /** @param options - clock and key bound. */
@@ -208,11 +210,13 @@ export class MemoryRateLimitStore implements RateLimitStore {
       checkRateLimitRule(rule);
       this.#checked = rule;
       this.#capacity = ruleCapacity(rule);
+      this.#model = cellModel(rule.algorithm);
     }
     // A key already held was checked when it was stored.
     const entry = this.#entries.get(key);
     if (entry === undefined) checkRateLimitKey(key);
-    if (!Number.isSafeInteger(n) || n < 0 || n > this.#capacity) {
+    // `n` a safe integer from 0 to the capacity (≤ 2^50): NaN and non-numbers fail a comparison or the floor.
+    if (!(n >= 0 && n <= this.#capacity && Math.floor(n) === n)) {
       throw invalidPolicy(
         `Units must be an integer from 0 to the rule's capacity (${String(this.#capacity)})`,
         {
@@ -224,17 +228,18 @@ export class MemoryRateLimitStore implements RateLimitStore {
     }
     const now = this.#coarse ? coarseSystemTime.now() : Math.floor(this.#clock.now());
     const write = record && n > 0;
+    const model = this.#model;
     if (entry === undefined) {
-      if (!write) return decideCell(undefined, undefined, rule, n, now);
+      if (!write) return model(undefined, undefined, rule, n, now);
       const created: Entry = { t: 0, u: 0, v: 0, hasState: true, rule, used: false, holdUntil: 0 };
-      const decision = decideCell(undefined, created, rule, n, now);
+      const decision = model(undefined, created, rule, n, now);
       if (decision.allowed) {
         if (this.#entries.size >= this.#maxKeys) this.#evictOne(now);
         this.#entries.set(key, created);
       }
       return decision;
     }
-    entry.used = true;
+    if (!entry.used) entry.used = true;
     // A lapsed state needs no special case: every model treats any elapsed time exactly.
     const src =
       entry.hasState &&
@@ -243,10 +248,11 @@ export class MemoryRateLimitStore implements RateLimitStore {
         ? entry
         : undefined;
     if (entry.holdUntil > now) return held(src, rule, n, now, entry.holdUntil);
-    if (!write) return decideCell(src, undefined, rule, n, now);
+    if (!write) return model(src, undefined, rule, n, now);
     // The models read all of `src` before writing `dst`: the same entry may be both.
-    const decision = decideCell(src, entry, rule, n, now);
-    if (decision.allowed) {
+    const decision = model(src, entry, rule, n, now);
+    // An entry whose rule is this one already has state (a hold-only entry's rule is private).
+    if (decision.allowed && entry.rule !== rule) {
       entry.hasState = true;
       entry.rule = rule;
     }
