@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FoundationError } from '../../src/errors/index.js';
 import type { RateLimiter } from '../../src/protection/rate-limit/limiter.js';
+import type { RateLimitDecision } from '../../src/protection/rate-limit/types.js';
 import { describePg } from '../../test/helpers/postgres.js';
 import { describeRedis } from '../../test/helpers/redis.js';
 import { pgRun } from '../events/pg-env.js';
@@ -14,6 +15,10 @@ import {
   flexibleRedis,
   formatRatios,
   KEY_COUNT,
+  LIMITER_TARGETS,
+  MEMORY_SYNC_CASE,
+  memoryLimiterCase,
+  memorySyncLimiterCase,
   oursMemory,
   oursPostgres,
   oursRedis,
@@ -123,6 +128,54 @@ describe('rate limit bench sides', () => {
       await ours.close();
       await peer.close();
     }
+  });
+});
+
+describe('the memory cases', () => {
+  it('synchronous: ours tryConsume and the peer consume without await, the peer the table ratio row', async () => {
+    const benchCase = memorySyncLimiterCase();
+    expect(benchCase.name).toBe(MEMORY_SYNC_CASE);
+    expect(benchCase.impls.map((i) => [i.impl, i.role])).toEqual([
+      ['ours', 'ours'],
+      ['ours-gcra', 'ours'],
+      ['rate-limiter-flexible', 'peer'],
+    ]);
+    const [ours, gcra, peer] = benchCase.impls.map((i) => ({ impl: i, state: i.setup() }));
+    for (const side of [ours, gcra]) {
+      // A plain decision, returned synchronously: no promise.
+      const first = side?.impl.fn(side.state, 0) as RateLimitDecision;
+      expect(first).toMatchObject({ allowed: true, remaining: BENCH_LIMIT - 1 });
+      expect(side?.impl.fn(side.state, KEY_COUNT)).toMatchObject({ remaining: BENCH_LIMIT - 2 }); // k0 again
+      side?.impl.teardown(side.state);
+    }
+    // The peer's decision runs inside its promise's executor; the promise is what the sink gets.
+    const pending = peer?.impl.fn(peer.state, 3);
+    expect(pending).toBeInstanceOf(Promise);
+    expect(await pending).toMatchObject({ remainingPoints: BENCH_LIMIT - 1, consumedPoints: 1 });
+    peer?.impl.teardown(peer.state);
+    expect(LIMITER_TARGETS.memory).toEqual({ 'rate-limiter-flexible': 0.2 });
+  });
+
+  it('awaited: a bare-await baseline row, and notes with the ratios but not the target', async () => {
+    const benchCase = memoryLimiterCase();
+    expect(benchCase.impls.map((i) => [i.impl, i.role])).toEqual([
+      ['ours', 'ours'],
+      ['ours-gcra', 'ours'],
+      ['ours-sync', 'ours'],
+      ['rate-limiter-flexible', 'peer'],
+      ['bare-await', 'baseline'],
+    ]);
+    const bare = benchCase.impls[4];
+    expect(bare?.fn(await bare.setup(undefined), 7)).toBe(7);
+    const notes = await benchCase.notes?.(undefined, [
+      row('ours', 'ours', 100),
+      row('rate-limiter-flexible', 'peer', 200),
+      row('bare-await', 'baseline', 40),
+    ]);
+    expect(notes?.split('\n')).toEqual([
+      'ours 100 ns/op ÷ rate-limiter-flexible 200 ns/op = 0.500×',
+      "(awaited: every row includes the caller's await, see the bare-await row; the 0.2× target applies to the synchronous case)",
+    ]);
   });
 });
 
