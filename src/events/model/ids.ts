@@ -18,9 +18,11 @@ export const MAX_EVENT_ID_LENGTH = 128;
 const EVENT_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 const UUID_V7_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-const HEX: readonly string[] = Object.freeze(
-  Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0')),
-);
+/** The ASCII codes of the 16 lowercase hex digits. */
+const HEX_DIGITS = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+/** A UUID's text, 36 ASCII characters. */
+const UUID_LENGTH = 36;
+const DASH = 0x2d;
 const TWO_POW_16 = 0x1_0000;
 const TWO_POW_30 = 0x4000_0000;
 const COUNTER_LIMIT = 2 ** 42;
@@ -46,8 +48,12 @@ export function uuidV7Time(id: string): number {
   return Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
 }
 
-function hex16(n: number): string {
-  return (HEX[(n >>> 8) & 0xff] as string) + (HEX[n & 0xff] as string);
+/** Writes the 4 hex digits of the 16-bit `n` at `at`. */
+function putHex16(text: Buffer, at: number, n: number): void {
+  text[at] = HEX_DIGITS[(n >>> 12) & 0xf] as number;
+  text[at + 1] = HEX_DIGITS[(n >>> 8) & 0xf] as number;
+  text[at + 2] = HEX_DIGITS[(n >>> 4) & 0xf] as number;
+  text[at + 3] = HEX_DIGITS[n & 0xf] as number;
 }
 
 /**
@@ -55,7 +61,9 @@ function hex16(n: number): string {
  * are unique and strictly increasing as strings, even for many ids within one millisecond. Random bits come
  * from `crypto.getRandomValues`, drawn in blocks of 4 KiB: one draw costs ≈ 4 µs whatever its size up to a
  * few KiB, so a block of 256 bytes (an earlier version) cost ≈ 45 µs per batch of 100 ids, one of 4 KiB a
- * few. The first half of a generated id (timestamp) is built once per millisecond.
+ * few. An id is written as ASCII into a buffer whose timestamp half changes once per millisecond, and read out
+ * as one flat string: concatenating it from hex pairs made a tree of ≈ 380 bytes per id for the garbage
+ * collector, the flat string is 56.
  *
  * @example
  * ```ts
@@ -68,8 +76,8 @@ export function createEventIdGenerator(clock: Clock = systemClock): () => string
   let poolIndex = RANDOM_POOL_BYTES;
   let lastMs = -1;
   let counter = 0;
-  /** `tttttttt-tttt-` of `lastMs`. */
-  let timePrefix = '';
+  /** The text of the id being made: `tttttttt-tttt-7ccc-vccc-ccccrrrrrrrr`. */
+  const text = Buffer.alloc(UUID_LENGTH, DASH);
 
   /** Makes sure `n` unread bytes are in the pool (`n` ≤ its size). */
   const reserve = (n: number): void => {
@@ -97,12 +105,9 @@ export function createEventIdGenerator(clock: Clock = systemClock): () => string
   const setTime = (ms: number): void => {
     lastMs = ms;
     const tsHigh = Math.floor(ms / TWO_POW_16);
-    timePrefix =
-      hex16(Math.floor(tsHigh / TWO_POW_16)) +
-      hex16(tsHigh % TWO_POW_16) +
-      '-' +
-      hex16(ms % TWO_POW_16) +
-      '-';
+    putHex16(text, 0, Math.floor(tsHigh / TWO_POW_16));
+    putHex16(text, 4, tsHigh % TWO_POW_16);
+    putHex16(text, 9, ms % TWO_POW_16);
   };
 
   return () => {
@@ -119,20 +124,14 @@ export function createEventIdGenerator(clock: Clock = systemClock): () => string
     }
     const low30 = counter % TWO_POW_30;
     const high12 = (counter - low30) / TWO_POW_30;
+    putHex16(text, 14, 0x7000 | high12);
+    putHex16(text, 19, 0x8000 | (low30 >>> 16));
+    putHex16(text, 24, low30 & 0xffff);
     reserve(4);
     const i = poolIndex;
     poolIndex += 4;
-    return (
-      timePrefix +
-      hex16(0x7000 | high12) +
-      '-' +
-      hex16(0x8000 | (low30 >>> 16)) +
-      '-' +
-      hex16(low30 & 0xffff) +
-      (HEX[pool[i] as number] as string) +
-      (HEX[pool[i + 1] as number] as string) +
-      (HEX[pool[i + 2] as number] as string) +
-      (HEX[pool[i + 3] as number] as string)
-    );
+    putHex16(text, 28, ((pool[i] as number) << 8) | (pool[i + 1] as number));
+    putHex16(text, 32, ((pool[i + 2] as number) << 8) | (pool[i + 3] as number));
+    return text.toString('latin1', 0, UUID_LENGTH);
   };
 }
