@@ -19,7 +19,7 @@
  */
 import { invalidPolicy } from '../errors.js';
 import { type Clock, systemClock } from '../../kernel/clock.js';
-import { coarseSystemTime } from '../../kernel/coarse-clock.js';
+import { type CoarseClock, coarseSystemTime } from '../../kernel/coarse-clock.js';
 import { cellIdleAt, cellModel, decideCell, type CellModel, type ModelCell } from './memory-models.js';
 import {
   checkRateLimitHold,
@@ -78,8 +78,8 @@ export class MemoryRateLimitStore implements RateLimitStore {
   readonly #clock: Clock;
   readonly #maxKeys: number;
   readonly #entries = new Map<string, Entry>();
-  /** Whether decisions read the coarse system time (the clock is the real `systemClock`). */
-  readonly #coarse: boolean;
+  /** The coarse system time when the clock is the real `systemClock` (held in a field: no module-binding load per read). */
+  readonly #coarse: CoarseClock | undefined;
   /** The last rule checked (a rule object is checked once while it keeps being used). */
   #checked: RateLimitRule | undefined;
   /** The capacity of {@link #checked} (the most units one decision may ask). */
@@ -95,7 +95,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
       throw invalidPolicy('maxKeys must be a positive integer', { option: 'maxKeys', value: maxKeys });
     }
     this.#clock = options.clock ?? systemClock;
-    this.#coarse = this.#clock === systemClock;
+    this.#coarse = this.#clock === systemClock ? coarseSystemTime : undefined;
     this.#maxKeys = maxKeys;
   }
 
@@ -110,24 +110,41 @@ export class MemoryRateLimitStore implements RateLimitStore {
    * to the rule's capacity).
    */
   consumeSync(key: string, rule: RateLimitRule, n: number): RateLimitDecision {
-    return this.#decide(key, rule, n, true);
+    const entry = this.#entries.get(key);
+    // The common case, kept small enough to inline: a known key whose state was recorded under this very
+    // rule (so it is checked, and the model and capacity are this rule's), units to take, no hold in force.
+    if (
+      entry !== undefined &&
+      entry.rule === rule &&
+      rule === this.#checked &&
+      n > 0 &&
+      n <= this.#capacity &&
+      Math.floor(n) === n
+    ) {
+      const now = this.#now();
+      if (entry.holdUntil <= now) {
+        if (!entry.used) entry.used = true;
+        return this.#model(entry, entry, rule, n, now);
+      }
+    }
+    return this.#decide(key, entry, rule, n, true);
   }
 
   /** The decision {@link MemoryRateLimitStore.consumeSync} would give for `n` units (default 0), recording nothing. */
   statusSync(key: string, rule: RateLimitRule, n = 0): RateLimitDecision {
-    return this.#decide(key, rule, n, false);
+    return this.#decide(key, this.#entries.get(key), rule, n, false);
   }
 
   /** {@link MemoryRateLimitStore.consumeSync} as a promise (the store port). */
   // eslint-disable-next-line @typescript-eslint/require-await -- the port is async; a throw becomes a rejection
   async consume(key: string, rule: RateLimitRule, n: number): Promise<RateLimitDecision> {
-    return this.#decide(key, rule, n, true);
+    return this.consumeSync(key, rule, n);
   }
 
   /** {@link MemoryRateLimitStore.statusSync} as a promise (the store port; `n` beyond the port: default 0). */
   // eslint-disable-next-line @typescript-eslint/require-await -- the port is async; a throw becomes a rejection
   async status(key: string, rule: RateLimitRule, n = 0): Promise<RateLimitDecision> {
-    return this.#decide(key, rule, n, false);
+    return this.statusSync(key, rule, n);
   }
 
   /** {@link MemoryRateLimitStore.hold} synchronously. */
@@ -205,7 +222,20 @@ export class MemoryRateLimitStore implements RateLimitStore {
     return this.#closed;
   }
 
-  #decide(key: string, rule: RateLimitRule, n: number, record: boolean): RateLimitDecision {
+  /** The decision time: the coarse system time on the real system clock, else the clock's, in whole ms. */
+  #now(): number {
+    const coarse = this.#coarse;
+    return coarse !== undefined ? coarse.now() : Math.floor(this.#clock.now());
+  }
+
+  /** A decision on `key`, whose entry (`undefined` when none) the caller looked up. */
+  #decide(
+    key: string,
+    entry: Entry | undefined,
+    rule: RateLimitRule,
+    n: number,
+    record: boolean,
+  ): RateLimitDecision {
     if (rule !== this.#checked) {
       checkRateLimitRule(rule);
       this.#checked = rule;
@@ -213,7 +243,6 @@ export class MemoryRateLimitStore implements RateLimitStore {
       this.#model = cellModel(rule.algorithm);
     }
     // A key already held was checked when it was stored.
-    const entry = this.#entries.get(key);
     if (entry === undefined) checkRateLimitKey(key);
     // `n` a safe integer from 0 to the capacity (≤ 2^50): NaN and non-numbers fail a comparison or the floor.
     if (!(n >= 0 && n <= this.#capacity && Math.floor(n) === n)) {
@@ -226,7 +255,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
         },
       );
     }
-    const now = this.#coarse ? coarseSystemTime.now() : Math.floor(this.#clock.now());
+    const now = this.#now();
     const write = record && n > 0;
     const model = this.#model;
     if (entry === undefined) {
