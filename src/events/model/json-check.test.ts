@@ -30,6 +30,17 @@ describe('canonicalJson', () => {
     for (const value of values) expect(canonicalJson(value)).toBe(JSON.stringify(value));
   });
 
+  it('looks at own keys only, as JSON.stringify does (an enumerable key inherited from Object.prototype)', () => {
+    const proto = Object.prototype as Record<string, unknown>;
+    proto.polluted = () => 1;
+    try {
+      const value = { a: [{ b: 1 }] };
+      expect(canonicalJson(value)).toBe('{"a":[{"b":1}]}');
+    } finally {
+      delete proto.polluted;
+    }
+  });
+
   it('gives nothing for what is not canonical strict JSON, whatever the reason', () => {
     const cycle: Record<string, unknown> = {};
     cycle.self = cycle;

@@ -25,6 +25,9 @@ export interface JsonProblem {
   readonly reason: string;
 }
 
+// eslint-disable-next-line @typescript-eslint/unbound-method -- always called with .call
+const hasOwnProperty = Object.prototype.hasOwnProperty;
+
 // eslint-disable-next-line no-control-regex -- U+0000 is exactly what is looked for
 const SUSPECT_CHARS = /[\u0000\ud800-\udfff]/;
 
@@ -127,9 +130,10 @@ function isJsonShape(v: unknown, depth: number): boolean {
   const proto: unknown = Object.getPrototypeOf(v);
   if (proto !== Object.prototype && proto !== null) return false;
   const record = v as Record<string, unknown>;
-  const keys = Object.keys(record);
-  for (let i = 0; i < keys.length; i++) {
-    const child = record[keys[i] as string];
+  // for…in + hasOwnProperty visits what Object.keys lists (own enumerable string keys) without an array.
+  for (const key in record) {
+    if (!hasOwnProperty.call(record, key)) continue;
+    const child = record[key];
     if (child !== undefined && !isJsonShape(child, depth + 1)) return false;
   }
   return true;
