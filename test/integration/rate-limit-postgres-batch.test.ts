@@ -373,6 +373,25 @@ describePg('PostgreSQL rate limit store: batched decisions', () => {
   });
 
   it(
+    'two keys that differ only in lone surrogates are one row: never together in a statement',
+    { timeout: T },
+    async () => {
+      const p = fresh();
+      const rule: RateLimitRule = { algorithm: 'fixed_window', limit: 3, windowMs: FOREVER };
+      const decisions = await Promise.all(
+        [`${p}x\uD800`, `${p}x\uDFFF`, `${p}y`, `${p}x\uD800`].map((k) => storeA.consume(k, rule, 1)),
+      );
+      expect(decisions.map((d) => [d.allowed, d.remaining])).toEqual([
+        [true, 2],
+        [true, 1],
+        [true, 2],
+        [true, 0],
+      ]);
+      expect(await storedKeys(p)).toEqual([`${p}x\uFFFD`, `${p}y`]);
+    },
+  );
+
+  it(
     'a failed statement fails each of its callers with the single statement error and applies nothing',
     { timeout: T },
     async () => {

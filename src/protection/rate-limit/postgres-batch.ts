@@ -29,10 +29,21 @@ export function batchSignature(d: BatchItem): string {
   return `${algorithm}/${String(limit)}/${String(windowMs)}/${String(ruleCapacity(d.rule))}/${String(d.n)}`;
 }
 
+const LONE_SURROGATE = /\p{Cs}/gu;
+
+/**
+ * `key` as PostgreSQL receives it: the driver encodes strings as UTF-8, which turns a lone surrogate into
+ * U+FFFD, so two keys that differ only there are one row (and must not share a statement).
+ */
+export function wireKey(key: string): string {
+  return key.replace(LONE_SURROGATE, '\uFFFD');
+}
+
 /**
  * One round of `pending` (in the order asked): statements of at most {@link MAX_BATCH} decisions with the same
- * signature and distinct keys — no key twice in the round, whatever the statement — and the decisions left
- * for the following round (a key already taken, and every later decision on it), in order.
+ * signature and distinct keys (as {@link wireKey} sends them) — no key twice in the round, whatever the
+ * statement — and the decisions left for the following round (a key already taken, and every later decision
+ * on it), in order.
  */
 export function planRound<T extends BatchItem>(
   pending: readonly T[],
@@ -45,11 +56,12 @@ export function planRound<T extends BatchItem>(
   const taken = new Set<string>();
   const later: T[] = [];
   for (const d of pending) {
-    if (taken.has(d.key)) {
+    const key = wireKey(d.key);
+    if (taken.has(key)) {
       later.push(d);
       continue;
     }
-    taken.add(d.key);
+    taken.add(key);
     const signature = batchSignature(d);
     let statement = open.get(signature);
     if (statement === undefined || statement.length >= MAX_BATCH) {

@@ -41,7 +41,7 @@ import { classifyPgError, PostgresCapability, type Storage } from '../../storage
 import { checkRateLimitCall, ruleCapacity } from './create-store.js';
 import { checkRateLimitHold, checkRateLimitKey, checkRateLimitListing } from './checks.js';
 import { RATELIMIT_MIGRATIONS } from './migrations.js';
-import { planRound, type PendingConsume } from './postgres-batch.js';
+import { planRound, wireKey, type PendingConsume } from './postgres-batch.js';
 import type { RateLimitAlgorithm, RateLimitDecision, RateLimitRule, RateLimitStore } from './types.js';
 
 /** Old state expressions a decision starts from. */
@@ -438,7 +438,7 @@ export class PostgresRateLimitStore implements RateLimitStore {
       return;
     }
     for (const d of batch) {
-      const row = rows.get(d.key);
+      const row = rows.get(wireKey(d.key));
       if (row === undefined) d.reject(noRow());
       else d.resolve(toDecision(row, d.rule));
     }
