@@ -291,7 +291,9 @@ function noRow(): Error {
 }
 
 /**
- * A {@link RateLimitStore} on a PostgreSQL storage: one statement per decision, the database server's clock
+ * A {@link RateLimitStore} on a PostgreSQL storage: one statement per decision — decisions asked in one turn
+ * of the event loop with the same rule and units on distinct keys share one (at most 64; see the module) — the
+ * database server's clock
  * (`clock_timestamp()`), so processes on several machines agree on time without trusting theirs. The storage
  * must be open; the `ratelimit` migrations run on first use. `close()` leaves the storage open (it is the
  * caller's). Failures are `FND_STORAGE_UNAVAILABLE` (server unreachable) or `FND_STORAGE_QUERY_FAILED`; a bad
