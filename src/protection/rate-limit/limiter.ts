@@ -146,13 +146,16 @@ export class RateLimiter {
    */
   tryConsume(key: string, n = 1): RateLimitDecision {
     const memory = this.#memory;
-    if (memory === undefined) {
-      throw new FoundationError('FND_PROTECT_INVALID_POLICY', {
-        message: `Rate limiter "${this.name}" keeps its state in a ${this.#store.kind} store: use consume()`,
-        context: { policy: this.name, store: this.#store.kind },
-      });
-    }
+    if (memory === undefined) throw this.#notLocal();
     return memory.consumeSync(key, this.#rule, n);
+  }
+
+  /** The error of {@link RateLimiter.tryConsume} on a store passed in (kept out of the hot path's bytecode). */
+  #notLocal(): FoundationError {
+    return new FoundationError('FND_PROTECT_INVALID_POLICY', {
+      message: `Rate limiter "${this.name}" keeps its state in a ${this.#store.kind} store: use consume()`,
+      context: { policy: this.name, store: this.#store.kind },
+    });
   }
 
   /**

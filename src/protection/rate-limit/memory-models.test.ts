@@ -12,9 +12,10 @@ import { decideFixedWindow, fixedWindowIdleAt, type FixedWindowState } from './f
 import { decideGcra, gcraIdleAt, type GcraState } from './gcra.js';
 import {
   cellIdleAt,
-  cellModel,
+  cellKind,
   cellState,
   decideCell,
+  decideKind,
   type ModelCell,
   type ModelState,
 } from './memory-models.js';
@@ -302,7 +303,7 @@ describe('the memory store against the pure models', () => {
           const state = src === undefined ? undefined : cellState(src, rule.algorithm);
           const pure = pureDecide(state, rule, n, now);
           const dst: ModelCell = { t: -1, u: -1, v: -1 };
-          const ours = cellModel(rule.algorithm)(src, dst, rule, n, now);
+          const ours = decideKind(cellKind(rule.algorithm), src, dst, rule, n, now);
           expect(ours).toEqual(pure.decision);
           expect(decideCell(src, undefined, rule, n, now)).toEqual(pure.decision);
           if (ours.allowed) {

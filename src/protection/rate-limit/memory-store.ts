@@ -20,7 +20,14 @@
 import { invalidPolicy } from '../errors.js';
 import { type Clock, systemClock } from '../../kernel/clock.js';
 import { type CoarseClock, coarseSystemTime } from '../../kernel/coarse-clock.js';
-import { cellIdleAt, cellModel, decideCell, type CellModel, type ModelCell } from './memory-models.js';
+import {
+  cellIdleAt,
+  cellKind,
+  decideCell,
+  decideKind,
+  type CellKind,
+  type ModelCell,
+} from './memory-models.js';
 import {
   checkRateLimitHold,
   checkRateLimitKey,
@@ -84,8 +91,8 @@ export class MemoryRateLimitStore implements RateLimitStore {
   #checked: RateLimitRule | undefined;
   /** The capacity of {@link #checked} (the most units one decision may ask). */
   #capacity = 0;
-  /** The in-place model of {@link #checked}'s algorithm. */
-  #model: CellModel = decideCell;
+  /** The algorithm of {@link #checked}, for the in-place models' `decideKind`. */
+  #kind: CellKind = 0;
   #closed = false;
 
   /** @param options - clock and key bound. */
@@ -124,7 +131,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
       const now = this.#now();
       if (entry.holdUntil <= now) {
         if (!entry.used) entry.used = true;
-        return this.#model(entry, entry, rule, n, now);
+        return decideKind(this.#kind, entry, entry, rule, n, now);
       }
     }
     return this.#decide(key, entry, rule, n, true);
@@ -240,7 +247,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
       checkRateLimitRule(rule);
       this.#checked = rule;
       this.#capacity = ruleCapacity(rule);
-      this.#model = cellModel(rule.algorithm);
+      this.#kind = cellKind(rule.algorithm);
     }
     // A key already held was checked when it was stored.
     if (entry === undefined) checkRateLimitKey(key);
@@ -257,11 +264,11 @@ export class MemoryRateLimitStore implements RateLimitStore {
     }
     const now = this.#now();
     const write = record && n > 0;
-    const model = this.#model;
+    const kind = this.#kind;
     if (entry === undefined) {
-      if (!write) return model(undefined, undefined, rule, n, now);
+      if (!write) return decideKind(kind, undefined, undefined, rule, n, now);
       const created: Entry = { t: 0, u: 0, v: 0, hasState: true, rule, used: false, holdUntil: 0 };
-      const decision = model(undefined, created, rule, n, now);
+      const decision = decideKind(kind, undefined, created, rule, n, now);
       if (decision.allowed) {
         if (this.#entries.size >= this.#maxKeys) this.#evictOne(now);
         this.#entries.set(key, created);
@@ -277,9 +284,9 @@ export class MemoryRateLimitStore implements RateLimitStore {
         ? entry
         : undefined;
     if (entry.holdUntil > now) return held(src, rule, n, now, entry.holdUntil);
-    if (!write) return model(src, undefined, rule, n, now);
+    if (!write) return decideKind(kind, src, undefined, rule, n, now);
     // The models read all of `src` before writing `dst`: the same entry may be both.
-    const decision = model(src, entry, rule, n, now);
+    const decision = decideKind(kind, src, entry, rule, n, now);
     // An entry whose rule is this one already has state (a hold-only entry's rule is private).
     if (decision.allowed && entry.rule !== rule) {
       entry.hasState = true;
