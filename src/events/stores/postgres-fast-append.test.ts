@@ -21,6 +21,7 @@ import {
   fastAppendStatement,
   FAST_APPEND_SQL,
   FAST_APPEND_STREAM_SQL,
+  fastOutcomes,
   quoteElement,
   textArray,
 } from './postgres-fast-append.js';
@@ -153,6 +154,54 @@ describe('fastAppendStatement ids', () => {
     expect(
       fastAppendStatement([appendRequest([event('a'), event('b')]), appendRequest([event('a')])], 'ch'),
     ).toBeUndefined();
+  });
+});
+
+describe('fastOutcomes', () => {
+  const event = (stream: string | null, id: string): PreparedEvent =>
+    eventOf(
+      {
+        type: 'a.one',
+        time: 1,
+        monotonic: 1,
+        correlationId: null,
+        causationId: null,
+        parentId: null,
+        metadata: {},
+        node: 'n',
+        n: 1,
+      },
+      stream,
+      id,
+    );
+  const group = [appendRequest([event('s', 'a'), event(null, 'b')]), appendRequest([event('t', 'c')])];
+  const answered = (outcomes: ReturnType<typeof fastOutcomes>) =>
+    outcomes.map((outcome) => storedEvents(outcome).map((e) => [e.id, e.position, e.streamVersion]));
+
+  it('reads positions and versions from their lists, in event order', () => {
+    const row = { first_position: '7', positions: '7,9,12', first_version: null, versions: '3,,1' };
+    expect(answered(fastOutcomes(group, row))).toEqual([
+      [
+        ['a', 7, 3],
+        ['b', 9, null],
+      ],
+      [['c', 12, 1]],
+    ]);
+  });
+
+  it('counts on from the first position and version when the lists are left out', () => {
+    const row = { first_position: '40', positions: null, first_version: '5', versions: null };
+    expect(answered(fastOutcomes(group, row))).toEqual([
+      [
+        ['a', 40, 5],
+        ['b', 41, 6],
+      ],
+      [['c', 42, 7]],
+    ]);
+    const streamless = { first_position: '8', positions: null, first_version: null, versions: null };
+    expect(answered(fastOutcomes([appendRequest([event(null, 'd')])], streamless))).toEqual([
+      [['d', 8, null]],
+    ]);
   });
 });
 

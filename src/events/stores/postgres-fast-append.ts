@@ -49,9 +49,14 @@ import type { ExpectedVersion, StoredEvent } from '../model/types.js';
  * (CPU profile, self time); quoting is skipped for numbers, and an element holding no `"` or `\` is quoted
  * without a replace.
  *
- * The answer is one row: the new positions and stream versions as comma-separated lists in position order,
+ * The answer is one row ({@link FastAppendRow}): the new positions and stream versions in position order,
  * which is the events' order (they are inserted in `ord` order and each takes the identity's next value as it
- * is inserted). One row instead of one per event: less to send and to parse on both sides.
+ * is inserted). One row instead of one per event: less to send and to parse on both sides. Positions are
+ * nearly always consecutive (no other writer took a value of the identity in between): then only the first
+ * is sent, and the list (`string_agg`, in a subquery the server runs only when needed) otherwise; so are the
+ * stream versions of a group in one stream ({@link FAST_APPEND_STREAM_SQL}: the first, then one more per
+ * event), while {@link FAST_APPEND_SQL} sends them as a list (empty: no stream). Parsing two lists of 100
+ * numbers cost the client ≈ 8 µs per group.
  */
 export const FAST_APPEND_SQL = `
 WITH locked AS (
@@ -87,10 +92,14 @@ WITH locked AS (
   LEFT JOIN base b ON b.stream = e.stream
   ORDER BY e.ord
   RETURNING position, stream_version
+), summary AS (
+  SELECT min(position) AS first, max(position) AS last, count(*) AS n FROM appended
 )
-SELECT string_agg(position::text, ',' ORDER BY position) AS positions,
-  string_agg(COALESCE(stream_version::text, ''), ',' ORDER BY position) AS versions
-FROM appended`;
+SELECT s.first::text AS first_position, NULL::text AS first_version,
+  CASE WHEN s.last - s.first + 1 <> s.n
+    THEN (SELECT string_agg(position::text, ',' ORDER BY position) FROM appended) END AS positions,
+  (SELECT string_agg(COALESCE(stream_version::text, ''), ',' ORDER BY position) FROM appended) AS versions
+FROM summary s`;
 
 /**
  * {@link FAST_APPEND_SQL} for a group whose events all belong to one stream (a batch of one aggregate, the
@@ -131,10 +140,15 @@ WITH locked AS (
   CROSS JOIN gate g
   ORDER BY e.ord
   RETURNING position, stream_version
+), summary AS (
+  SELECT min(position) AS first, max(position) AS last, count(*) AS n, min(stream_version) AS version
+  FROM appended
 )
-SELECT string_agg(position::text, ',' ORDER BY position) AS positions,
-  string_agg(COALESCE(stream_version::text, ''), ',' ORDER BY position) AS versions
-FROM appended`;
+SELECT s.first::text AS first_position, s.version::text AS first_version,
+  CASE WHEN s.last - s.first + 1 <> s.n
+    THEN (SELECT string_agg(position::text, ',' ORDER BY position) FROM appended) END AS positions,
+  NULL::text AS versions
+FROM summary s`;
 
 /**
  * The same for a group of one single-event request, the most common append: scalar parameters instead of
@@ -142,7 +156,7 @@ FROM appended`;
  * {@link FAST_APPEND_SQL}, and 372 µs for a bare `INSERT` plus the stream upsert). A stored id is refused by
  * the unique `id` index, as in {@link FAST_APPEND_SQL}. The gate works the same way: `$12`/`$13` are the
  * expected version's range (null when unchecked), and a closed gate makes `type` NULL. The answer has the same
- * shape as {@link FAST_APPEND_SQL}'s (one row, one position and one version).
+ * shape as {@link FAST_APPEND_SQL}'s (one row: the position and the version, null without a stream).
  */
 export const FAST_APPEND_ONE_SQL = `
 WITH notified AS (
@@ -159,7 +173,8 @@ SELECT $1::text,
   CASE WHEN $12::bigint IS NULL OR COALESCE(l.version - 1, 0) BETWEEN $12::bigint AND $13::bigint THEN $2::text END,
   $3::text, l.version, $4::bigint, $5::float8, $6::text, $7::text, $8::text, $9::jsonb, $10::jsonb, $11::text
 FROM notified LEFT JOIN locked l ON true
-RETURNING position::text AS positions, COALESCE(stream_version::text, '') AS versions`;
+RETURNING position::text AS first_position, stream_version::text AS first_version, NULL::text AS positions,
+  NULL::text AS versions`;
 
 /** Largest version an expected-version range can name (`stream_exists` is 1 … this). */
 const MAX_VERSION = Number.MAX_SAFE_INTEGER;
@@ -380,16 +395,24 @@ export function isClosedGate(error: unknown): boolean {
   return e.code === '23502' && e.column === 'type';
 }
 
-/** The answer of a fast statement: comma-separated positions and stream versions (empty: no stream). */
-interface FastAppendRow {
+/**
+ * The answer of a fast statement (see {@link FAST_APPEND_SQL}): the first position, and the list of every
+ * position when they are not consecutive; the first stream version when the versions run on from it (one
+ * stream), else the list of every version (empty: no stream).
+ */
+export interface FastAppendRow {
+  /** Position of the group's first event. */
+  readonly first_position: string;
+  /** Comma-separated positions in event order, or null when they are `first_position`, +1, +2… */
   readonly positions: string | null;
+  /** Version of the first event when the others run on from it (+1, +2…), else null. */
+  readonly first_version: string | null;
+  /** Comma-separated versions in event order (empty: no stream), or null (see `first_version`). */
   readonly versions: string | null;
 }
 
 /**
- * Runs the fast statement; the outcomes of a group that went through whole. Throws the driver's error. The
- * answer's n-th position and version belong to the group's n-th event (requests in order, their events in
- * order), the order the statement inserted them in.
+ * Runs the fast statement; the outcomes of a group that went through whole. Throws the driver's error.
  */
 export async function fastAppend(
   pool: pg.Pool,
@@ -401,23 +424,37 @@ export async function fastAppend(
     text: fast.statement.text,
     values: fast.values,
   });
-  const row = result.rows[0];
-  const positions = row?.positions?.split(',') ?? [];
-  const versions = row?.versions?.split(',') ?? [];
+  return fastOutcomes(requests, result.rows[0] as FastAppendRow);
+}
+
+/**
+ * The outcomes of a group from the answer of its fast statement: the n-th position and version belong to the
+ * group's n-th event (requests in order, their events in order), the order the statement inserted them in.
+ */
+export function fastOutcomes(requests: readonly AppendRequest[], row: FastAppendRow): AppendOutcome[] {
+  const first = Number(row.first_position);
+  const positions = row.positions?.split(',');
+  const firstVersion = row.first_version === null ? null : Number(row.first_version);
+  const versions = row.versions?.split(',');
+  const outcomes = new Array<AppendOutcome>(requests.length);
   let k = 0;
-  return requests.map((request) => ({
-    ok: true,
-    idempotent: false,
-    events: request.events.map((event): StoredEvent => {
-      const version = versions[k];
-      const position = Number(positions[k]);
-      k += 1;
-      return {
+  for (let r = 0; r < requests.length; r++) {
+    const prepared = (requests[r] as AppendRequest).events;
+    const events = new Array<StoredEvent>(prepared.length);
+    for (let j = 0; j < prepared.length; j++, k++) {
+      const event = prepared[j] as PreparedEvent;
+      let streamVersion: number | null;
+      if (versions === undefined) streamVersion = firstVersion === null ? null : firstVersion + k;
+      else {
+        const version = versions[k];
+        streamVersion = version === undefined || version === '' ? null : Number(version);
+      }
+      events[j] = {
         id: event.id,
         type: event.type,
         stream: event.stream,
-        streamVersion: version === undefined || version === '' ? null : Number(version),
-        position,
+        streamVersion,
+        position: positions === undefined ? first + k : Number(positions[k]),
         time: event.time,
         monotonic: event.monotonic,
         correlationId: event.correlationId,
@@ -427,6 +464,8 @@ export async function fastAppend(
         metadata: event.metadata,
         node: event.node,
       };
-    }),
-  }));
+    }
+    outcomes[r] = { ok: true, idempotent: false, events };
+  }
+  return outcomes;
 }
