@@ -136,8 +136,47 @@ export function decideGcraCell(
   );
 }
 
-/** The sliding window's decision (`decideSlidingWindow`), in place. */
+/**
+ * The sliding window's decision (`decideSlidingWindow`), in place. The common case — `now` inside the
+ * state's window, the units admitted — is decided here in a few lines (small enough for V8 to inline into
+ * the store's hot path); everything else goes to {@link slidingWindowCellAnyCase}.
+ */
 export function decideSlidingWindowCell(
+  src: ModelCell | undefined,
+  dst: ModelCell | undefined,
+  rule: RateLimitRule,
+  n: number,
+  now: number,
+): RateLimitDecision {
+  if (src !== undefined) {
+    const start = src.t;
+    const windowMs = rule.windowMs;
+    const limit = rule.limit;
+    const prev = src.u;
+    const curr = src.v + n;
+    const left = windowMs - (now - start);
+    const budget = limit * windowMs - prev * left;
+    // Inside the state's window (its start a non-negative multiple of windowMs, so `now` is past it).
+    if (start >= 0 && start <= now && left > 0 && curr <= limit && curr * windowMs <= budget) {
+      if (dst !== undefined) {
+        dst.t = start;
+        dst.u = prev;
+        dst.v = curr;
+      }
+      return decision(
+        true,
+        slidingRemaining(limit, windowMs, budget, curr),
+        0,
+        curr > 0 ? start + 2 * windowMs - now : prev > 0 ? left : 0,
+        limit,
+      );
+    }
+  }
+  return slidingWindowCellAnyCase(src, dst, rule, n, now);
+}
+
+/** {@link decideSlidingWindowCell} in every case (the pure model's arithmetic). */
+function slidingWindowCellAnyCase(
   src: ModelCell | undefined,
   dst: ModelCell | undefined,
   rule: RateLimitRule,
@@ -209,8 +248,38 @@ export function decideSlidingWindowCell(
   );
 }
 
-/** The fixed window's decision (`decideFixedWindow`), in place. */
+/**
+ * The fixed window's decision (`decideFixedWindow`), in place. The common case — `now` inside the state's
+ * window, the units admitted — is decided here in a few lines (small enough for V8 to inline into the
+ * store's hot path); everything else goes to {@link fixedWindowCellAnyCase}.
+ */
 export function decideFixedWindowCell(
+  src: ModelCell | undefined,
+  dst: ModelCell | undefined,
+  rule: RateLimitRule,
+  n: number,
+  now: number,
+): RateLimitDecision {
+  if (src !== undefined) {
+    const start = src.t;
+    const end = start + rule.windowMs;
+    const count = src.u + n;
+    const limit = rule.limit;
+    // Inside the state's window (its start a non-negative multiple of windowMs, so `now` is past it).
+    if (start >= 0 && start <= now && now < end && count <= limit) {
+      if (dst !== undefined) {
+        dst.t = start;
+        dst.u = count;
+        dst.v = 0;
+      }
+      return decision(true, limit - count, 0, count > 0 ? end - now : 0, limit);
+    }
+  }
+  return fixedWindowCellAnyCase(src, dst, rule, n, now);
+}
+
+/** {@link decideFixedWindowCell} in every case (the pure model's arithmetic). */
+function fixedWindowCellAnyCase(
   src: ModelCell | undefined,
   dst: ModelCell | undefined,
   rule: RateLimitRule,
