@@ -22,7 +22,8 @@
  */
 import { FoundationError } from '../../errors/index.js';
 import { isEventId } from './ids.js';
-import { canonicalJson, checkJson, NEGATIVE_ZERO } from './json-check.js';
+import { checkJson, NEGATIVE_ZERO } from './json-check.js';
+import { canonicalJson } from './json-text.js';
 import type { PreparedEvent } from './port.js';
 import type { EventInput, JsonObject, JsonValue } from './types.js';
 

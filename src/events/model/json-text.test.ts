@@ -5,7 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, checkJson, MAX_JSON_DEPTH } from './json-check.js';
+import { checkJson, MAX_JSON_DEPTH } from './json-check.js';
+import { canonicalJson } from './json-text.js';
 
 function nested(depth: number): unknown {
   let value: unknown = 1;
