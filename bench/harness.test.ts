@@ -92,6 +92,33 @@ describe('runCase', () => {
     expect(sink.batches).toBe(4);
   });
 
+  it("gives a case's notes its results; no notes without the hook", () => {
+    const seen: string[][] = [];
+    const withNotes = runCase(
+      {
+        name: 'notes',
+        notes: (results) => {
+          seen.push(results.map((row) => `${row.impl}/${row.role}/${String(row.rounds)}`));
+          return `rows: ${String(results.length)}`;
+        },
+        impls: [
+          impl({ impl: 'ours', role: 'ours', fn: () => 1 }),
+          impl({ impl: 'peer', role: 'peer', fn: () => 2 }),
+        ],
+      },
+      options,
+      createSink(),
+    );
+    expect(withNotes.notes).toBe('rows: 2');
+    expect(seen).toEqual([['ours/ours/3', 'peer/peer/3']]);
+    const without = runCase(
+      { name: 'plain', impls: [impl({ impl: 'ours', role: 'ours', fn: () => 1 })] },
+      options,
+      createSink(),
+    );
+    expect('notes' in without).toBe(false);
+  });
+
   it('calibrates the batch size when no fixed batch is given', () => {
     const result = runCase(
       { name: 'calibrated', impls: [impl({ impl: 'ours', role: 'ours', fn: (_s, i) => i * 2 })] },

@@ -228,8 +228,8 @@ export function runCase(benchCase: BenchCase, options: HarnessOptions, sink: Sin
 
   for (const runner of runners) runner.impl.teardown(runner.state);
 
-  return {
-    case: benchCase.name,
-    results: runners.map(summarizeRunner),
-  };
+  const results = runners.map(summarizeRunner);
+  return benchCase.notes === undefined
+    ? { case: benchCase.name, results }
+    : { case: benchCase.name, results, notes: benchCase.notes(results) };
 }

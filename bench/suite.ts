@@ -49,6 +49,8 @@ export interface Impl {
 export interface BenchCase {
   readonly name: string;
   readonly impls: readonly Impl[];
+  /** Text shown after the suite's table, from the case's results (e.g. ratios against a target). */
+  readonly notes?: (results: readonly ImplResult[]) => string;
 }
 
 /** A suite: a module `bench/suites/<name>.bench.ts` whose default export is one of these. */

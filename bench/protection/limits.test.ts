@@ -13,6 +13,7 @@ import {
   flexibleMemory,
   flexiblePostgres,
   flexibleRedis,
+  formatFloor,
   formatRatios,
   KEY_COUNT,
   LIMITER_TARGETS,
@@ -23,6 +24,8 @@ import {
   oursPostgres,
   oursRedis,
   redisKeys,
+  redisLimiterCase,
+  ROUND_TRIP,
   type LimiterSide,
 } from './limits.js';
 
@@ -154,6 +157,10 @@ describe('the memory cases', () => {
     expect(await pending).toMatchObject({ remainingPoints: BENCH_LIMIT - 1, consumedPoints: 1 });
     peer?.impl.teardown(peer.state);
     expect(LIMITER_TARGETS.memory).toEqual({ 'rate-limiter-flexible': 0.2 });
+    // Its notes carry the issue's target.
+    expect(benchCase.notes?.([row('ours', 'ours', 30), row('rate-limiter-flexible', 'peer', 150)])).toBe(
+      'ours 30.0 ns/op ÷ rate-limiter-flexible 150 ns/op = 0.200× (target ≤ 0.2×: met)',
+    );
   });
 
   it('awaited: a bare-await baseline row, and notes with the ratios but not the target', async () => {
@@ -180,6 +187,24 @@ describe('the memory cases', () => {
 });
 
 describeRedis('rate limit bench sides on Redis', () => {
+  it('the Redis cases time ours, the peer and one PING round trip (the floor)', async () => {
+    for (const inFlight of [1, 100]) {
+      const benchCase = redisLimiterCase(inFlight);
+      expect(benchCase.impls.map((i) => [i.impl, i.role])).toEqual([
+        ['ours', 'ours'],
+        ['rate-limiter-flexible', 'peer'],
+        [ROUND_TRIP, 'baseline'],
+      ]);
+      const floor = benchCase.impls[2];
+      const client = await floor?.setup(undefined);
+      try {
+        expect(await floor?.fn(client, 0)).toBe('PONG');
+      } finally {
+        await floor?.teardown(client);
+      }
+    }
+  });
+
   for (const inFlight of [1, 8]) {
     it(`ours and RateLimiterRedis admit the same 5 of 8 per key, ${String(inFlight)} in flight`, async () => {
       const ours = await oursRedis(benchRule(5));
@@ -271,6 +296,18 @@ describe('ratio notes', () => {
       'ours-gcra 300 ns/op ÷ generic-pool 1,000 ns/op = 0.300× (target ≤ 0.2×: MISSED)',
       'ours-gcra 300 ns/op ÷ tarn 2,400 ns/op = 0.125× (target ≤ 0.1×: MISSED)',
     ]);
+  });
+
+  it('a Redis case adds the floor: one round trip ÷ the peer; nothing without a round-trip row', () => {
+    const results = [
+      row('ours', 'ours', 57_000),
+      row('rate-limiter-flexible', 'peer', 50_000),
+      row(ROUND_TRIP, 'baseline', 40_000),
+    ];
+    expect(formatFloor(results)).toBe(
+      'floor: one round trip 40,000 ns/op ÷ rate-limiter-flexible 50,000 ns/op = 0.800× (no decision of one round trip goes below it)',
+    );
+    expect(formatFloor(results.slice(0, 2))).toBe('');
   });
 
   it('omit the verdict without a target, and are empty without a peer', () => {

@@ -23,9 +23,9 @@
  * Both PostgreSQL sides use 10 connections. Ours' Redis client has a 5 s command timeout (its store's default);
  * the peer's ioredis client runs with ioredis' defaults (no command timeout), which favours the peer.
  *
- * Every asynchronous case's notes give ours ÷ peer (ns per decision), next to the issue's target where it
- * applies; the synchronous case has no notes (the harness gives notes to asynchronous cases only), its table
- * row's ratio is ours ÷ the peer (the first row that is not ours).
+ * Every case's notes give ours ÷ peer (ns per decision), next to the issue's target where it applies. The
+ * Redis cases also time one `PING` round trip on an ioredis client (`round-trip (PING)`, role baseline): no
+ * decision that takes one round trip can be cheaper, and their notes give that floor ÷ the peer.
  *
  * @module
  */
@@ -388,6 +388,7 @@ export function memorySyncLimiterCase(): BenchCase {
     side.limiter.tryConsume(side.keys[i % side.keys.length]!);
   return {
     name: MEMORY_SYNC_CASE,
+    notes: (results) => formatRatios(results, LIMITER_TARGETS.memory),
     impls: [
       impl({
         impl: 'ours',
@@ -423,12 +424,55 @@ export function redisLimiterCase(concurrency: number): AsyncBenchCase {
     name: `rate limit decision, Redis, ${inFlightLabel(concurrency)}, admitted`,
     concurrency,
     unavailable: redisUnavailable,
-    notes: (_state, results) => formatRatios(results, LIMITER_TARGETS.redis),
+    notes: (_state, results) =>
+      [formatRatios(results, LIMITER_TARGETS.redis), formatFloor(results)].filter((t) => t !== '').join('\n'),
     impls: [
       consumeImpl('ours', 'ours', () => oursRedis()),
       consumeImpl('rate-limiter-flexible', 'peer', () => flexibleRedis()),
+      redisRoundTrip(),
     ],
   });
+}
+
+/** The impl name of the Redis cases' floor row. */
+export const ROUND_TRIP = 'round-trip (PING)';
+
+/**
+ * The floor of a Redis decision: one `PING` round trip on an ioredis client with its defaults (the peer's
+ * client), role `baseline`. A decision that takes one round trip — ours and the peer's — cannot be cheaper.
+ */
+function redisRoundTrip() {
+  return asyncImpl<Redis>({
+    impl: ROUND_TRIP,
+    role: 'baseline',
+    setup: async () => {
+      const client = new Redis(redisBenchUrl(), { lazyConnect: true });
+      client.on('error', () => undefined);
+      await client.connect();
+      return client;
+    },
+    fn: (client) => client.ping(),
+    teardown: (client) => {
+      client.disconnect();
+    },
+  });
+}
+
+/**
+ * The floor line of a Redis case, one per peer row: the round trip's ns/op ÷ the peer's, the lowest ratio a
+ * decision of one round trip can reach; `''` without a {@link ROUND_TRIP} row.
+ */
+export function formatFloor(results: readonly ImplResult[]): string {
+  const floor = results.find((row) => row.impl === ROUND_TRIP);
+  if (floor === undefined) return '';
+  return results
+    .filter((row) => row.role === 'peer')
+    .map(
+      (peer) =>
+        `floor: one round trip ${ns(floor.nsPerOp)} ns/op ÷ ${peer.impl} ${ns(peer.nsPerOp)} ns/op = ` +
+        `${(floor.nsPerOp / peer.nsPerOp).toFixed(3)}× (no decision of one round trip goes below it)`,
+    )
+    .join('\n');
 }
 
 /** PostgreSQL: one admitted decision, sequential or `concurrency` in flight; ours vs `RateLimiterPostgres.consume`. */
