@@ -13,9 +13,9 @@
  *
  * @module
  */
+import { isStrictJsonValue, MAX_JSON_DEPTH, SUSPECT_CHARS } from './json-walk.js';
 
-/** Deepest nesting of arrays/objects accepted: the outermost container is depth 1. */
-export const MAX_JSON_DEPTH = 64;
+export { MAX_JSON_DEPTH } from './json-walk.js';
 
 /** Why a value is not JSON, and where (`data.items[2].at`). */
 export interface JsonProblem {
@@ -24,9 +24,6 @@ export interface JsonProblem {
   /** What is wrong there, e.g. `undefined is not JSON`. */
   readonly reason: string;
 }
-
-// eslint-disable-next-line no-control-regex -- U+0000 is exactly what is looked for
-const SUSPECT_CHARS = /[\u0000\ud800-\udfff]/;
 
 /**
  * Why a string cannot be stored as JSON text everywhere (`contains U+0000`, `contains a lone surrogate`),
@@ -68,41 +65,6 @@ function describe(value: unknown): string {
 }
 
 /**
- * The fast pass: true when `v` is certainly strict JSON. No path, no ancestor tracking: a cycle exceeds the
- * depth limit and is then diagnosed by the slow pass.
- */
-function isStrictJson(v: unknown, depth: number): boolean {
-  switch (typeof v) {
-    case 'string':
-      return !SUSPECT_CHARS.test(v);
-    case 'boolean':
-      return true;
-    case 'number':
-      // -0 is JSON (as 0) but not canonical: the slow pass tells.
-      return Number.isFinite(v) && (v !== 0 || 1 / v > 0);
-    case 'object':
-      break;
-    default:
-      return false;
-  }
-  if (v === null) return true;
-  if (depth >= MAX_JSON_DEPTH) return false;
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) if (!isStrictJson(v[i], depth + 1)) return false;
-    return true;
-  }
-  const proto: unknown = Object.getPrototypeOf(v);
-  if (proto !== Object.prototype && proto !== null) return false;
-  const record = v as Record<string, unknown>;
-  for (const key of Object.keys(record)) {
-    if (SUSPECT_CHARS.test(key)) return false;
-    const child = record[key];
-    if (child !== undefined && !isStrictJson(child, depth + 1)) return false;
-  }
-  return true;
-}
-
-/**
  * Walks `value` and returns the first reason it is not strict JSON (see the module doc), or `undefined` when
  * it is. `root` prefixes the reported path (`data`, `metadata`). A fast pass handles valid values; the
  * detailed walk (path, cycle detection) runs only when it finds a problem.
@@ -121,7 +83,7 @@ export const NEGATIVE_ZERO = 'negative-zero';
  */
 export function checkJson(value: unknown, root: string): JsonProblem | typeof NEGATIVE_ZERO | undefined {
   try {
-    if (isStrictJson(value, 0)) return undefined;
+    if (isStrictJsonValue(value, 0, true)) return undefined;
   } catch {
     // A throwing getter or proxy: diagnosed below.
   }

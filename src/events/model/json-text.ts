@@ -5,44 +5,7 @@
  *
  * @module
  */
-import { MAX_JSON_DEPTH } from './json-check.js';
-
-// eslint-disable-next-line @typescript-eslint/unbound-method -- always called with .call
-const hasOwnProperty = Object.prototype.hasOwnProperty;
-
-/**
- * The fast pass without the text rules (U+0000, lone surrogates): true when `v` is strict JSON apart from
- * what its strings and keys hold, which `canonicalJson` reads off the JSON text instead.
- */
-function isJsonShape(v: unknown, depth: number): boolean {
-  switch (typeof v) {
-    case 'string':
-    case 'boolean':
-      return true;
-    case 'number':
-      return Number.isFinite(v) && (v !== 0 || 1 / v > 0);
-    case 'object':
-      break;
-    default:
-      return false;
-  }
-  if (v === null) return true;
-  if (depth >= MAX_JSON_DEPTH) return false;
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) if (!isJsonShape(v[i], depth + 1)) return false;
-    return true;
-  }
-  const proto: unknown = Object.getPrototypeOf(v);
-  if (proto !== Object.prototype && proto !== null) return false;
-  const record = v as Record<string, unknown>;
-  // for…in + hasOwnProperty visits what Object.keys lists (own enumerable string keys) without an array.
-  for (const key in record) {
-    if (!hasOwnProperty.call(record, key)) continue;
-    const child = record[key];
-    if (child !== undefined && !isJsonShape(child, depth + 1)) return false;
-  }
-  return true;
-}
+import { isStrictJsonValue } from './json-walk.js';
 
 /**
  * `JSON.stringify(value)` when `value` is canonical strict JSON (see the module doc), else `undefined` (then
@@ -54,7 +17,8 @@ function isJsonShape(v: unknown, depth: number): boolean {
  */
 export function canonicalJson(value: unknown): string | undefined {
   try {
-    if (!isJsonShape(value, 0)) return undefined;
+    // The shape only: the text rules (U+0000, lone surrogates) are read off the JSON text below.
+    if (!isStrictJsonValue(value, 0, false)) return undefined;
     const json = JSON.stringify(value);
     return json.includes('\\u') ? undefined : json;
   } catch {
