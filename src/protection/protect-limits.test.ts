@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FoundationError } from '../errors/index.js';
+import type { FoundationError } from '../errors/index.js';
 import { FakeClock } from '../testing/fake-clock.js';
 import { CoarseTimer } from './coarse-timer.js';
 import {
@@ -13,16 +13,7 @@ import { ProtectionRegistry } from './protect.js';
 import { NamedRateLimiters } from './rate-limit/named-limiters.js';
 import type { RateLimitRule } from './rate-limit/types.js';
 import { LAYER_ORDER } from './types.js';
-
-async function refusal(promise: Promise<unknown>): Promise<FoundationError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof FoundationError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
+import { refusal } from '../../test/helpers/refusal.js';
 
 /** Lets queued promise callbacks run. */
 async function flush(): Promise<void> {

@@ -7,19 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFoundation, FoundationError, type Foundation } from '../../src/index.js';
+import { createFoundation, type Foundation } from '../../src/index.js';
 import { createTestSchema, describePg, pgTestUrl, type TestSchema } from '../helpers/postgres.js';
 import { describeRedis, dropRedisPrefix, redisTestPrefix, redisTestUrl } from '../helpers/redis.js';
-
-async function refusal(pending: Promise<unknown>): Promise<FoundationError> {
-  try {
-    await pending;
-  } catch (error) {
-    if (error instanceof FoundationError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
+import { refusal } from '../helpers/refusal.js';
 
 const one = (): number => 1;
 

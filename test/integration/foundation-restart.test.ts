@@ -7,18 +7,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createFoundation, FoundationError } from '../../src/index.js';
+import { createFoundation } from '../../src/index.js';
 import { describeRedis, dropRedisPrefix, redisTestPrefix, redisTestUrl } from '../helpers/redis.js';
-
-async function refusal(pending: Promise<unknown>): Promise<FoundationError> {
-  try {
-    await pending;
-  } catch (error) {
-    if (error instanceof FoundationError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
+import { refusal } from '../helpers/refusal.js';
 
 describe('a foundation started again after stop()', () => {
   it('gives pooled policies a new pool, keeps limits and records breaker changes again', async () => {

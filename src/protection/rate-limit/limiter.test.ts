@@ -1,22 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { FoundationError } from '../../errors/index.js';
 import { FakeClock } from '../../testing/fake-clock.js';
 import { CoarseTimer } from '../coarse-timer.js';
 import { RateLimiter } from './limiter.js';
 import { MemoryRateLimitStore } from './memory-store.js';
 import type { RateLimitDecision, RateLimitRule } from './types.js';
+import { refusal } from '../../../test/helpers/refusal.js';
 
 const perSecond = (limit: number): RateLimitRule => ({ algorithm: 'token_bucket', limit, windowMs: 1000 });
-
-async function refusal(promise: Promise<unknown>): Promise<FoundationError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof FoundationError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
 
 function setup(rule: RateLimitRule, extra: { maxQueue?: number; store?: MemoryRateLimitStore } = {}) {
   const clock = new FakeClock();
