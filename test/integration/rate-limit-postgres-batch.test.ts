@@ -13,6 +13,7 @@
 import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { RateLimiter } from '../../src/protection/rate-limit/limiter.js';
 import { MemoryRateLimitStore } from '../../src/protection/rate-limit/memory-store.js';
 import { PostgresRateLimitStore } from '../../src/protection/rate-limit/postgres-store.js';
 import type {
@@ -61,11 +62,17 @@ async function storedKeys(prefix: string): Promise<string[]> {
   return rows.rows.map((r: { key: string }) => r.key);
 }
 
-/** The rate-limit statements `pool.query` was called with since `spy` was made: name and keys (or key). */
-function consumeCalls(spy: { mock: { calls: unknown[][] } }): { name: string; keys: unknown }[] {
+/**
+ * The rate-limit statements whose name starts with `prefix` (default: the consume statements) that
+ * `pool.query` was called with since `spy` was made: name and keys (or key).
+ */
+function statementCalls(
+  spy: { mock: { calls: unknown[][] } },
+  prefix = 'fnd_ratelimit_consume',
+): { name: string; keys: unknown }[] {
   return spy.mock.calls
     .map((args) => args[0] as { name?: string; values?: unknown[] })
-    .filter((q) => q.name?.startsWith('fnd_ratelimit_consume') === true)
+    .filter((q) => q.name?.startsWith(prefix) === true)
     .map((q) => ({ name: q.name ?? '', keys: q.values?.[0] }));
 }
 
@@ -318,7 +325,7 @@ describePg('PostgreSQL rate limit store: batched decisions', () => {
         const keys = Array.from({ length: 50 }, (_, i) => `${p}${String(i).padStart(2, '0')}`);
         const decisions = await Promise.all(keys.map((k) => storeA.consume(k, rule, 1)));
         expect(decisions.map((d) => [d.allowed, d.remaining])).toEqual(keys.map(() => [true, 6]));
-        expect(consumeCalls(spy)).toEqual([{ name: 'fnd_ratelimit_consume_many_fixed_window', keys }]);
+        expect(statementCalls(spy)).toEqual([{ name: 'fnd_ratelimit_consume_many_fixed_window', keys }]);
         expect(await storedKeys(p)).toEqual(keys);
 
         spy.mockClear();
@@ -326,7 +333,7 @@ describePg('PostgreSQL rate limit store: batched decisions', () => {
         const hundred = Array.from({ length: 100 }, (_, i) => `${q}${String(i)}`);
         const more = await Promise.all(hundred.map((k) => storeA.consume(k, rule, 2)));
         expect(more.map((d) => [d.allowed, d.remaining])).toEqual(hundred.map(() => [true, 5]));
-        expect(consumeCalls(spy)).toEqual([
+        expect(statementCalls(spy)).toEqual([
           { name: 'fnd_ratelimit_consume_many_fixed_window', keys: hundred.slice(0, 64) },
           { name: 'fnd_ratelimit_consume_many_fixed_window', keys: hundred.slice(64) },
         ]);
@@ -334,7 +341,61 @@ describePg('PostgreSQL rate limit store: batched decisions', () => {
         spy.mockClear();
         const lone = await storeA.consume(`${q}0`, rule, 1);
         expect([lone.allowed, lone.remaining]).toEqual([true, 4]);
-        expect(consumeCalls(spy)).toEqual([{ name: 'fnd_ratelimit_consume_fixed_window', keys: `${q}0` }]);
+        expect(statementCalls(spy)).toEqual([{ name: 'fnd_ratelimit_consume_fixed_window', keys: `${q}0` }]);
+      } finally {
+        spy.mockRestore();
+      }
+    },
+  );
+
+  it(
+    'statuses asked together are one SELECT per rule (repeats answered alike, nothing written); a limiter listing is two statements',
+    { timeout: T },
+    async () => {
+      const started = Date.now();
+      const rule: RateLimitRule = { algorithm: 'sliding_window', limit: 5, windowMs: FOREVER };
+      const other: RateLimitRule = { algorithm: 'gcra', limit: 3, windowMs: FOREVER };
+      const p = fresh();
+      const keys = Array.from({ length: 30 }, (_, i) => `${p}${String(i).padStart(2, '0')}`);
+      // Key i has i % 4 units taken; a quarter of the keys have no row.
+      for (const [i, k] of keys.entries()) for (let u = 0; u < i % 4; u++) await storeA.consume(k, rule, 1);
+      const sequential: RateLimitDecision[] = [];
+      for (const k of keys) sequential.push(await storeA.status(k, rule));
+      expect(sequential.map((d) => d.remaining)).toEqual(keys.map((_, i) => 5 - (i % 4)));
+      const spy = vi.spyOn(poolA, 'query');
+      try {
+        const together = await Promise.all([
+          ...keys.map((k) => storeA.status(k, rule)),
+          storeA.status(keys[3]!, rule),
+          storeA.status(keys[0]!, other),
+        ]);
+        expectSameDecisions(together.slice(0, 30), sequential, Date.now() - started + 1);
+        expect(together[30]).toEqual(together[3]);
+        expect(together[31]).toMatchObject({ allowed: true, remaining: 3, limit: 3 });
+        const calls = statementCalls(spy, 'fnd_ratelimit_status').sort((a, b) =>
+          a.name.localeCompare(b.name),
+        );
+        expect(calls).toEqual([
+          { name: 'fnd_ratelimit_status_gcra', keys: keys[0] },
+          { name: 'fnd_ratelimit_status_many_sliding_window', keys: [...keys, keys[3]] },
+        ]);
+        // Reads only: still no row for the keys that never took a unit.
+        expect(await storedKeys(p)).toEqual(keys.filter((_, i) => i % 4 > 0));
+
+        // An operator's listing of a limiter: its keys, then all their statuses in one SELECT.
+        const q = fresh();
+        const limiter = new RateLimiter({ name: q.slice(0, -1), rule, store: storeA });
+        const owned = Array.from({ length: 20 }, (_, i) => `k${String(i).padStart(2, '0')}`);
+        await Promise.all(owned.map((k) => limiter.consume(k)));
+        spy.mockClear();
+        const listed = await limiter.keys(20);
+        expect(listed.map((entry) => [entry.key, entry.decision.remaining])).toEqual(
+          owned.map((k) => [k, 4]),
+        );
+        expect(statementCalls(spy, 'fnd_ratelimit_').map((c) => c.name)).toEqual([
+          'fnd_ratelimit_keys',
+          'fnd_ratelimit_status_many_sliding_window',
+        ]);
       } finally {
         spy.mockRestore();
       }
@@ -362,7 +423,7 @@ describePg('PostgreSQL rate limit store: batched decisions', () => {
       const second = await Promise.all(keys.map((k) => storeA.consume(k, rule, 1)));
       expect(first.map((d) => [d.allowed, d.remaining])).toEqual(keys.map(() => [true, 1]));
       expect(second.map((d) => [d.allowed, d.remaining])).toEqual(keys.map(() => [true, 0]));
-      expect(consumeCalls(spy).map((c) => c.name)).toEqual([
+      expect(statementCalls(spy).map((c) => c.name)).toEqual([
         'fnd_ratelimit_consume_many_sliding_window',
         'fnd_ratelimit_consume_many_sliding_window',
       ]);
@@ -445,7 +506,7 @@ describePg('PostgreSQL rate limit store: batched decisions', () => {
           [true, 3],
           [true, 3],
         ]);
-        expect(consumeCalls(spy)).toEqual([
+        expect(statementCalls(spy)).toEqual([
           { name: 'fnd_ratelimit_consume_many_token_bucket', keys: [`${p}x`, `${p}y`, `${p}z`] },
         ]);
         expect(await storedKeys(p)).toEqual([`${p}x`, `${p}y`, `${p}z`]);

@@ -197,6 +197,19 @@ CROSS JOIN LATERAL (SELECT d.* FROM (${decision(algorithm, ROW)}) d(${COLUMNS}))
   };
 }
 
+/**
+ * The batch form of {@link statusStatement}: $1 an array of keys (repeats answered once), each returned row
+ * carrying its key. Reads only.
+ */
+function statusManyStatement(algorithm: RateLimitAlgorithm): Statement {
+  return {
+    name: `fnd_ratelimit_status_many_${algorithm}`,
+    text: `SELECT one.k AS key, ${out('x')} FROM (SELECT DISTINCT k FROM unnest(${KEYS_PARAM}) AS k) one
+LEFT JOIN rate_limits r ON r.key = one.k
+CROSS JOIN LATERAL (SELECT d.* FROM (${decision(algorithm, ROW)}) d(${COLUMNS})) x`,
+  };
+}
+
 function perAlgorithm(
   make: (algorithm: RateLimitAlgorithm) => Statement,
 ): Record<RateLimitAlgorithm, Statement> {
@@ -214,6 +227,8 @@ export const CONSUME = perAlgorithm(consumeStatement);
 export const CONSUME_MANY = perAlgorithm(consumeManyStatement);
 /** The decision for 0 units per algorithm, writing nothing (parameters as {@link CONSUME}). */
 export const STATUS = perAlgorithm(statusStatement);
+/** The status of several keys per algorithm, writing nothing ($1 the keys; the rest as {@link CONSUME}). */
+export const STATUS_MANY = perAlgorithm(statusManyStatement);
 /** Forgets a key ($1). */
 export const RESET: Statement = {
   name: 'fnd_ratelimit_reset',

@@ -21,8 +21,10 @@
  * holding `a` and waiting for `b` and one holding `b` and waiting for `a` would). One command cannot update a
  * row twice, so a key already in the round being planned (under any rule) waits for the following round, sent
  * once the previous one has answered: the decisions on one key asked in one turn run in the order asked.
- * `status`, `hold`, `reset` and `keys` are one statement each, unbatched (sent at once: a `status` asked
- * after a `consume` in the same turn does not wait for it).
+ * `status` reads of one turn are batched too: one SELECT per rule for up to 64 keys (repeats allowed: it
+ * writes nothing), so an operator's listing of a limiter's keys, whose statuses are asked together, is two
+ * statements instead of one per key. `hold`, `reset` and `keys` are one statement each, sent at once. A
+ * `status`, `hold` or `reset` asked after a `consume` in the same turn does not wait for it.
  *
  * @module
  */
@@ -31,7 +33,7 @@ import { classifyPgError, PostgresCapability, type Storage } from '../../storage
 import { checkRateLimitCall, ruleCapacity } from './create-store.js';
 import { checkRateLimitHold, checkRateLimitKey, checkRateLimitListing } from './checks.js';
 import { RATELIMIT_MIGRATIONS } from './migrations.js';
-import { planRound, wireKey, type PendingConsume } from './postgres-batch.js';
+import { batchSignature, MAX_BATCH, planRound, wireKey, type PendingConsume } from './postgres-batch.js';
 import {
   CONSUME,
   CONSUME_MANY,
@@ -40,6 +42,7 @@ import {
   PURGE,
   RESET,
   STATUS,
+  STATUS_MANY,
   type Statement,
 } from './postgres-statements.js';
 import type { RateLimitAlgorithm, RateLimitDecision, RateLimitRule, RateLimitStore } from './types.js';
@@ -92,6 +95,8 @@ export class PostgresRateLimitStore implements RateLimitStore {
   readonly #access: PostgresCapability;
   /** Decisions waiting for the end of this turn of the event loop. */
   #queue: PendingConsume[] = [];
+  /** Status reads waiting for the end of this turn of the event loop (`n` 0). */
+  #statuses: PendingConsume[] = [];
 
   /** @param storage - a PostgreSQL storage (open before the first call). */
   constructor(storage: Storage) {
@@ -122,7 +127,12 @@ export class PostgresRateLimitStore implements RateLimitStore {
   /** {@inheritDoc RateLimitStore.status} */
   async status(key: string, rule: RateLimitRule): Promise<RateLimitDecision> {
     checkRateLimitCall(key, rule, 0);
-    return this.#decide(STATUS, key, rule, 0);
+    // Queued like consume: the statuses of this turn with the same rule share one SELECT (see the module).
+    return new Promise<RateLimitDecision>((resolve, reject) => {
+      const queue = this.#statuses;
+      queue.push({ key, rule, n: 0, resolve, reject });
+      if (queue.length === 1) queueMicrotask(this.#flushStatuses);
+    });
   }
 
   /** {@inheritDoc RateLimitStore.reset} */
@@ -179,6 +189,41 @@ export class PostgresRateLimitStore implements RateLimitStore {
     return Promise.resolve();
   }
 
+  /** Runs the queued statuses: one SELECT per rule and {@link MAX_BATCH} keys, a lone one on its own. */
+  readonly #flushStatuses = (): void => {
+    const queue = this.#statuses;
+    this.#statuses = [];
+    const groups = new Map<string, PendingConsume[]>();
+    for (const d of queue) {
+      const signature = batchSignature(d);
+      const group = groups.get(signature);
+      if (group === undefined) groups.set(signature, [d]);
+      else group.push(d);
+    }
+    for (const group of groups.values()) {
+      for (let i = 0; i < group.length; i += MAX_BATCH) void this.#statusBatch(group.slice(i, i + MAX_BATCH));
+    }
+  };
+
+  /** One SELECT for `batch` (one signature; repeated keys allowed) and settles each caller; never rejects. */
+  async #statusBatch(batch: readonly PendingConsume[]): Promise<void> {
+    const first = batch[0] as PendingConsume;
+    try {
+      if (batch.length === 1) {
+        first.resolve(await this.#decide(STATUS, first.key, first.rule, 0));
+        return;
+      }
+      const rows = await this.#many(STATUS_MANY, batch, first.rule, 0);
+      for (const d of batch) {
+        const row = rows.get(wireKey(d.key));
+        if (row === undefined) d.reject(noRow());
+        else d.resolve(toDecision(row, d.rule));
+      }
+    } catch (error) {
+      for (const d of batch) d.reject(error);
+    }
+  }
+
   /** Plans and runs the queued decisions: round after round, each round's statements at once. */
   readonly #flush = (): void => {
     const queue = this.#queue;
@@ -210,11 +255,7 @@ export class PostgresRateLimitStore implements RateLimitStore {
     }
     let rows: Map<string, KeyedDecisionRow>;
     try {
-      rows = await this.#consumeMany(
-        batch.map((d) => d.key),
-        first.rule,
-        first.n,
-      );
+      rows = await this.#many(CONSUME_MANY, batch, first.rule, first.n);
     } catch (error) {
       for (const d of batch) d.reject(error);
       return;
@@ -226,10 +267,16 @@ export class PostgresRateLimitStore implements RateLimitStore {
     }
   }
 
-  /** One batch statement on `keys` (distinct): the rows by key. */
-  async #consumeMany(keys: string[], rule: RateLimitRule, n: number): Promise<Map<string, KeyedDecisionRow>> {
-    const s = CONSUME_MANY[rule.algorithm];
+  /** One batch statement (`CONSUME_MANY` or `STATUS_MANY`) on the keys of `batch`: the rows by key. */
+  async #many(
+    statements: Readonly<Record<RateLimitAlgorithm, Statement>>,
+    batch: readonly PendingConsume[],
+    rule: RateLimitRule,
+    n: number,
+  ): Promise<Map<string, KeyedDecisionRow>> {
+    const s = statements[rule.algorithm];
     const pool: pg.Pool = await this.#access.ready();
+    const keys = batch.map((d) => d.key);
     try {
       const result = await pool.query<KeyedDecisionRow>({
         name: s.name,
