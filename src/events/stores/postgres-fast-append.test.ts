@@ -81,24 +81,22 @@ function kept(event: PreparedEvent | StoredEvent) {
   return { id, type, stream, time, monotonic, correlationId, causationId, parentId, data, metadata, node };
 }
 
+/** One plain event shape of the unit tests below (one type, no correlation, empty metadata). */
+const PLAIN: Shape = {
+  type: 'a.one',
+  time: 1,
+  monotonic: 1,
+  correlationId: null,
+  causationId: null,
+  parentId: null,
+  metadata: {},
+  node: 'n',
+  n: 1,
+};
+
 describe('fastAppendStatement', () => {
   const event = (stream: string | null, id: string, shape: Partial<Shape> = {}): PreparedEvent =>
-    eventOf(
-      {
-        type: 'a.one',
-        time: 1,
-        monotonic: 1,
-        correlationId: null,
-        causationId: null,
-        parentId: null,
-        metadata: {},
-        node: 'n',
-        n: 1,
-        ...shape,
-      },
-      stream,
-      id,
-    );
+    eventOf({ ...PLAIN, ...shape }, stream, id);
 
   it('sends a column shared by the whole group once, and the others in full', () => {
     const fast = fastAppendStatement(
@@ -129,22 +127,7 @@ describe('fastAppendStatement', () => {
 });
 
 describe('fastAppendStatement ids', () => {
-  const event = (id: string): PreparedEvent =>
-    eventOf(
-      {
-        type: 'a.one',
-        time: 1,
-        monotonic: 1,
-        correlationId: null,
-        causationId: null,
-        parentId: null,
-        metadata: {},
-        node: 'n',
-        n: 1,
-      },
-      's',
-      id,
-    );
+  const event = (id: string): PreparedEvent => eventOf(PLAIN, 's', id);
 
   it('takes ids in any order, and refuses one id twice in the group, in one request or across requests', () => {
     expect(fastAppendStatement([appendRequest([event('b'), event('a'), event('c')])], 'ch')?.values[2]).toBe(
@@ -158,22 +141,7 @@ describe('fastAppendStatement ids', () => {
 });
 
 describe('fastOutcomes', () => {
-  const event = (stream: string | null, id: string): PreparedEvent =>
-    eventOf(
-      {
-        type: 'a.one',
-        time: 1,
-        monotonic: 1,
-        correlationId: null,
-        causationId: null,
-        parentId: null,
-        metadata: {},
-        node: 'n',
-        n: 1,
-      },
-      stream,
-      id,
-    );
+  const event = (stream: string | null, id: string): PreparedEvent => eventOf(PLAIN, stream, id);
   const group = [appendRequest([event('s', 'a'), event(null, 'b')]), appendRequest([event('t', 'c')])];
   const answered = (outcomes: ReturnType<typeof fastOutcomes>) =>
     outcomes.map((outcome) => storedEvents(outcome).map((e) => [e.id, e.position, e.streamVersion]));
