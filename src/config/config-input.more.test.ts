@@ -11,21 +11,12 @@ import { FakeClock } from '../testing/index.js';
 import { createConfig } from './config.js';
 import { checkConfigOptions, checkVersion } from './config-input.js';
 import { buildState, emptyLayers, firstUnknownKey, leafPaths } from './config-state.js';
+import { refusalOf } from '../../test/helpers/refusal.js';
 
 const schema = z.object({
   limits: z.object({ rps: z.number().int().positive().default(100) }).prefault({}),
   mode: z.enum(['fast', 'safe']).default('safe'),
 });
-
-function thrownBy(fn: () => unknown): FoundationError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(FoundationError);
-    return error as FoundationError;
-  }
-  throw new Error('expected a refusal');
-}
 
 async function rejectedBy(promise: Promise<unknown>): Promise<FoundationError> {
   try {
@@ -114,14 +105,14 @@ describe('update input refusals leave the config and its history unchanged', () 
     const error = await rejectedBy(config.getVersion('2' as never));
     expect(error.code).toBe('FND_CONFIG_VERSION_NOT_FOUND');
     expect(error.context).toEqual({ version: 'string' });
-    expect(thrownBy(() => checkVersion(0)).context).toEqual({ version: 0 });
+    expect(refusalOf(() => checkVersion(0)).context).toEqual({ version: 0 });
     expect(config.version).toBe(2);
   });
 });
 
 describe('createConfig option refusals', () => {
   it('refuses an env separator that is not a string', () => {
-    const error = thrownBy(() =>
+    const error = refusalOf(() =>
       createConfig(
         { schema, env: { prefix: 'APP_', separator: 1 as never, env: {} } },
         { clock: new FakeClock() },
@@ -134,7 +125,7 @@ describe('createConfig option refusals', () => {
 
   it('refuses an unknown limit, naming at most 50 characters of it', () => {
     const key = `x${'y'.repeat(80)}`;
-    const error = thrownBy(() => {
+    const error = refusalOf(() => {
       checkConfigOptions({ schema, limits: { [key]: 1 } });
     });
     expect(error.code).toBe('FND_CONFIG_INVALID_STRUCTURE');

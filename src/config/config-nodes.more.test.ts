@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { FoundationError } from '../errors/index.js';
 import { Storage } from '../storage/index.js';
 import { FakeClock } from '../testing/index.js';
 import { createConfig } from './config.js';
@@ -18,29 +17,10 @@ import { ConfigWatchHub } from './stores/config-watch-hub.js';
 import { MemoryConfigVersionStore } from './stores/memory-store.js';
 import { SqliteConfigVersionStore } from './stores/sqlite-store.js';
 import type { ConfigChangeEvent, ConfigVersionRecord, ConfigVersionStore } from './types.js';
+import { refusal, refusalOf } from '../../test/helpers/refusal.js';
 
 const lax = z.object({ rps: z.number().int().default(10), mode: z.string().default('safe') });
 const strict = z.object({ rps: z.number().int().max(100).default(10), mode: z.string().default('safe') });
-
-async function rejection(promise: Promise<unknown>): Promise<FoundationError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(FoundationError);
-    return error as FoundationError;
-  }
-  throw new Error('expected a rejection');
-}
-
-function thrownBy(fn: () => unknown): FoundationError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(FoundationError);
-    return error as FoundationError;
-  }
-  throw new Error('expected a refusal');
-}
 
 let dir: string;
 const cleanups: Array<() => Promise<void>> = [];
@@ -151,7 +131,7 @@ describe('two nodes on one SQLite file that do not hear each other', () => {
     expect(b.snapshot()).toEqual({ rps: 20, mode: 'fast' });
 
     await a.update('rps', 30); // version 4, b does not hear it
-    const error = await rejection(b.update('mode', 'slow', { expectedVersion: 3 }));
+    const error = await refusal(b.update('mode', 'slow', { expectedVersion: 3 }));
     expect(error.code).toBe('FND_CONFIG_VERSION_CONFLICT');
     // b caught up with version 4 but did not write its change.
     expect(b.snapshot()).toEqual({ rps: 30, mode: 'fast' });
@@ -274,7 +254,7 @@ describe('rarer options', () => {
     const config = createConfig({ schema: lax }, { clock: new FakeClock(), node: 'n' });
     cleanups.push(() => config.stop());
     await config.start();
-    const error = await rejection(config.update('rps', 1));
+    const error = await refusal(config.update('rps', 1));
     expect(error.code).toBe('FND_CONFIG_UPDATE_FORBIDDEN');
     expect(error.message).toBe('"rps" cannot change at run time: no path is declared mutable');
     expect(config.get('rps')).toBe(10);
@@ -296,7 +276,7 @@ describe('rarer options', () => {
 
   it('refuses a required file that does not exist', () => {
     const path = join(dir, 'absent.json');
-    const error = thrownBy(() =>
+    const error = refusalOf(() =>
       createConfig({ schema: lax, file: { path, required: true, watch: false } }, { clock: new FakeClock() }),
     );
     expect(error.code).toBe('FND_CONFIG_FILE_INVALID');

@@ -9,21 +9,11 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PostgresConfigVersionStore } from '../../src/config/stores/postgres-store.js';
 import { createConfigVersionStore } from '../../src/config/stores/create-version-store.js';
-import { FoundationError } from '../../src/errors/index.js';
 import { Storage } from '../../src/storage/index.js';
 import { configRecord } from '../contracts/config-store.contract.js';
 import { createTestSchema, describePg, pgExec, pgTestUrl, type TestSchema } from '../helpers/postgres.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
-
-async function rejection(promise: Promise<unknown>): Promise<FoundationError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(FoundationError);
-    return error as FoundationError;
-  }
-  throw new Error('expected a rejection');
-}
+import { refusal } from '../helpers/refusal.js';
 
 /** The schema's URL pointed at the proxy. */
 function throughProxy(url: string, port: number): string {
@@ -139,9 +129,9 @@ describePg('PostgreSQL config version store: watchers and faults', () => {
     const next = before.length + 1;
     await pgExec(`ALTER TABLE "${schema.schema}".config_versions RENAME TO config_versions_away`);
     try {
-      const read = await rejection(store.latest());
+      const read = await refusal(store.latest());
       expect(read.code).toBe('FND_STORAGE_QUERY_FAILED');
-      const append = await rejection(store.append(configRecord(next)));
+      const append = await refusal(store.append(configRecord(next)));
       expect(append.code).toBe('FND_STORAGE_QUERY_FAILED');
     } finally {
       await pgExec(`ALTER TABLE "${schema.schema}".config_versions_away RENAME TO config_versions`);
@@ -162,7 +152,7 @@ describePg('PostgreSQL config version store: watchers and faults', () => {
       const before = await store.since(0);
       await proxy.cut();
       const accepted = proxy.accepted;
-      const error = await rejection(store.since(0));
+      const error = await refusal(store.since(0));
       expect(error.code).toBe('FND_STORAGE_UNAVAILABLE');
       expect(proxy.accepted).toBe(accepted);
       await proxy.restore();

@@ -9,11 +9,11 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FoundationError } from '../../errors/index.js';
 import { Storage } from '../../storage/index.js';
 import type { ConfigVersionRecord } from '../types.js';
 import { ConfigWatchHub } from './config-watch-hub.js';
 import { SqliteConfigVersionStore } from './sqlite-store.js';
+import { refusal } from '../../../test/helpers/refusal.js';
 
 function record(version: number): ConfigVersionRecord {
   return {
@@ -25,16 +25,6 @@ function record(version: number): ConfigVersionRecord {
     changes: version === 1 ? [] : [{ path: 'n', old: version - 1, new: version }],
     node: 'n1',
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<FoundationError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(FoundationError);
-    return error as FoundationError;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('SqliteConfigVersionStore failures', () => {
@@ -68,7 +58,7 @@ describe('SqliteConfigVersionStore failures', () => {
     store.watch((version) => seen.push(version));
     other.exec('BEGIN IMMEDIATE');
     try {
-      const error = await rejection(store.append(record(3)));
+      const error = await refusal(store.append(record(3)));
       expect(error.code).toBe('FND_STORAGE_UNAVAILABLE');
       expect(error.message).toMatch(/^SQLite is busy: /);
       expect(error.context).toEqual({ code: 'SQLITE_BUSY' });
@@ -85,7 +75,7 @@ describe('SqliteConfigVersionStore failures', () => {
     other.exec(
       "CREATE TRIGGER refuse BEFORE INSERT ON config_versions BEGIN SELECT RAISE(ABORT, 'refused here'); END",
     );
-    const error = await rejection(store.append(record(3)));
+    const error = await refusal(store.append(record(3)));
     expect(error.code).toBe('FND_STORAGE_QUERY_FAILED');
     expect(error.message).toBe('SQLite failed: refused here');
     expect(error.context).toEqual({ code: 'SQLITE_CONSTRAINT_TRIGGER' });
@@ -100,11 +90,11 @@ describe('SqliteConfigVersionStore failures', () => {
         "INSERT INTO config_versions (version, at, kind, node, overrides, config, changes) VALUES (3, 1, 'update', 'x', 'not json', '{}', '[]')",
       )
       .run();
-    const latest = await rejection(store.latest());
+    const latest = await refusal(store.latest());
     expect(latest.code).toBe('FND_STORAGE_QUERY_FAILED');
     expect(latest.context).toEqual({});
     expect(latest.cause).toBeInstanceOf(SyntaxError);
-    const since = await rejection(store.since(0));
+    const since = await refusal(store.since(0));
     expect(since.code).toBe('FND_STORAGE_QUERY_FAILED');
     // The readable versions are untouched.
     expect(await store.get(2)).toEqual(before[1]);

@@ -1,18 +1,8 @@
 /** Rare refusals and shapes of the config version codec: symbol keys, non-object changes, stray rows. */
 import { describe, expect, it } from 'vitest';
-import { FoundationError } from '../../errors/index.js';
 import type { ConfigVersionRecord } from '../types.js';
 import { decodeConfigVersion, encodeConfigVersion, versionConflict } from './version-record-codec.js';
-
-function refusal(fn: () => unknown): FoundationError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(FoundationError);
-    return error as FoundationError;
-  }
-  throw new Error('expected a refusal');
-}
+import { refusalOf } from '../../../test/helpers/refusal.js';
 
 const base: ConfigVersionRecord = {
   version: 1,
@@ -26,20 +16,22 @@ const base: ConfigVersionRecord = {
 
 describe('encodeConfigVersion refusals', () => {
   it('refuses a record that is null', () => {
-    const error = refusal(() => encodeConfigVersion(null as never));
+    const error = refusalOf(() => encodeConfigVersion(null as never));
     expect(error.code).toBe('FND_CONFIG_INVALID_STRUCTURE');
     expect(error.message).toContain('record');
   });
 
   it('refuses symbol keys inside a JSON document', () => {
-    const error = refusal(() => encodeConfigVersion({ ...base, config: { a: { [Symbol('s')]: 1, b: 2 } } }));
+    const error = refusalOf(() =>
+      encodeConfigVersion({ ...base, config: { a: { [Symbol('s')]: 1, b: 2 } } }),
+    );
     expect(error.code).toBe('FND_CONFIG_INVALID_STRUCTURE');
     expect(error.message).toContain('holds symbol keys');
   });
 
   it('refuses a change that is not an object', () => {
     for (const change of [null, 'a', [1]]) {
-      const error = refusal(() =>
+      const error = refusalOf(() =>
         encodeConfigVersion({ ...base, version: 2, kind: 'update', changes: [change] as never }),
       );
       expect(error.code).toBe('FND_CONFIG_INVALID_STRUCTURE');

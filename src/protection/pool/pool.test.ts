@@ -1,12 +1,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FoundationError } from '../../errors/index.js';
+import type { FoundationError } from '../../errors/index.js';
 import { FakeClock } from '../../testing/fake-clock.js';
 import { CoarseTimer } from '../coarse-timer.js';
 import type { Lease } from './lease.js';
 import type { PoolOptions } from './pool-options.js';
 import { createPool } from './pool.js';
+import { refusal } from '../../../test/helpers/refusal.js';
 
 interface Res {
   readonly id: number;
@@ -42,16 +43,6 @@ function harness(overrides: Partial<PoolOptions<Res>> = {}) {
     ...overrides,
   });
   return { clock, timer, log, control, pool };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<FoundationError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(FoundationError);
-    return error as FoundationError;
-  }
-  throw new Error('expected a rejection');
 }
 
 function ids(leases: readonly Lease<Res>[]): number[] {
@@ -131,7 +122,7 @@ describe('createPool', () => {
     // One coarse timer for every waiter (armed for the earliest deadline), none per acquire.
     expect(clock.pending()).toBe(1);
     expect(timer.pending).toBe(1);
-    const errors = Promise.all(waits.slice(0, 2).map((p) => rejection(p)));
+    const errors = Promise.all(waits.slice(0, 2).map((p) => refusal(p)));
     await clock.advanceAsync(100);
     for (const error of await errors) {
       expect(error.code).toBe('FND_PROTECT_TIMEOUT');
@@ -148,7 +139,7 @@ describe('createPool', () => {
   it('full with maxWaiting reached → FND_PROTECT_BULKHEAD_FULL at once', async () => {
     const { pool } = harness({ max: 1, maxWaiting: 0 });
     const held = await pool.acquire();
-    const error = await rejection(pool.acquire());
+    const error = await refusal(pool.acquire());
     expect(error.code).toBe('FND_PROTECT_BULKHEAD_FULL');
     expect(error.context).toMatchObject({ layer: 'pool', policy: 'db', capacity: 1, maxWaiting: 0 });
     held.release();
@@ -158,7 +149,7 @@ describe('createPool', () => {
     const { pool } = harness({ max: 1, maxOverflow: 1, maxWaiting: 1 });
     const [a, b] = await Promise.all([pool.acquire(), pool.acquire()]);
     const queued = pool.acquire();
-    expect((await rejection(pool.acquire())).code).toBe('FND_PROTECT_BULKHEAD_FULL');
+    expect((await refusal(pool.acquire())).code).toBe('FND_PROTECT_BULKHEAD_FULL');
     a.release();
     (await queued).release();
     b.release();
@@ -176,7 +167,7 @@ describe('createPool', () => {
         }),
     });
     (await pool.acquire()).release();
-    const leaving = rejection(pool.acquire());
+    const leaving = refusal(pool.acquire());
     await flush();
     await clock.advanceAsync(100);
     expect((await leaving).code).toBe('FND_PROTECT_TIMEOUT');
@@ -196,7 +187,7 @@ describe('createPool', () => {
     });
     (await pool.acquire()).release();
     const controller = new AbortController();
-    const aborted = rejection(pool.acquire({ signal: controller.signal }));
+    const aborted = refusal(pool.acquire({ signal: controller.signal }));
     await flush();
     controller.abort();
     expect((await aborted).code).toBe('FND_PROTECT_CANCELLED');
@@ -204,7 +195,7 @@ describe('createPool', () => {
     pass(true);
     await flush();
     expect(pool.status()).toMatchObject({ idle: 1, inUse: 0 });
-    const drainedWhileChecked = rejection(pool.acquire());
+    const drainedWhileChecked = refusal(pool.acquire());
     await flush();
     const done = pool.drain();
     expect((await drainedWhileChecked).code).toBe('FND_SYSTEM_SERVICE_UNAVAILABLE');
@@ -221,13 +212,13 @@ describe('createPool', () => {
     const aborted = pool.acquire({ signal: controller.signal });
     const next = pool.acquire();
     controller.abort(new Error('user left'));
-    const error = await rejection(aborted);
+    const error = await refusal(aborted);
     expect(error.code).toBe('FND_PROTECT_CANCELLED');
     expect(pool.status().waiting).toBe(1);
     expect(timer.pending).toBe(1);
     held.release();
     expect((await next).resource.id).toBe(1);
-    const already = await rejection(pool.acquire({ signal: AbortSignal.abort() }));
+    const already = await refusal(pool.acquire({ signal: AbortSignal.abort() }));
     expect(already.code).toBe('FND_PROTECT_CANCELLED');
   });
 
@@ -343,7 +334,7 @@ describe('createPool', () => {
   it('a timeout during an outage carries the last creation failure as cause', async () => {
     const { pool, clock, control } = harness({ max: 1, acquireTimeoutMs: 300 });
     control.failCreate = true;
-    const error = rejection(pool.acquire());
+    const error = refusal(pool.acquire());
     await clock.advanceAsync(300);
     const e = await error;
     expect(e.code).toBe('FND_PROTECT_TIMEOUT');
@@ -353,14 +344,14 @@ describe('createPool', () => {
   it('drain refuses waiters and later acquires, waits for lent resources, destroys everything', async () => {
     const { pool, log } = harness({ max: 1 });
     const a = await pool.acquire();
-    const waiter = rejection(pool.acquire());
+    const waiter = refusal(pool.acquire());
     let drained = false;
     const done = pool.drain().then(() => {
       drained = true;
     });
     expect(pool.drain()).toBe(pool.drain());
     expect((await waiter).code).toBe('FND_SYSTEM_SERVICE_UNAVAILABLE');
-    expect((await rejection(pool.acquire())).code).toBe('FND_SYSTEM_SERVICE_UNAVAILABLE');
+    expect((await refusal(pool.acquire())).code).toBe('FND_SYSTEM_SERVICE_UNAVAILABLE');
     await flush();
     expect(drained).toBe(false);
     a.release();
@@ -374,7 +365,7 @@ describe('createPool', () => {
     const [a, b] = await Promise.all([pool.acquire(), pool.acquire()]);
     a.destroy();
     control.failCreate = true;
-    const failing = rejection(pool.acquire({ timeoutMs: 50 }));
+    const failing = refusal(pool.acquire({ timeoutMs: 50 }));
     await clock.advanceAsync(50);
     expect((await failing).code).toBe('FND_PROTECT_TIMEOUT');
     b.release();
@@ -472,7 +463,7 @@ describe('createPool', () => {
   it('refuses a bad acquire timeout with FND_PROTECT_INVALID_POLICY', async () => {
     const { pool } = harness({ max: 1 });
     await pool.acquire();
-    expect((await rejection(pool.acquire({ timeoutMs: -1 }))).code).toBe('FND_PROTECT_INVALID_POLICY');
+    expect((await refusal(pool.acquire({ timeoutMs: -1 }))).code).toBe('FND_PROTECT_INVALID_POLICY');
   });
 });
 
