@@ -30,6 +30,32 @@ export function preparedEvent(stream: string | null, n: number, node = 'test-nod
   };
 }
 
+/**
+ * A prepared event with a chosen id and fixed times (`time` 1000, `monotonic` 1, type `test.happened`, node
+ * `n1`), for unit tests of planning and statements that compare ids.
+ */
+export function preparedWithId(
+  id: string,
+  stream: string | null,
+  data: Record<string, number> = {},
+): PreparedEvent {
+  return {
+    id,
+    type: 'test.happened',
+    stream,
+    time: 1000,
+    monotonic: 1,
+    correlationId: null,
+    causationId: null,
+    parentId: null,
+    data,
+    metadata: {},
+    dataJson: JSON.stringify(data),
+    metadataJson: '{}',
+    node: 'n1',
+  };
+}
+
 /** A request appending `events`, checked against `expectedVersion` on the events' stream. */
 export function appendRequest(
   events: readonly PreparedEvent[],

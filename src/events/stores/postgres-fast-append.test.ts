@@ -269,17 +269,7 @@ describePg('PostgresEventStore fast append statements', () => {
   });
 
   it('fall back to the transactional path for a stored id and for an expected version not met', async () => {
-    const shape: Shape = {
-      type: 'a.one',
-      time: 1,
-      monotonic: 1,
-      correlationId: null,
-      causationId: null,
-      parentId: null,
-      metadata: {},
-      node: 'n',
-      n: 1,
-    };
+    const shape = PLAIN;
     const first = [eventOf(shape, 'fb', 'fb-1'), eventOf(shape, 'fb', 'fb-2')];
     const appended = storedEvents((await open.store.append([appendRequest(first)]))[0]);
     const again = await open.store.append([appendRequest(first)]);

@@ -1,30 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { AppendRequest, PreparedEvent } from '../model/port.js';
+import type { PreparedEvent } from '../model/port.js';
 import type { ExpectedVersion, StoredEvent } from '../model/types.js';
 import { groupIds, groupStreams, planGroup, resolvePlan } from './postgres-plan-group.js';
-
-function prepared(id: string, stream: string | null, data: Record<string, number> = {}): PreparedEvent {
-  return {
-    id,
-    type: 'test.happened',
-    stream,
-    time: 1000,
-    monotonic: 1,
-    correlationId: null,
-    causationId: null,
-    parentId: null,
-    data,
-    metadata: {},
-    dataJson: JSON.stringify(data),
-    metadataJson: '{}',
-    node: 'n1',
-  };
-}
-
-function request(events: PreparedEvent[], expectedVersion: ExpectedVersion = 'any'): AppendRequest {
-  return { events, expectedVersion, stream: expectedVersion === 'any' ? null : (events[0]?.stream ?? null) };
-}
+import {
+  appendRequest as request,
+  preparedWithId as prepared,
+} from '../../../test/events/postgres-fixtures.js';
 
 function stored(event: PreparedEvent, position: number, streamVersion: number | null): StoredEvent {
   return { ...event, position, streamVersion };

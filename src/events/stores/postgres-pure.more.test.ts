@@ -4,7 +4,7 @@
  * and the group planner for streams that have no locked row.
  */
 import { describe, expect, it } from 'vitest';
-import type { AppendRequest, PreparedEvent } from '../model/port.js';
+import type { AppendRequest } from '../model/port.js';
 import { sqlState } from './postgres-client.js';
 import {
   parseTxCheckpoint,
@@ -15,24 +15,7 @@ import {
 import { fastAppendParams, isClosedGate } from './postgres-fast-append.js';
 import { eventsChannel } from './postgres-listener.js';
 import { planGroup, resolvePlan } from './postgres-plan-group.js';
-
-function prepared(id: string, stream: string | null): PreparedEvent {
-  return {
-    id,
-    type: 'test.happened',
-    stream,
-    time: 1000,
-    monotonic: 1,
-    correlationId: null,
-    causationId: null,
-    parentId: null,
-    data: {},
-    metadata: {},
-    dataJson: '{}',
-    metadataJson: '{}',
-    node: 'n1',
-  };
-}
+import { preparedWithId as prepared } from '../../../test/events/postgres-fixtures.js';
 
 /** A row of the commit-order read: event `position` of transaction `tx`, matching the filter or not. */
 function row(tx: string, position: number, hit: boolean, last = 100): CommittedRow {
