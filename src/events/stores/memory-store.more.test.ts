@@ -7,7 +7,7 @@ import { FoundationError } from '../../errors/index.js';
 import type { AppendOutcome, AppendRequest } from '../model/port.js';
 import type { EventInput, ExpectedVersion } from '../model/types.js';
 import { prepareEvents } from '../model/validate-event.js';
-import type { InlineProjector } from '../projections/inline-hook.js';
+import { throwingProjector } from '../../../test/helpers/inline-projector.js';
 import { MemoryEventStore } from './memory-store.js';
 import { parsePositionCheckpoint } from './position-checkpoint.js';
 
@@ -32,24 +32,11 @@ function code(outcome: AppendOutcome | undefined): string {
   return outcome.ok ? (outcome.idempotent ? 'idempotent' : 'ok') : outcome.error.code;
 }
 
-/** A projector that throws `thrown` for any request holding an event of type `bad.one`. */
-function refusingProjector(thrown: unknown): InlineProjector {
-  return {
-    active: true,
-    projectSync(events) {
-      if (events.some((e) => e.type === 'bad.one')) throw thrown;
-    },
-    projectGroup() {
-      return Promise.resolve([]);
-    },
-  };
-}
-
 describe('MemoryEventStore (more)', () => {
   it('a projector throwing a plain error refuses the request with FND_EVENTS_PROJECTION_FAILED and undoes it in every index', async () => {
     const store = new MemoryEventStore();
     const boom = new Error('projector bug');
-    store.setInlineProjector(refusingProjector(boom));
+    store.setInlineProjector(throwingProjector(boom));
     const [first] = await store.append([
       request([
         { id: 'a1', type: 'order.placed', stream: 'order-1', correlationId: 'c-old' },
@@ -100,7 +87,7 @@ describe('MemoryEventStore (more)', () => {
   it('a projector throwing a FoundationError refuses with that very error', async () => {
     const store = new MemoryEventStore();
     const refusal = new FoundationError('FND_EVENTS_PROJECTION_FAILED', { message: 'no' });
-    store.setInlineProjector(refusingProjector(refusal));
+    store.setInlineProjector(throwingProjector(refusal));
     const [outcome] = await store.append([request([{ id: 'x', type: 'bad.one', stream: 's' }])]);
     expect(outcome).toEqual({ ok: false, error: refusal });
     expect(await store.streamVersion('s')).toBe(0);

@@ -10,7 +10,7 @@ import { rejection } from '../../testing/capture.js';
 import type { AppendRequest, PreparedEvent } from '../model/port.js';
 import type { EventInput, ExpectedVersion } from '../model/types.js';
 import { prepareEvents } from '../model/validate-event.js';
-import type { InlineProjector } from '../projections/inline-hook.js';
+import { throwingProjector } from '../../../test/helpers/inline-projector.js';
 import { classifySqliteError } from './sqlite-rows.js';
 import { SqliteEventStore } from './sqlite-store.js';
 
@@ -25,19 +25,6 @@ function request(inputs: EventInput[], expectedVersion: ExpectedVersion = 'any')
   });
   const stream = expectedVersion === 'any' ? null : (events[0]?.stream ?? null);
   return { events, expectedVersion, stream };
-}
-
-/** A projector that throws `thrown` for any request holding an event of type `bad.one`. */
-function throwingProjector(thrown: unknown): InlineProjector {
-  return {
-    active: true,
-    projectSync(events) {
-      if (events.some((e) => e.type === 'bad.one')) throw thrown;
-    },
-    projectGroup() {
-      return Promise.resolve([]);
-    },
-  };
 }
 
 describe('SqliteEventStore (more)', () => {
