@@ -1,16 +1,15 @@
 /**
- * `createConfig()`: a typed, layered, versioned configuration (docs/config.md).
+ * `createConfig()`: a typed, layered, versioned configuration (docs/config.md). This file holds the facade:
+ * reading, status, the lifecycle and the file's wiring.
  *
  * Reading is a `Map` lookup on the current immutable state. Every change (a runtime update, a batch, a
- * rollback, a file edit) runs one pipeline under a lock: check the input, build the whole next configuration
- * from its layers, validate it with the schema, ask subscribers' `prepare`, append the version to the store
- * (compare-and-set on the version number), then swap the state in with one assignment. Side effects (the
- * change's event, notifications, telemetry) run after, in the background, retried from a bounded queue.
- * Versions written by other nodes arrive through the store's `watch` and are applied in order.
+ * rollback, a file edit) runs one pipeline under a lock (`config-pipeline.ts`) and swaps the state in with one
+ * assignment; side effects (the change's event, notifications, telemetry) run after, in the background,
+ * retried from a bounded queue. Versions written by other nodes arrive through the store's `watch` and are
+ * applied in order (`config-versions.ts`).
  *
  * @module
  */
-import { hostname } from 'node:os';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { FoundationError } from '../errors/index.js';
 import { systemClock, type Clock } from '../kernel/clock.js';
@@ -25,31 +24,17 @@ import {
   checkSingle,
   checkVersion,
   DEFAULT_LIMITS,
-  type CheckedChange,
   type ResolvedLimits,
 } from './config-input.js';
-import {
-  checkMutable,
-  conflict,
-  explainPath,
-  isConflict,
-  missingPath,
-  rollbackRuntime,
-  unavailable,
-  versionInfo,
-  versionNotFound,
-  versionRecord,
-} from './config-records.js';
+import { filePlan, rollbackPlan, runPlan, updatePlan, type Plan } from './config-pipeline.js';
+import { explainPath, missingPath, unavailable, versionInfo, versionNotFound } from './config-records.js';
 import { fileSettings, loadSources, type FileSettings } from './config-sources.js';
-import { buildState, firstUnknownKey, type ConfigState, type LayerSet } from './config-state.js';
+import { ConfigVersions, nodeNameOf, storeMakerOf } from './config-versions.js';
 import { watchConfigFile, type FileWatch } from './file-watcher.js';
-import { diffJson } from './model/diff.js';
-import { deepFreeze, isPlainObject, jsonEqual } from './model/json-value.js';
-import { parsePath, setAt, unsetAt } from './model/path.js';
+import { isPlainObject } from './model/json-value.js';
+import { parsePath } from './model/path.js';
 import { compilePatterns, type PathMatcher } from './model/patterns.js';
 import { createRedactor, type Redactor } from './model/redact.js';
-import { invalidConfigError } from './model/schema.js';
-import { MemoryConfigVersionStore } from './stores/memory-store.js';
 import type {
   ConfigChangeInput,
   ConfigExplanation,
@@ -60,9 +45,6 @@ import type {
   ConfigUpdateResult,
   ConfigVersionDetail,
   ConfigVersionInfo,
-  ConfigVersionKind,
-  ConfigVersionRecord,
-  ConfigVersionStore,
   DeepReadonly,
   JsonObject,
 } from './types.js';
@@ -74,23 +56,6 @@ export type {
   ManagedConfig,
   ManagedConfigView,
 } from './config-api.js';
-
-/**
- * How often a change is rebuilt after losing the race for a version number to another node. Every round of a
- * race has a winner, so a writer among N racing ones loses about N times in a row at worst in practice.
- */
-const CAS_RETRIES = 20;
-
-/** A pending change handed to the pipeline. */
-interface Plan {
-  readonly kind: ConfigVersionKind;
-  /** The next layers given the current ones (the runtime layer for updates, the file layer for reloads). */
-  readonly layers: (current: LayerSet) => LayerSet;
-  /** Checks the built state (unknown paths) before it is accepted. */
-  readonly check?: (next: ConfigState) => void;
-  readonly options: ConfigUpdateOptions;
-  readonly rolledBackTo?: number;
-}
 
 /**
  * Creates a config from a Standard Schema validator and its sources. Sources are read and validated at once
@@ -125,9 +90,6 @@ export function createConfig<S extends StandardSchemaV1>(
 export class VersionedConfig<T> implements ManagedConfig<T> {
   readonly #schema: StandardSchemaV1;
   readonly #clock: Clock;
-  readonly #makeStore: () => ConfigVersionStore;
-  #storeInstance: ConfigVersionStore | undefined;
-  readonly #nodeName: () => string;
   readonly #limits: ResolvedLimits;
   readonly #file: FileSettings | undefined;
   readonly #fileReloads: ConfigFileReloads | undefined;
@@ -136,22 +98,13 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
   readonly #mutable: PathMatcher;
   readonly #redactor: Redactor;
   readonly #announcer: ConfigAnnouncer<T>;
-  #state: ConfigState;
-  /** The runtime layer as the store has it (may differ from the applied state while diverged). */
-  #overrides: JsonObject;
-  #version = 0;
-  /** The newest version seen in the store. */
-  #head = 0;
-  #redacted: JsonObject | undefined;
-  #diverged = false;
+  /** The applied state, its versions, the store and the lock. */
+  readonly #versions: ConfigVersions<T>;
   #lastError: ConfigStatus['lastError'];
-  #updates = 0;
   #refused = 0;
   #running = false;
-  #lock: Promise<unknown> = Promise.resolve();
   #watch: FileWatch | undefined;
   #unwatchStore: (() => void) | undefined;
-  #catchUpScheduled = false;
 
   constructor(options: ConfigOptions, dependencies: ConfigDependencies) {
     if (
@@ -167,25 +120,27 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
     checkConfigOptions(options);
     this.#schema = options.schema;
     this.#clock = dependencies.clock ?? systemClock;
-    const store = dependencies.store;
-    this.#makeStore =
-      store === undefined
-        ? () => new MemoryConfigVersionStore()
-        : typeof store === 'function'
-          ? store
-          : () => store;
-    const node = dependencies.node ?? (hostname().split('.')[0] || 'node');
-    this.#nodeName = typeof node === 'function' ? node : () => node;
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.#file = fileSettings(options.file);
     this.#mutable = compilePatterns(options.mutable ?? []);
     this.#redactor = createRedactor(compilePatterns(options.secrets ?? []));
-    this.#announcer = new ConfigAnnouncer<T>(this.#clock, dependencies.recordEvent, (error) => {
+    const fail = (error: unknown): void => {
       this.#fail(error);
-    });
+    };
+    this.#announcer = new ConfigAnnouncer<T>(this.#clock, dependencies.recordEvent, fail);
     const sources = loadSources(options, this.#file, this.#limits, this.#redactor);
-    this.#state = sources.state;
-    this.#overrides = sources.state.layers.runtime;
+    this.#versions = new ConfigVersions<T>(
+      {
+        schema: this.#schema,
+        clock: this.#clock,
+        nodeName: nodeNameOf(dependencies.node),
+        redactor: this.#redactor,
+        announcer: this.#announcer,
+        makeStore: storeMakerOf(dependencies.store),
+        fail,
+      },
+      sources.state,
+    );
     this.#envVars = sources.envVars;
     this.#initialFileState = sources.fileState;
     this.#fileReloads =
@@ -211,7 +166,7 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
   // ── reading ──────────────────────────────────────────────────────────────────────────────────────────
 
   get version(): number {
-    return this.#version;
+    return this.#versions.version;
   }
 
   get mutablePaths(): readonly string[] {
@@ -219,30 +174,30 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
   }
 
   snapshot(): DeepReadonly<T> {
-    return this.#state.json as DeepReadonly<T>;
+    return this.#versions.state.json as DeepReadonly<T>;
   }
 
   get(path: string): never {
-    const value = this.#state.index[path];
+    const index = this.#versions.state.index;
+    const value = index[path];
     if (value !== undefined) return value as never;
-    missingPath(this.#state.index, path);
+    missingPath(index, path);
     return undefined as never;
   }
 
   redacted(): JsonObject {
-    this.#redacted ??= deepFreeze(this.#redactor.redactTree(this.#state.json));
-    return this.#redacted;
+    return this.#versions.redacted();
   }
 
   explain(path: string): ConfigExplanation {
     return explainPath(
       {
-        state: this.#state,
+        state: this.#versions.state,
         redactor: this.#redactor,
         mutable: this.#mutable,
         envVars: this.#envVars,
         file: this.#file?.path,
-        version: this.#version,
+        version: this.#versions.version,
       },
       path,
     );
@@ -258,26 +213,27 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
 
   status(): ConfigStatus {
     return {
-      version: this.#version,
+      version: this.#versions.version,
       file: this.#file?.path,
       fileState: this.#fileState,
       lastError: this.#lastError,
-      updates: this.#updates,
+      updates: this.#versions.updates,
       refused: this.#refused,
       subscribers: this.#announcer.subscribers.count,
       subscriberErrors: this.#announcer.subscribers.errors,
       sideEffects: this.#announcer.sideEffects(),
-      persisted: this.#store.kind !== 'memory',
+      persisted: this.#versions.store.kind !== 'memory',
     };
   }
 
   health(): HealthReport {
-    const details = { version: this.#version, fileState: this.#fileState, diverged: this.#diverged };
+    const diverged = this.#versions.diverged;
+    const details = { version: this.#versions.version, fileState: this.#fileState, diverged };
     const last = this.#lastError?.message ?? '';
     if (this.#fileState === 'invalid') {
       return { status: 'degraded', message: `The config file holds a refused edit: ${last}`, details };
     }
-    if (this.#diverged) {
+    if (diverged) {
       return {
         status: 'degraded',
         message: `A version from another node could not be applied here: ${last}`,
@@ -294,13 +250,13 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
   async history(
     options: { readonly limit?: number; readonly before?: number } = {},
   ): Promise<ConfigVersionInfo[]> {
-    const records = await this.#store.list(options);
+    const records = await this.#versions.store.list(options);
     return records.map((record) => versionInfo(record, this.#redactor));
   }
 
   async getVersion(version: number): Promise<ConfigVersionDetail> {
-    const record = await this.#store.get(checkVersion(version));
-    if (record === undefined) throw versionNotFound(version, this.#head);
+    const record = await this.#versions.store.get(checkVersion(version));
+    if (record === undefined) throw versionNotFound(version, this.#versions.head);
     return { ...versionInfo(record, this.#redactor), config: this.#redactor.redactTree(record.config) };
   }
 
@@ -310,29 +266,24 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
 
   // ── lifecycle ────────────────────────────────────────────────────────────────────────────────────────
 
-  /** The version store (made on first use). */
-  get #store(): ConfigVersionStore {
-    this.#storeInstance ??= this.#makeStore();
-    return this.#storeInstance;
-  }
-
   async start(): Promise<void> {
     if (this.#running) return;
-    await this.#store.open();
-    await this.#exclusive(async () => {
-      const latest = await this.#store.latest();
+    const versions = this.#versions;
+    await versions.store.open();
+    await versions.exclusive(async () => {
+      const latest = await versions.store.latest();
       if (latest === undefined) {
-        await this.#writeInitial();
+        await versions.writeInitial();
       } else {
-        this.#adopt(latest);
+        versions.adopt(latest);
       }
     });
     this.#running = true;
-    this.#unwatchStore = this.#store.watch((version) => {
-      if (version > this.#head) this.#scheduleCatchUp();
+    this.#unwatchStore = versions.store.watch((version) => {
+      if (version > versions.head) versions.scheduleCatchUp();
     });
     // A version appended between `latest()` and `watch()` is caught up here.
-    this.#scheduleCatchUp();
+    versions.scheduleCatchUp();
     const file = this.#file;
     const reloads = this.#fileReloads;
     if (file?.watch === true && reloads !== undefined) {
@@ -365,79 +316,15 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
     this.#unwatchStore?.();
     this.#unwatchStore = undefined;
     await this.#fileReloads?.idle();
-    await this.#exclusive(() => Promise.resolve());
-    await this.#store.close();
-  }
-
-  async #writeInitial(): Promise<void> {
-    const record: ConfigVersionRecord = {
-      version: 1,
-      at: this.#clock.now(),
-      kind: 'initial',
-      overrides: this.#overrides,
-      config: this.#state.json,
-      changes: [],
-      node: this.#nodeName(),
-    };
-    try {
-      await this.#store.append(record);
-      this.#version = 1;
-      this.#head = 1;
-    } catch (error) {
-      if (!isConflict(error)) throw error;
-      const latest = await this.#store.latest();
-      if (latest !== undefined) this.#adopt(latest);
-    }
-  }
-
-  /** Applies a stored version's overrides on this node's layers. */
-  #adopt(record: ConfigVersionRecord): void {
-    this.#head = record.version;
-    this.#overrides = record.overrides;
-    const built = buildState(this.#schema, { ...this.#state.layers, runtime: record.overrides });
-    if (!built.ok) {
-      this.#diverged = true;
-      this.#fail(
-        invalidConfigError(
-          built.issues,
-          this.#redactor,
-          `Version ${String(record.version)} from ${record.node} is invalid on this node`,
-        ),
-      );
-      return;
-    }
-    this.#diverged = false;
-    const changes = diffJson(this.#state.json, built.state.json);
-    const previous = this.#version;
-    this.#swap(built.state, record.version);
-    if (previous !== 0 && changes.length > 0) {
-      this.#announcer.remoteApplied(previous, changes, record, built.state.json);
-    }
-  }
-
-  #scheduleCatchUp(): void {
-    if (this.#catchUpScheduled) return;
-    this.#catchUpScheduled = true;
-    void this.#exclusive(async () => {
-      this.#catchUpScheduled = false;
-      await this.#catchUp();
-    }).catch((error: unknown) => {
-      this.#fail(error);
-    });
-  }
-
-  async #catchUp(): Promise<void> {
-    const records = await this.#store.since(this.#head);
-    for (const record of records) {
-      if (record.version === this.#head + 1) this.#adopt(record);
-    }
+    await this.#versions.exclusive(() => Promise.resolve());
+    await this.#versions.store.close();
   }
 
   // ── changes ──────────────────────────────────────────────────────────────────────────────────────────
 
   update(path: string, value: unknown, options?: ConfigUpdateOptions): Promise<ConfigUpdateResult> {
     return this.#guard(() =>
-      this.#applyChanges(checkSingle(path, value, this.#limits), checkOptions(options)),
+      this.#run(updatePlan(this.#mutable, checkSingle(path, value, this.#limits), checkOptions(options))),
     );
   }
 
@@ -445,7 +332,9 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
     changes: readonly ConfigChangeInput[],
     options?: ConfigUpdateOptions,
   ): Promise<ConfigUpdateResult> {
-    return this.#guard(() => this.#applyChanges(checkChanges(changes, this.#limits), checkOptions(options)));
+    return this.#guard(() =>
+      this.#run(updatePlan(this.#mutable, checkChanges(changes, this.#limits), checkOptions(options))),
+    );
   }
 
   rollback(version: number, options?: ConfigUpdateOptions): Promise<ConfigUpdateResult> {
@@ -453,17 +342,9 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
       const checkedOptions = checkOptions(options);
       // Refused like every change while stopped (before reading a store that may be closed).
       if (!this.#running) throw unavailable();
-      const target = await this.#store.get(checkVersion(version));
-      if (target === undefined) throw versionNotFound(version, this.#head);
-      return this.#run({
-        kind: 'rollback',
-        rolledBackTo: version,
-        options: checkedOptions,
-        layers: (current) => ({
-          ...current,
-          runtime: rollbackRuntime(this.#schema, current, target, this.#mutable),
-        }),
-      });
+      const target = await this.#versions.store.get(checkVersion(version));
+      if (target === undefined) throw versionNotFound(version, this.#versions.head);
+      return this.#run(rollbackPlan(this.#schema, this.#mutable, version, target, checkedOptions));
     });
   }
 
@@ -478,113 +359,9 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
     }
   }
 
-  #applyChanges(changes: CheckedChange[], options: ConfigUpdateOptions): Promise<ConfigUpdateResult> {
-    for (const change of changes) checkMutable(this.#mutable, change);
-    return this.#run({
-      kind: 'update',
-      options,
-      layers: (current) => {
-        let runtime = current.runtime;
-        for (const change of changes) {
-          runtime =
-            change.value === undefined
-              ? unsetAt(runtime, change.segments)
-              : setAt(runtime, change.segments, change.value);
-        }
-        return { ...current, runtime };
-      },
-      check: (next) => {
-        for (const change of changes) {
-          if (change.value === undefined) continue;
-          const unknown = firstUnknownKey(change.path, change.value, next.json, next.index);
-          if (unknown !== undefined) {
-            throw new FoundationError('FND_CONFIG_UNKNOWN_PATH', {
-              message: `No config path "${unknown}" (the schema does not declare it)`,
-              context: { path: unknown },
-            });
-          }
-        }
-      },
-    });
-  }
-
   /** The change pipeline, under the lock. */
   #run(plan: Plan): Promise<ConfigUpdateResult> {
-    return this.#exclusive(async () => {
-      if (!this.#running) throw unavailable();
-      const dryRun = plan.options.dryRun === true;
-      const expected = plan.options.expectedVersion;
-      for (let attempt = 0; ; attempt += 1) {
-        if (expected !== undefined && expected !== this.#head) throw conflict(expected, this.#head);
-        const current = this.#state;
-        // Build on the store's runtime layer (equal to the applied one unless this node diverged).
-        const layers = plan.layers({ ...current.layers, runtime: this.#overrides });
-        const built = buildState(this.#schema, layers);
-        const base = this.#result(dryRun);
-        if (!built.ok) {
-          if (dryRun) return { ...base, valid: false, issues: built.issues };
-          throw invalidConfigError(built.issues, this.#redactor);
-        }
-        plan.check?.(built.state);
-        const changes = diffJson(current.json, built.state.json);
-        const shown = this.#redactor.redactChanges(changes);
-        if (dryRun) return { ...base, changes: shown };
-        const unchanged =
-          changes.length === 0 &&
-          jsonEqual(layers.runtime, this.#overrides) &&
-          jsonEqual(layers.file, current.layers.file);
-        if (unchanged) return base;
-        await this.#announcer.prepare(plan.kind, changes, current.json, built.state.json);
-        const record = versionRecord({
-          version: this.#head + 1,
-          at: this.#clock.now(),
-          kind: plan.kind,
-          overrides: layers.runtime,
-          config: built.state.json,
-          changes: shown,
-          node: this.#nodeName(),
-          options: plan.options,
-          rolledBackTo: plan.rolledBackTo,
-        });
-        try {
-          await this.#store.append(record);
-        } catch (error) {
-          if (!isConflict(error)) throw error;
-          // Another node took the version: apply what it wrote, then refuse (compare-and-set) or rebuild.
-          await this.#catchUp();
-          if (expected !== undefined || attempt >= CAS_RETRIES) {
-            throw conflict(expected ?? record.version - 1, this.#head);
-          }
-          continue;
-        }
-        const previous = this.#version;
-        this.#head = record.version;
-        this.#overrides = layers.runtime;
-        this.#diverged = false;
-        this.#swap(built.state, record.version);
-        this.#updates += 1;
-        this.#announcer.changed(plan.kind, previous, changes, record, built.state.json);
-        return { ...base, applied: true, version: record.version, previousVersion: previous, changes: shown };
-      }
-    });
-  }
-
-  #result(dryRun: boolean): ConfigUpdateResult {
-    return {
-      applied: false,
-      dryRun,
-      version: this.#version,
-      previousVersion: this.#version,
-      changes: [],
-      valid: true,
-      issues: [],
-    };
-  }
-
-  #swap(state: ConfigState, version: number): void {
-    this.#state = state;
-    this.#version = version;
-    this.#redacted = undefined;
+    return runPlan(this.#versions, () => this.#running, plan);
   }
 
   // ── the file ─────────────────────────────────────────────────────────────────────────────────────────
@@ -592,12 +369,8 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
   /** New file contents as a `file` version through the pipeline (validation, prepare, store). */
   async #applyFile(next: JsonObject): Promise<void> {
     const path = this.#file?.path ?? '';
-    await this.#run({
-      kind: 'file',
-      options: { actor: 'file', reason: `edit of ${path}` },
-      layers: (current) => ({ ...current, file: next }),
-    });
-    this.#announcer.fileReloaded(path, this.#version);
+    await this.#run(filePlan(path, next));
+    this.#announcer.fileReloaded(path, this.#versions.version);
   }
 
   #refuseFile(error: unknown): void {
@@ -611,7 +384,7 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
             cause: error,
           });
     this.#fail(failure);
-    this.#announcer.fileRefused(file, failure, this.#version);
+    this.#announcer.fileRefused(file, failure, this.#versions.version);
   }
 
   #fail(error: unknown): void {
@@ -620,12 +393,5 @@ export class VersionedConfig<T> implements ManagedConfig<T> {
         ? error
         : new FoundationError('FND_SYSTEM_INTERNAL', { message: 'Config failure', cause: error });
     this.#lastError = { code: failure.code, message: failure.message, at: this.#clock.now() };
-  }
-
-  /** Runs `fn` after every earlier change, so changes and catch-ups never interleave. */
-  #exclusive<R>(fn: () => Promise<R>): Promise<R> {
-    const run = this.#lock.then(fn, fn);
-    this.#lock = run.catch(() => undefined);
-    return run;
   }
 }
