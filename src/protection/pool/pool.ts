@@ -6,15 +6,17 @@
  * instead of spinning, and `drain()`. Timers: acquire timeouts, the backoff and the idle sweep all ride on one
  * shared {@link CoarseTimer}; no timer per acquire, and the sweep is armed only while resources are idle.
  * The caller's function runs in the caller's async context (`use` awaits in the caller's own chain).
+ * This file holds the pool's accounting (lent, created, destroyed), creation with backoff and the drain; the
+ * waiters live in `pool-waiters.ts`, the idle resources and their sweep in `pool-idle.ts`.
  *
  * @module
  */
 import { type Clock, systemClock } from '../../kernel/clock.js';
 import { type CoarseTimeout, CoarseTimer } from '../coarse-timer.js';
 import { invalidPolicy } from '../errors.js';
-import { sweepIdle } from './idle-sweep.js';
 import { type Lease, type LeaseOwner, type PoolEntry, PoolLease } from './lease.js';
-import { acquireCancelled, acquireTimeout, poolDrained, poolFull } from './pool-errors.js';
+import { acquireCancelled, poolDrained, poolFull } from './pool-errors.js';
+import { IdleResources } from './pool-idle.js';
 import {
   type PoolOptions,
   type ResolvedPoolOptions,
@@ -22,8 +24,8 @@ import {
   resolvePoolOptions,
 } from './pool-options.js';
 import type { AcquireOptions, Pool, PoolStatus } from './pool-types.js';
-import { Waiter } from './waiter.js';
-import { WaiterQueue } from './waiter-queue.js';
+import { PoolWaiters } from './pool-waiters.js';
+import type { Waiter } from './waiter.js';
 
 export type { AcquireOptions, Pool, PoolStatus } from './pool-types.js';
 
@@ -37,13 +39,8 @@ class ResourcePool<R> implements Pool<R>, LeaseOwner<R> {
   readonly #clock: Clock;
   readonly #timer: CoarseTimer;
   readonly #capacity: number;
-  readonly #ages: boolean;
-  /** Idle resources, oldest idle first (lent from the end: the warmest one). */
-  #idle: PoolEntry<R>[] = [];
-  readonly #waiters = new WaiterQueue<Waiter<R>>();
-  /** Waiters out of the queue while their resource is validated (their deadline and signal still apply). */
-  readonly #validating = new Set<Waiter<R>>();
-  #waiting = 0;
+  readonly #idle: IdleResources<R>;
+  readonly #waiters: PoolWaiters<R>;
   #inUse = 0;
   #creating = 0;
   #destroying = 0;
@@ -51,10 +48,6 @@ class ResourcePool<R> implements Pool<R>, LeaseOwner<R> {
   #destroyFailures = 0;
   #lastCreateError: unknown;
   #backoff: CoarseTimeout | undefined;
-  #sweep: CoarseTimeout | undefined;
-  /** The one timer of every waiter's deadline, armed for the earliest one. */
-  #waitTimer: CoarseTimeout | undefined;
-  #waitTimerAt = Number.POSITIVE_INFINITY;
   #started = false;
   #closed = false;
   #drain: Promise<void> | undefined;
@@ -66,9 +59,17 @@ class ResourcePool<R> implements Pool<R>, LeaseOwner<R> {
     this.#clock = clock;
     this.#timer = timer;
     this.#capacity = options.max + options.maxOverflow;
-    this.#ages =
-      options.idleTimeoutMs !== Number.POSITIVE_INFINITY ||
-      options.maxLifetimeMs !== Number.POSITIVE_INFINITY;
+    this.#idle = new IdleResources<R>(options, clock, timer, {
+      discard: (entry) => {
+        this.#discard(entry);
+      },
+      busy: () => this.#inUse + this.#creating,
+      closed: () => this.#closed,
+      swept: () => {
+        this.#grow();
+      },
+    });
+    this.#waiters = new PoolWaiters<R>(options.name, clock, timer, () => this.#lastCreateError);
   }
 
   start(): void {
@@ -81,8 +82,8 @@ class ResourcePool<R> implements Pool<R>, LeaseOwner<R> {
     const signal = options?.signal;
     if (signal?.aborted === true) return Promise.reject(acquireCancelled(this.name, signal.reason));
     this.#started = true;
-    if (this.#waiting === 0 && this.#o.validate === undefined) {
-      const entry = this.#takeIdle();
+    if (this.#waiters.waiting === 0 && this.#o.validate === undefined) {
+      const entry = this.#idle.take();
       if (entry !== undefined) {
         this.#inUse += 1;
         return Promise.resolve(new PoolLease(this, entry));
@@ -97,25 +98,12 @@ class ResourcePool<R> implements Pool<R>, LeaseOwner<R> {
     if (
       this.#idle.length === 0 &&
       this.#idle.length + this.#inUse + this.#creating >= this.#capacity &&
-      this.#waiting >= this.#o.maxWaiting
+      this.#waiters.waiting >= this.#o.maxWaiting
     ) {
       return Promise.reject(poolFull(this.name, this.#capacity, this.#o.maxWaiting));
     }
     return new Promise<Lease<R>>((resolve, reject) => {
-      const waiter = new Waiter<R>(resolve, reject);
-      const now = this.#clock.monotonic();
-      waiter.timeoutMs = timeoutMs;
-      waiter.deadline = now + timeoutMs;
-      if (waiter.deadline < this.#waitTimerAt) this.#armWaitTimer(waiter.deadline, now);
-      if (signal !== undefined) {
-        waiter.signal = signal;
-        waiter.onAbort = () => {
-          this.#cancel(waiter, signal.reason);
-        };
-        signal.addEventListener('abort', waiter.onAbort, { once: true });
-      }
-      this.#waiters.push(waiter);
-      this.#waiting += 1;
+      this.#waiters.add(resolve, reject, timeoutMs, signal);
       this.#dispatch();
     });
   }
@@ -135,23 +123,10 @@ class ResourcePool<R> implements Pool<R>, LeaseOwner<R> {
     this.#drain = new Promise<void>((resolve) => {
       this.#drained = resolve;
     });
-    const error = poolDrained(this.name);
-    for (const waiter of [...this.#waiters.takeAll(), ...this.#validating]) {
-      waiter.settle();
-      waiter.reject(error);
-    }
-    this.#validating.clear();
-    this.#waiting = 0;
+    this.#waiters.rejectAll(poolDrained(this.name));
     this.#backoff?.cancel();
     this.#backoff = undefined;
-    this.#waitTimer?.cancel();
-    this.#waitTimer = undefined;
-    this.#waitTimerAt = Number.POSITIVE_INFINITY;
-    this.#sweep?.cancel();
-    this.#sweep = undefined;
-    const idle = this.#idle;
-    this.#idle = [];
-    for (const entry of idle) this.#discard(entry);
+    for (const entry of this.#idle.clear()) this.#discard(entry);
     this.#checkDrained();
     return this.#drain;
   }
@@ -167,7 +142,7 @@ class ResourcePool<R> implements Pool<R>, LeaseOwner<R> {
       size,
       idle: this.#idle.length,
       inUse: this.#inUse,
-      waiting: this.#waiting,
+      waiting: this.#waiters.waiting,
       overflow: Math.max(0, size - this.#o.max),
       creating: this.#creating,
       createFailures: this.#failures,
@@ -181,22 +156,21 @@ class ResourcePool<R> implements Pool<R>, LeaseOwner<R> {
 
   /** A lease gave its resource back. */
   leaseReturned(entry: PoolEntry<R>): void {
-    if (this.#closed || this.#expired(entry)) {
+    if (this.#closed || this.#idle.expired(entry)) {
       this.#inUse -= 1;
       this.#discard(entry);
       this.#grow();
       return;
     }
-    const waiter = this.#waiting > 0 ? this.#waiters.shift() : undefined;
+    const waiter = this.#waiters.take();
     if (waiter !== undefined) {
       // Handed over directly: stays in use.
-      this.#tookWaiter();
       this.#lend(waiter, entry);
       return;
     }
     this.#inUse -= 1;
     if (this.#idle.length + this.#inUse + 1 > this.#o.max) this.#discard(entry);
-    else this.#toIdle(entry);
+    else this.#idle.add(entry);
   }
 
   /** A lease gave its resource back broken. */
@@ -208,15 +182,14 @@ class ResourcePool<R> implements Pool<R>, LeaseOwner<R> {
 
   /** Lends idle resources to waiters, then creates what is missing. */
   #dispatch(): void {
-    while (this.#waiting > 0) {
-      const entry = this.#takeIdle();
+    while (this.#waiters.waiting > 0) {
+      const entry = this.#idle.take();
       if (entry === undefined) break;
-      const waiter = this.#waiters.shift();
+      const waiter = this.#waiters.take();
       if (waiter === undefined) {
-        this.#idle.push(entry);
+        this.#idle.putBack(entry);
         break;
       }
-      this.#tookWaiter();
       this.#inUse += 1;
       this.#lend(waiter, entry);
     }
@@ -230,8 +203,7 @@ class ResourcePool<R> implements Pool<R>, LeaseOwner<R> {
       this.#grant(waiter, entry);
       return;
     }
-    this.#validating.add(waiter);
-    if (waiter.deadline < this.#waitTimerAt) this.#armWaitTimer(waiter.deadline, this.#clock.monotonic());
+    this.#waiters.validating(waiter);
     new Promise<boolean>((resolve) => {
       resolve(validate(entry.resource));
     }).then(
@@ -245,7 +217,7 @@ class ResourcePool<R> implements Pool<R>, LeaseOwner<R> {
   }
 
   #validated(waiter: Waiter<R>, entry: PoolEntry<R>, ok: boolean): void {
-    if (this.#validating.delete(waiter)) this.#disarmIfNoneWaits();
+    this.#waiters.validated(waiter);
     if (ok && !waiter.settled && !this.#closed) {
       this.#grant(waiter, entry);
       return;
@@ -257,10 +229,7 @@ class ResourcePool<R> implements Pool<R>, LeaseOwner<R> {
     }
     this.#inUse -= 1;
     this.#discard(entry);
-    if (!waiter.settled) {
-      this.#waiters.unshift(waiter);
-      this.#waiting += 1;
-    }
+    if (!waiter.settled) this.#waiters.requeue(waiter);
     this.#dispatch();
   }
 
@@ -269,62 +238,13 @@ class ResourcePool<R> implements Pool<R>, LeaseOwner<R> {
     waiter.resolve(new PoolLease(this, entry));
   }
 
-  /** The warmest idle resource that is not too old (too old ones are destroyed on the way). */
-  #takeIdle(): PoolEntry<R> | undefined {
-    for (let entry = this.#idle.pop(); entry !== undefined; entry = this.#idle.pop()) {
-      if (!this.#expired(entry)) return entry;
-      this.#discard(entry);
-    }
-    return undefined;
-  }
-
-  #expired(entry: PoolEntry<R>): boolean {
-    return (
-      this.#o.maxLifetimeMs !== Number.POSITIVE_INFINITY &&
-      this.#clock.monotonic() - entry.createdAt >= this.#o.maxLifetimeMs
-    );
-  }
-
-  #toIdle(entry: PoolEntry<R>): void {
-    if (!this.#ages) {
-      this.#idle.push(entry);
-      return;
-    }
-    const now = this.#clock.monotonic();
-    entry.idleSince = now;
-    this.#idle.push(entry);
-    if (this.#sweep === undefined) {
-      const delay = Math.min(this.#o.idleTimeoutMs, entry.createdAt + this.#o.maxLifetimeMs - now);
-      this.#arm(delay);
-    }
-  }
-
-  #arm(delayMs: number): void {
-    this.#sweep = this.#timer.schedule(delayMs, () => {
-      this.#runSweep();
-    });
-  }
-
-  /** Destroys idle resources past their idle timeout (keeping `min`) or lifetime; re-arms while some stay idle. */
-  #runSweep(): void {
-    this.#sweep = undefined;
-    if (this.#closed) return;
-    const now = this.#clock.monotonic();
-    const total = this.#idle.length + this.#inUse + this.#creating;
-    const { kept, evicted, next } = sweepIdle(this.#idle, now, total, this.#o);
-    this.#idle = kept;
-    for (const entry of evicted) this.#discard(entry);
-    if (kept.length > 0 && next !== Number.POSITIVE_INFINITY) this.#arm(next - now);
-    this.#grow();
-  }
-
   /**
    * Starts the creations the waiters (and `min`) need, within capacity, unless a backoff is pending; after a
    * failed creation, a single one until a creation succeeds again.
    */
   #grow(): void {
     if (this.#closed || this.#backoff !== undefined) return;
-    let want = this.#waiting - this.#creating;
+    let want = this.#waiters.waiting - this.#creating;
     if (this.#started) {
       const belowMin = this.#o.min - (this.#idle.length + this.#inUse + this.#creating);
       if (belowMin > want) want = belowMin;
@@ -361,16 +281,15 @@ class ResourcePool<R> implements Pool<R>, LeaseOwner<R> {
       this.#discard(entry);
       return;
     }
-    const waiter = this.#waiting > 0 ? this.#waiters.shift() : undefined;
+    const waiter = this.#waiters.take();
     if (waiter !== undefined) {
       // Fresh: lent without validation.
-      this.#tookWaiter();
       this.#inUse += 1;
       this.#grant(waiter, entry);
     } else if (this.#idle.length + this.#inUse + 1 > this.#o.max) {
       this.#discard(entry);
     } else {
-      this.#toIdle(entry);
+      this.#idle.add(entry);
     }
     this.#grow();
   }
@@ -403,58 +322,6 @@ class ResourcePool<R> implements Pool<R>, LeaseOwner<R> {
         this.#destroying -= 1;
         this.#checkDrained();
       });
-  }
-
-  /** One waiter left the queue; the waiters' timer is disarmed once none waits. */
-  #tookWaiter(): void {
-    this.#waiting -= 1;
-    this.#disarmIfNoneWaits();
-  }
-
-  /** Disarms the waiters' timer when nobody waits (queued or validated). */
-  #disarmIfNoneWaits(): void {
-    if (this.#waiting === 0 && this.#waitTimer !== undefined && this.#validating.size === 0) {
-      this.#waitTimer.cancel();
-      this.#waitTimer = undefined;
-      this.#waitTimerAt = Number.POSITIVE_INFINITY;
-    }
-  }
-
-  /** Arms the waiters' timer for monotonic time `at` (replacing a later one). */
-  #armWaitTimer(at: number, now: number): void {
-    this.#waitTimer?.cancel();
-    this.#waitTimerAt = at;
-    this.#waitTimer = this.#timer.schedule(at - now, () => {
-      this.#expireWaiters();
-    });
-  }
-
-  /** Refuses every waiter past its deadline (FIFO order); re-arms for the earliest remaining deadline. */
-  #expireWaiters(): void {
-    this.#waitTimer = undefined;
-    this.#waitTimerAt = Number.POSITIVE_INFINITY;
-    const now = this.#clock.monotonic();
-    let next = Number.POSITIVE_INFINITY;
-    for (const waiter of [...this.#waiters.live(), ...this.#validating]) {
-      if (waiter.deadline <= now) {
-        waiter.settle();
-        if (!this.#validating.delete(waiter)) this.#tookWaiter();
-        waiter.reject(acquireTimeout(this.name, waiter.timeoutMs, this.#lastCreateError));
-      } else if (waiter.deadline < next) {
-        next = waiter.deadline;
-      }
-    }
-    this.#waiters.compact(this.#waiting);
-    if (next !== Number.POSITIVE_INFINITY) this.#armWaitTimer(next, now);
-  }
-
-  #cancel(waiter: Waiter<R>, reason: unknown): void {
-    if (waiter.settled) return;
-    waiter.settle();
-    if (this.#validating.delete(waiter)) this.#disarmIfNoneWaits();
-    else this.#tookWaiter();
-    this.#waiters.compact(this.#waiting);
-    waiter.reject(acquireCancelled(this.name, reason));
   }
 
   #checkDrained(): void {
