@@ -4,37 +4,31 @@
  * `order` — plus the code-only options (a fallback, failure predicates). When the config changes,
  * {@link ProtectionRegistry.reconfigure} applies it: a layer whose kind stays is reconfigured in place
  * (thresholds change, a breaker keeps its state, calls in flight are not dropped); added or removed layers give
- * a new pipeline for new calls while calls in flight finish on the one they started on.
+ * a new pipeline for new calls while calls in flight finish on the one they started on. This file holds the
+ * registry (lookup, listing, reconfiguration, close); how a policy's layers are built and swapped lives in
+ * `protect-layers.ts`.
  *
  * @module
  */
-import type { Clock } from '../kernel/clock.js';
 import type { FoundationError } from '../errors/index.js';
-import type { PoolLayer, PoolResource } from './pool/pool-layer.js';
+import type { PoolLayer } from './pool/pool-layer.js';
 import type { Pool } from './pool/pool.js';
 import type { RateLimiter } from './rate-limit/limiter.js';
 import type { RateLimitLayer } from './rate-limit/rate-limit-layer.js';
-import type { RateLimitStore } from './rate-limit/types.js';
 import { CoarseTimer } from './coarse-timer.js';
 import { invalidPolicy } from './errors.js';
-import { DEFAULT_LAYER_FACTORIES, type ConfigurableLayer, type LayerFactories } from './layer-factories.js';
-import { pipeline, type ExecuteOptions, type Policy } from './pipeline.js';
-import {
-  layerOrderOf,
-  POLICY_NAME_PATTERN,
-  type PolicyConfig,
-  type ProtectionSettings,
-} from './policy-config.js';
+import { DEFAULT_LAYER_FACTORIES, type ConfigurableLayer } from './layer-factories.js';
+import type { Policy } from './pipeline.js';
+import { POLICY_NAME_PATTERN, type PolicyConfig, type ProtectionSettings } from './policy-config.js';
+import { PolicyWiring, type PolicyEntry } from './protect-layers.js';
 import type {
   BreakerControl,
-  BreakerStateChange,
-  BreakerStateName,
   PolicyListing,
   PolicyOverrides,
   ProtectionRegistryOptions,
   ReconfigureResult,
 } from './protect-types.js';
-import type { LayerKind, LayerStatus, ProtectedFn } from './types.js';
+import type { LayerKind } from './types.js';
 
 export type {
   BreakerControl,
@@ -46,46 +40,11 @@ export type {
   ReconfigureResult,
 } from './protect-types.js';
 
-interface Entry {
-  readonly name: string;
-  overrides: PolicyOverrides | undefined;
-  readonly layers: Map<LayerKind, ConfigurableLayer>;
-  readonly listeners: Map<ConfigurableLayer, () => void>;
-  kinds: LayerKind[];
-  current: Policy;
-  applied: PolicyConfig | undefined;
-  configured: boolean;
-  lastError: FoundationError | undefined;
-  readonly handle: Policy;
-}
-
-/** Stands in for a pool's resource while only its sizes are validated (a pool creates nothing before use). */
-const UNCHECKED_RESOURCE: PoolResource<unknown> = Object.freeze({
-  create: () => undefined,
-  destroy: () => undefined,
-});
-
 /** Most configured names quoted in an unknown-policy error. */
 const MAX_NAMES_SHOWN = 50;
 
-/** What a breaker layer tells its state-change listeners. */
-type StateListener = (change: {
-  readonly from: BreakerStateName;
-  readonly to: BreakerStateName;
-  /** How long this open state lasts (when `to` is `open`), ms. */
-  readonly openMs?: number;
-  readonly cause?: string;
-}) => void;
-
-function onStateChangeOf(layer: ConfigurableLayer): ((listener: StateListener) => () => void) | undefined {
-  const candidate = (layer as unknown as { onStateChange?: unknown }).onStateChange;
-  return typeof candidate === 'function'
-    ? (listener) => (candidate as (l: StateListener) => () => void).call(layer, listener)
-    : undefined;
-}
-
-function sameKinds(a: readonly LayerKind[], b: readonly LayerKind[]): boolean {
-  return a.length === b.length && a.every((kind, i) => kind === b[i]);
+function sameOverrides(a: PolicyOverrides | undefined, b: PolicyOverrides): boolean {
+  return a !== undefined && a.fallback === b.fallback && a.failures === b.failures && a.pool === b.pool;
 }
 
 /**
@@ -98,25 +57,22 @@ function sameKinds(a: readonly LayerKind[], b: readonly LayerKind[]): boolean {
  * ```
  */
 export class ProtectionRegistry {
-  readonly #clock: Clock;
   readonly #settings: () => ProtectionSettings;
-  readonly #factories: LayerFactories;
   readonly #timer: CoarseTimer;
-  readonly #onBreakerStateChange: ((change: BreakerStateChange) => void) | undefined;
-  readonly #rateLimitStore: RateLimitStore | undefined;
-  readonly #rateLimiter: ((rule: string) => RateLimiter) | undefined;
-  readonly #entries = new Map<string, Entry>();
-  /** Pools of removed pool layers, still draining. */
-  readonly #draining = new Set<Promise<void>>();
+  readonly #wiring: PolicyWiring;
+  readonly #entries = new Map<string, PolicyEntry>();
 
   constructor(options: ProtectionRegistryOptions) {
-    this.#clock = options.clock;
     this.#settings = options.settings;
-    this.#factories = options.factories ?? DEFAULT_LAYER_FACTORIES;
     this.#timer = options.timer ?? new CoarseTimer(options.clock);
-    this.#onBreakerStateChange = options.onBreakerStateChange;
-    this.#rateLimitStore = options.rateLimitStore;
-    this.#rateLimiter = options.rateLimiter;
+    this.#wiring = new PolicyWiring({
+      clock: options.clock,
+      timer: this.#timer,
+      factories: options.factories ?? DEFAULT_LAYER_FACTORIES,
+      onBreakerStateChange: options.onBreakerStateChange,
+      rateLimitStore: options.rateLimitStore,
+      rateLimiter: options.rateLimiter,
+    });
   }
 
   /** The shared coarse timer of this registry's policies. */
@@ -144,11 +100,11 @@ export class ProtectionRegistry {
   #policy(name: string, overrides: PolicyOverrides | undefined): Policy {
     let entry = this.#entries.get(name);
     if (entry === undefined) {
-      entry = this.#create(name, this.#configOf(name), overrides);
+      entry = this.#wiring.create(name, this.#configOf(name), overrides);
       this.#entries.set(name, entry);
       return entry.handle;
     }
-    if (overrides !== undefined && !this.#sameOverrides(entry.overrides, overrides)) {
+    if (overrides !== undefined && !sameOverrides(entry.overrides, overrides)) {
       if (entry.overrides !== undefined) {
         throw invalidPolicy(`Policy "${name}" already has other code options (fallback, failures, pool)`, {
           policy: name,
@@ -158,7 +114,7 @@ export class ProtectionRegistry {
       const previous = entry.overrides;
       entry.overrides = overrides;
       try {
-        this.#apply(entry, config, true);
+        this.#wiring.apply(entry, config, true);
       } catch (error) {
         entry.overrides = previous;
         throw error;
@@ -247,12 +203,7 @@ export class ProtectionRegistry {
    */
   validate(settings: ProtectionSettings): void {
     for (const [name, config] of Object.entries(settings)) {
-      const given = this.#entries.get(name)?.overrides;
-      // A pool's resource comes from code when the policy is first used: its sizes are checked without it.
-      const overrides = given?.pool === undefined ? { ...given, pool: UNCHECKED_RESOURCE } : given;
-      for (const kind of layerOrderOf(config, overrides.fallback !== undefined)) {
-        this.#build(name, kind, config, overrides);
-      }
+      this.#wiring.check(name, config, this.#entries.get(name)?.overrides);
     }
   }
 
@@ -274,7 +225,7 @@ export class ProtectionRegistry {
         continue;
       }
       try {
-        this.#apply(entry, config, false);
+        this.#wiring.apply(entry, config, false);
         entry.lastError = undefined;
         reconfigured.push(entry.name);
       } catch (error) {
@@ -291,11 +242,11 @@ export class ProtectionRegistry {
    * resource is destroyed); own rate limiters end their waits.
    */
   async close(): Promise<void> {
-    const closing: Array<Promise<void>> = [...this.#draining];
+    const closing: Array<Promise<void>> = [...this.#wiring.draining];
     for (const entry of this.#entries.values()) {
       for (const unsubscribe of entry.listeners.values()) unsubscribe();
       entry.listeners.clear();
-      for (const layer of entry.layers.values()) closing.push(this.#closeLayer(layer));
+      for (const layer of entry.layers.values()) closing.push(this.#wiring.closeLayer(layer));
     }
     await Promise.all(closing);
   }
@@ -310,17 +261,8 @@ export class ProtectionRegistry {
     for (const entry of this.#entries.values()) {
       for (const layer of entry.layers.values()) {
         if (layer.kind === 'pool') (layer as unknown as PoolLayer).reopen();
-        if (!entry.listeners.has(layer)) this.#attach(entry, layer);
+        if (!entry.listeners.has(layer)) this.#wiring.attach(entry, layer);
       }
-    }
-  }
-
-  /** Ends what a layer holds outside calls: a pool's resources, an own limiter's waits. */
-  async #closeLayer(layer: ConfigurableLayer): Promise<void> {
-    if (layer.kind === 'pool') await (layer as unknown as PoolLayer).drain();
-    else if (layer.kind === 'rateLimit') {
-      const limiter = layer as unknown as RateLimitLayer;
-      if (!limiter.status().shared) await limiter.limiter().close();
     }
   }
 
@@ -337,145 +279,5 @@ export class ProtectionRegistry {
       }${configured.length > shown.length ? ', …' : ''}`,
       { ...(valid ? { policy: name } : {}), configured: shown },
     );
-  }
-
-  #sameOverrides(a: PolicyOverrides | undefined, b: PolicyOverrides): boolean {
-    return a !== undefined && a.fallback === b.fallback && a.failures === b.failures && a.pool === b.pool;
-  }
-
-  #optionsOf(
-    kind: LayerKind,
-    config: PolicyConfig,
-    overrides: PolicyOverrides | undefined,
-  ): Readonly<Record<string, unknown>> {
-    if (kind === 'fallback') return overrides?.fallback ?? {};
-    const options = config[kind] as Readonly<Record<string, unknown>>;
-    if (kind === 'pool') return { ...options, resource: overrides?.pool };
-    const failures = overrides?.failures;
-    return failures !== undefined && (kind === 'breaker' || kind === 'retry')
-      ? { ...options, failures }
-      : options;
-  }
-
-  #build(
-    name: string,
-    kind: LayerKind,
-    config: PolicyConfig,
-    overrides: PolicyOverrides | undefined,
-  ): ConfigurableLayer {
-    try {
-      return this.#factories[kind](this.#optionsOf(kind, config, overrides), {
-        policy: name,
-        clock: this.#clock,
-        timer: this.#timer,
-        ...(this.#rateLimitStore === undefined ? {} : { rateLimitStore: this.#rateLimitStore }),
-        ...(this.#rateLimiter === undefined ? {} : { rateLimiter: this.#rateLimiter }),
-      });
-    } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      if (code === 'FND_PROTECT_INVALID_POLICY') {
-        const refused = error as FoundationError;
-        throw invalidPolicy(`Policy "${name}": ${refused.message}`, { ...refused.context, policy: name });
-      }
-      throw error;
-    }
-  }
-
-  #create(name: string, config: PolicyConfig, overrides: PolicyOverrides | undefined): Entry {
-    const entry: Entry = {
-      name,
-      overrides,
-      layers: new Map(),
-      listeners: new Map(),
-      kinds: [],
-      current: pipeline(name, [], { clock: this.#clock, timer: this.#timer }),
-      applied: undefined,
-      configured: true,
-      lastError: undefined,
-      handle: {
-        name,
-        execute<T>(fn: ProtectedFn<T>, options?: AbortSignal | ExecuteOptions): Promise<T> {
-          return entry.current.execute(fn, options);
-        },
-        status(): LayerStatus[] {
-          return entry.current.status();
-        },
-      },
-    };
-    this.#apply(entry, config, true);
-    return entry;
-  }
-
-  /**
-   * Applies `config` to `entry`: every layer is validated first (a fresh layer per kind), then kept layers are
-   * reconfigured and new ones taken; the pipeline is rebuilt only when the kinds or their order changed (or
-   * `rebuild`). Nothing changes when a layer refuses its options.
-   */
-  #apply(entry: Entry, config: PolicyConfig, rebuild: boolean): void {
-    const kinds = layerOrderOf(config, entry.overrides?.fallback !== undefined);
-    const fresh = new Map<LayerKind, ConfigurableLayer>();
-    for (const kind of kinds) fresh.set(kind, this.#build(entry.name, kind, config, entry.overrides));
-    const layers: ConfigurableLayer[] = [];
-    for (const kind of kinds) {
-      const kept = entry.layers.get(kind);
-      if (kept === undefined || (kind === 'fallback' && rebuild)) {
-        const layer = fresh.get(kind) as ConfigurableLayer;
-        if (kept !== undefined) this.#detach(entry, kept);
-        entry.layers.set(kind, layer);
-        this.#attach(entry, layer);
-        layers.push(layer);
-      } else {
-        if (kind !== 'fallback') {
-          (kept.configure as (options: Readonly<Record<string, unknown>>) => void)(
-            this.#optionsOf(kind, config, entry.overrides),
-          );
-        }
-        layers.push(kept);
-      }
-    }
-    for (const [kind, layer] of [...entry.layers]) {
-      if (!kinds.includes(kind)) {
-        this.#detach(entry, layer);
-        entry.layers.delete(kind);
-        // Calls in flight finish on the old pipeline; a removed pool drains as its resources come back.
-        const closing = this.#closeLayer(layer);
-        this.#draining.add(closing);
-        void closing.then(
-          () => this.#draining.delete(closing),
-          () => this.#draining.delete(closing),
-        );
-      }
-    }
-    if (rebuild || !sameKinds(kinds, entry.kinds)) {
-      entry.current = pipeline(entry.name, layers, { clock: this.#clock, timer: this.#timer });
-      entry.kinds = kinds;
-    }
-    entry.applied = config;
-    entry.configured = true;
-  }
-
-  #attach(entry: Entry, layer: ConfigurableLayer): void {
-    const notify = this.#onBreakerStateChange;
-    if (layer.kind !== 'breaker' || notify === undefined) return;
-    const subscribe = onStateChangeOf(layer);
-    if (subscribe === undefined) return;
-    const policy = entry.name;
-    entry.listeners.set(
-      layer,
-      subscribe((change) => {
-        notify({
-          policy,
-          from: change.from,
-          to: change.to,
-          ...(change.openMs === undefined ? {} : { retryAfterMs: change.openMs }),
-          ...(change.cause === undefined ? {} : { cause: change.cause }),
-        });
-      }),
-    );
-  }
-
-  #detach(entry: Entry, layer: ConfigurableLayer): void {
-    entry.listeners.get(layer)?.();
-    entry.listeners.delete(layer);
   }
 }
