@@ -9,6 +9,7 @@ import type pg from 'pg';
 import { FoundationError } from '../../errors/index.js';
 import { classifyPgError, type Storage } from '../../storage/index.js';
 import { pgRows } from '../stores/postgres-client.js';
+import { pruneCommitOrder } from '../stores/postgres-committed.js';
 import { dropPartitionsBefore, premakePartitions } from '../stores/postgres-partitioning-maintain.js';
 import {
   convertToPartitioned,
@@ -68,7 +69,8 @@ export class PostgresRetentionTarget implements RetentionTarget {
    * With partitioning: converts the table when it is not partitioned yet (its partitions are reported as
    * created, `from` 0 for the history partition), creates the current and next
    * partitions, and drops whole partitions older than `plan.dropBefore`. Without: drops partitions only if
-   * the table was partitioned by other means (never converts).
+   * the table was partitioned by other means (never converts). Always: deletes the commit-order rows
+   * (`foundation_event_txs`) whose events are all gone.
    */
   async maintain(plan: MaintenancePlan): Promise<MaintenanceReport> {
     const pool = this.#pool();
@@ -89,6 +91,8 @@ export class PostgresRetentionTarget implements RetentionTarget {
         plan.dropBefore !== undefined && (await isPartitioned(pool))
           ? await dropPartitionsBefore(pool, plan.dropBefore, plan.batchSize)
           : [];
+      // The commit-order rows of events earlier ticks deleted (and of partitions just dropped).
+      await pruneCommitOrder(pool, plan.batchSize);
       return { created, dropped };
     } catch (error) {
       throw error instanceof FoundationError ? error : classifyPgError(error);

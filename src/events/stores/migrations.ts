@@ -116,6 +116,42 @@ CREATE INDEX foundation_events_correlation_position ON foundation_events (correl
   WHERE correlation_id IS NOT NULL;
 `;
 
+// Version 5: commit order without an index entry per event. The `(tx, position)` index (version 3) cost one
+// B-tree entry per event on every append (≈ 7–10 % of a batch of 100, measured interleaved). Instead, each
+// INSERT statement into foundation_events records one row: its transaction and the lowest and highest
+// position it inserted. A statement-level trigger writes that row, so every writer records it, including an
+// older release still running during a rolling deploy (its statements do not know the table). Subscriptions
+// read the transactions in order and each one's events by position (primary key) within its range, keeping
+// only that transaction's rows (other transactions' positions may interleave). Existing events get their rows
+// from a GROUP BY (one per transaction: the range may hold other transactions' rows, the filter skips them).
+// The trigger resolves the table through the session's search_path, which the foundation's pools set to its
+// schema. SQLite is unchanged.
+const SQLITE_V5 = `
+-- Commit order on SQLite is position order (one writer at a time); no change.
+SELECT 1;
+`;
+
+const POSTGRES_V5 = `
+-- Commit order: one row per INSERT statement (its transaction, its lowest and highest position).
+CREATE TABLE foundation_event_txs (
+  tx xid8 NOT NULL,
+  lo bigint NOT NULL,
+  hi bigint NOT NULL,
+  PRIMARY KEY (tx, lo)
+);
+CREATE FUNCTION foundation_event_txs_record() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  INSERT INTO foundation_event_txs (tx, lo, hi)
+  SELECT pg_current_xact_id(), min(n.position), max(n.position) FROM fnd_txs_new n HAVING count(*) > 0;
+  RETURN NULL;
+END $fn$;
+CREATE TRIGGER foundation_event_txs_record AFTER INSERT ON foundation_events
+  REFERENCING NEW TABLE AS fnd_txs_new FOR EACH STATEMENT EXECUTE FUNCTION foundation_event_txs_record();
+INSERT INTO foundation_event_txs (tx, lo, hi)
+SELECT tx, min(position), max(position) FROM foundation_events GROUP BY tx;
+DROP INDEX foundation_events_tx_position;
+`;
+
 /**
  * The `events` capability's migrations: version 1 creates `foundation_events` (the global log: position,
  * id, type, stream and stream version, wall and monotonic time, correlation / causation / parent ids, JSON
@@ -124,7 +160,9 @@ CREATE INDEX foundation_events_correlation_position ON foundation_events (correl
  * version, with the wall time it was saved); version 3 adds `tx` (PostgreSQL: the writing transaction's id,
  * `xid8`, with an index on `(tx, position)`) for live subscriptions in commit order (nothing on SQLite);
  * version 4 makes PostgreSQL's `(correlation_id, position)` index partial
- * (`WHERE correlation_id IS NOT NULL`; nothing on SQLite).
+ * (`WHERE correlation_id IS NOT NULL`; nothing on SQLite); version 5 replaces PostgreSQL's `(tx, position)`
+ * index with `foundation_event_txs` (one row per INSERT statement: its transaction and position range,
+ * written by a statement-level trigger; nothing on SQLite).
  */
 export const EVENTS_MIGRATIONS: readonly Migration[] = Object.freeze([
   Object.freeze({ version: 1, name: 'create events', sqlite: SQLITE_V1, postgres: POSTGRES_V1 }),
@@ -136,4 +174,5 @@ export const EVENTS_MIGRATIONS: readonly Migration[] = Object.freeze([
     sqlite: SQLITE_V4,
     postgres: POSTGRES_V4,
   }),
+  Object.freeze({ version: 5, name: 'commit order by statement', sqlite: SQLITE_V5, postgres: POSTGRES_V5 }),
 ]);

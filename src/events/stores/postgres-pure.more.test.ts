@@ -23,6 +23,7 @@ function row(tx: string, position: number, hit: boolean, last = 100): CommittedR
     held: false,
     last,
     tx,
+    range_hi: position,
     hit,
     position,
     id: `e${String(position)}`,
@@ -105,6 +106,31 @@ describe('readCommittedStatement().page', () => {
     expect(page.lastPosition).toBe(5000);
     const short = statement.page(rows.slice(0, 999), '0.0', undefined);
     expect(short.more).toBe(false);
+  });
+
+  it('moves past a statement row whose events are gone (NULL event columns), counting it in the window', () => {
+    const statement = readCommittedStatement({}, 10);
+    const gone = (tx: string, hi: number): CommittedRow => ({
+      ...row(tx, 0, false),
+      range_hi: hi,
+      hit: null,
+      position: null,
+      id: null,
+    });
+    const page = statement.page([gone('40', 120), row('41', 130, true), gone('42', 150)], '0.0', undefined);
+    expect(page.events.map((e) => e.position)).toEqual([130]);
+    expect(page.checkpoints).toEqual(['41.130']);
+    expect(page.head).toBe('42.150');
+    expect(page.more).toBe(false);
+    // A window of nothing but emptied rows still says more, from past the last of them.
+    const emptied = statement.page(
+      Array.from({ length: 1000 }, (_, i) => gone(String(i + 1), (i + 1) * 100)),
+      '0.0',
+      undefined,
+    );
+    expect(emptied.events).toEqual([]);
+    expect(emptied.head).toBe('1000.100000');
+    expect(emptied.more).toBe(true);
   });
 });
 
