@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { AppendRequest } from '../model/port.js';
 import { sqlState } from './postgres-client.js';
 import {
+  commitOrdered,
   parseTxCheckpoint,
   readCommittedStatement,
   txCheckpoint,
@@ -106,6 +107,18 @@ describe('readCommittedStatement().page', () => {
     expect(page.lastPosition).toBe(5000);
     const short = statement.page(rows.slice(0, 999), '0.0', undefined);
     expect(short.more).toBe(false);
+  });
+
+  it('reads rows in commit order whatever order they arrive in (tx by number, then position)', () => {
+    const statement = readCommittedStatement({}, 10);
+    const gone: CommittedRow = { ...row('99', 0, false), range_hi: 40, hit: null, position: null, id: null };
+    const ordered = [row('9', 50, true), row('9', 51, false), gone, row('100', 7, true), row('100', 8, true)];
+    const shuffled = [ordered[3], ordered[1], ordered[4], gone, ordered[0]] as CommittedRow[];
+    expect(commitOrdered(ordered)).toBe(ordered);
+    expect(commitOrdered(shuffled)).toEqual(ordered);
+    const page = statement.page(shuffled, '0.0', undefined);
+    expect(page.checkpoints).toEqual(['9.50', '100.7', '100.8']);
+    expect(page.head).toBe('100.8');
   });
 
   it('moves past a statement row whose events are gone (NULL event columns), counting it in the window', () => {
