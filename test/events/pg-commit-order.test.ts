@@ -11,14 +11,14 @@
  *   the row of a transaction still running is never deleted, and its event is read once it commits.
  */
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PreparedEvent } from '../../src/events/model/port.js';
 import { PostgresRetentionTarget } from '../../src/events/retention/postgres-retention.js';
 import { EVENTS_MIGRATIONS } from '../../src/events/stores/migrations.js';
 import type { PostgresEventStore } from '../../src/events/stores/postgres-store.js';
 import { Storage } from '../../src/storage/index.js';
-import { createTestSchema, describePg, pgTestUrl, type TestSchema } from '../helpers/postgres.js';
+import { createTestSchema, describePg, schemaClient, type TestSchema } from '../helpers/postgres.js';
 import {
   appendRequest,
   openPgStore,
@@ -28,13 +28,6 @@ import {
 } from './postgres-fixtures.js';
 
 const T = 60_000;
-
-/** A client of the test server in `schema`, as an older release or an operator would connect. */
-async function rawClient(schema: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: pgTestUrl(), options: `-c search_path=${schema}` });
-  await client.connect();
-  return client;
-}
 
 /** A plain INSERT of one event of `type`, the way migrations 1–4 knew the table; returns its position. */
 async function rawInsert(client: pg.Client, type: string): Promise<number> {
@@ -83,7 +76,7 @@ describePg('PostgreSQL commit order by statement rows', () => {
     { timeout: T },
     async () => {
       const opened = await openPgStore(schema.url);
-      const client = await rawClient(schema.schema);
+      const client = await schemaClient(schema.schema);
       try {
         await client.query('BEGIN');
         const first = await rawInsert(client, 'old.first');
@@ -120,8 +113,8 @@ describePg('PostgreSQL commit order by statement rows', () => {
     const other = await createTestSchema();
     const storage = new Storage(other.url);
     await storage.open();
-    const a = await rawClient(other.schema);
-    const b = await rawClient(other.schema);
+    const a = await schemaClient(other.schema);
+    const b = await schemaClient(other.schema);
     let opened: OpenStore | undefined;
     try {
       await storage.migrate('events', EVENTS_MIGRATIONS.slice(0, 4));
@@ -168,8 +161,8 @@ describePg('PostgreSQL commit order by statement rows', () => {
       async () => {
         const other = await createTestSchema();
         const opened = await openPgStore(other.url);
-        const client = await rawClient(other.schema);
-        const running = await rawClient(other.schema);
+        const client = await schemaClient(other.schema);
+        const running = await schemaClient(other.schema);
         const batch = (stream: string): PreparedEvent[] => [1, 2, 3].map((n) => preparedEvent(stream, n));
         try {
           const gone = storedEvents((await opened.store.append([appendRequest(batch('gone'))]))[0]);

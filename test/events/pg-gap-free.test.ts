@@ -11,7 +11,6 @@
  * - The LISTEN connection is cut (TCP proxy) and restored: events appended meanwhile are delivered, once.
  */
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventStore } from '../../src/events/create-event-store.js';
 import type { EventStore } from '../../src/events/event-store.js';
@@ -22,7 +21,13 @@ import type { Subscription, SubscriptionFilter } from '../../src/events/subscrip
 import { onTelemetry } from '../../src/kernel/telemetry.js';
 import { Storage } from '../../src/storage/index.js';
 import { FakeClock } from '../../src/testing/index.js';
-import { createTestSchema, describePg, pgTestUrl, type TestSchema } from '../helpers/postgres.js';
+import {
+  createTestSchema,
+  describePg,
+  pgTestUrl,
+  schemaClient,
+  type TestSchema,
+} from '../helpers/postgres.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 
 const T = 60_000;
@@ -126,11 +131,7 @@ describePg('PostgreSQL subscriptions are gap-free and pushed', () => {
         await subs[0]!.got.until(2);
 
         // The held transaction: insert a row as the store does (tx defaults to its transaction id) and notify.
-        const raw = new pg.Client({
-          connectionString: pgTestUrl(),
-          options: `-c search_path=${schema.schema}`,
-        });
-        await raw.connect();
+        const raw = await schemaClient(schema.schema);
         try {
           await raw.query('BEGIN');
           const inserted = await raw.query<{ position: string }>(

@@ -88,6 +88,16 @@ export async function pgExec(sql: string, params: readonly unknown[] = []): Prom
   }
 }
 
+/**
+ * A connected client of the test server whose `search_path` is `schema`, as another process (an older
+ * release, an operator's session) would connect; the caller ends it.
+ */
+export async function schemaClient(schema: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: pgTestUrl(), options: `-c search_path=${schema}` });
+  await client.connect();
+  return client;
+}
+
 /** A fresh schema name: `t_` and 12 random hex digits. */
 export function randomSchemaName(): string {
   return `t_${randomBytes(6).toString('hex')}`;

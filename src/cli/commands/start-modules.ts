@@ -29,20 +29,27 @@ function stringList(module: Record<string, unknown>, key: string, path: string):
 }
 
 /**
- * Loads the schema module at `path`. Throws `FND_SYSTEM_INITIALIZATION_FAILED` when it cannot be loaded,
- * `FND_CONFIG_INVALID_STRUCTURE` when it exports no Standard Schema.
+ * The ES module at `path` (a user's file named on the command line), or `FND_SYSTEM_INITIALIZATION_FAILED`
+ * naming it as the `what` module with the first line of the loader's error.
  */
-export async function loadSchemaModule(path: string): Promise<SchemaModule> {
-  let module: Record<string, unknown>;
+async function importUserModule(path: string, what: string): Promise<Record<string, unknown>> {
   try {
-    module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (error) {
     throw new FoundationError('FND_SYSTEM_INITIALIZATION_FAILED', {
-      message: `Cannot load the schema module ${path}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+      message: `Cannot load the ${what} module ${path}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
       context: { module: path },
       cause: error,
     });
   }
+}
+
+/**
+ * Loads the schema module at `path`. Throws `FND_SYSTEM_INITIALIZATION_FAILED` when it cannot be loaded,
+ * `FND_CONFIG_INVALID_STRUCTURE` when it exports no Standard Schema.
+ */
+export async function loadSchemaModule(path: string): Promise<SchemaModule> {
+  const module = await importUserModule(path, 'schema');
   const schema = module.schema ?? module.default;
   if (typeof schema !== 'object' || schema === null || !('~standard' in schema)) {
     throw new FoundationError('FND_CONFIG_INVALID_STRUCTURE', {
@@ -62,16 +69,7 @@ export async function loadSchemaModule(path: string): Promise<SchemaModule> {
  * export, an array. Throws `FND_SYSTEM_INITIALIZATION_FAILED` when it cannot be loaded or exports no array.
  */
 export async function loadProjections(path: string): Promise<ProjectionDefinition[]> {
-  let module: Record<string, unknown>;
-  try {
-    module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
-  } catch (error) {
-    throw new FoundationError('FND_SYSTEM_INITIALIZATION_FAILED', {
-      message: `Cannot load the projections module ${path}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
-      context: { module: path },
-      cause: error,
-    });
-  }
+  const module = await importUserModule(path, 'projections');
   const definitions = module.projections ?? module.default;
   if (!Array.isArray(definitions)) {
     throw new FoundationError('FND_SYSTEM_INITIALIZATION_FAILED', {
