@@ -9,11 +9,11 @@ import type { AppendOutcome, AppendRequest, PreparedEvent } from '../../src/even
 import type { ExpectedVersion, StoredEvent } from '../../src/events/model/types.js';
 import { PostgresEventStore } from '../../src/events/stores/postgres-store.js';
 import { Storage } from '../../src/storage/index.js';
+import { preparedOf } from '../helpers/prepared-event.js';
 
 /** A prepared event of type `test.appended` with data `{ n }`. */
 export function preparedEvent(stream: string | null, n: number, node = 'test-node'): PreparedEvent {
-  const data = { n };
-  return {
+  return preparedOf({
     id: randomUUID(),
     type: 'test.appended',
     stream,
@@ -22,12 +22,10 @@ export function preparedEvent(stream: string | null, n: number, node = 'test-nod
     correlationId: null,
     causationId: null,
     parentId: null,
-    data,
+    data: { n },
     metadata: {},
-    dataJson: JSON.stringify(data),
-    metadataJson: '{}',
     node,
-  };
+  });
 }
 
 /**
@@ -39,7 +37,7 @@ export function preparedWithId(
   stream: string | null,
   data: Record<string, number> = {},
 ): PreparedEvent {
-  return {
+  return preparedOf({
     id,
     type: 'test.happened',
     stream,
@@ -50,10 +48,8 @@ export function preparedWithId(
     parentId: null,
     data,
     metadata: {},
-    dataJson: JSON.stringify(data),
-    metadataJson: '{}',
     node: 'n1',
-  };
+  });
 }
 
 /** A request appending `events`, checked against `expectedVersion` on the events' stream. */

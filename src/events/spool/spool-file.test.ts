@@ -11,6 +11,7 @@ import { createEventStore } from '../create-event-store.js';
 import type { AppendRequest, PreparedEvent } from '../model/port.js';
 import type { JsonValue } from '../model/types.js';
 import { decodeEvents, encodeEvents, SpoolFile } from './spool-file.js';
+import { preparedOf } from '../../../test/helpers/prepared-event.js';
 
 let dir: string;
 
@@ -23,21 +24,20 @@ afterEach(() => {
 });
 
 function prepared(n: number, data: JsonValue = { n }, extra: Partial<PreparedEvent> = {}): PreparedEvent {
-  const metadata = { source: 'test' };
   return {
-    id: `0190a000-0000-7000-8000-${String(n).padStart(12, '0')}`,
-    type: 'test.counted',
-    stream: n % 2 === 0 ? 'even' : null,
-    time: 1_700_000_000_000 + n,
-    monotonic: n + 0.25,
-    correlationId: 'corr',
-    causationId: null,
-    parentId: null,
-    data,
-    metadata,
-    dataJson: JSON.stringify(data),
-    metadataJson: JSON.stringify(metadata),
-    node: 'node-a',
+    ...preparedOf({
+      id: `0190a000-0000-7000-8000-${String(n).padStart(12, '0')}`,
+      type: 'test.counted',
+      stream: n % 2 === 0 ? 'even' : null,
+      time: 1_700_000_000_000 + n,
+      monotonic: n + 0.25,
+      correlationId: 'corr',
+      causationId: null,
+      parentId: null,
+      data,
+      metadata: { source: 'test' },
+      node: 'node-a',
+    }),
     ...extra,
   };
 }

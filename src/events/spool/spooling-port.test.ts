@@ -23,6 +23,7 @@ import { MemoryEventStore } from '../stores/memory-store.js';
 import { isSpooled } from './spool-answers.js';
 import type { EventSpoolOptions } from './spool-options.js';
 import { SpoolingEventStorePort } from './spooling-port.js';
+import { preparedOf } from '../../../test/helpers/prepared-event.js';
 
 type Mode = 'up' | 'down' | 'commit-then-fail' | 'broken';
 
@@ -622,8 +623,7 @@ function prepared(
   n: number,
   id = `0190a000-0000-7000-8000-${String(n).padStart(12, '0')}`,
 ): PreparedEvent {
-  const data = { n };
-  return {
+  return preparedOf({
     id,
     type: 'test.counted',
     stream,
@@ -632,10 +632,8 @@ function prepared(
     correlationId: null,
     causationId: null,
     parentId: null,
-    data,
+    data: { n },
     metadata: {},
-    dataJson: JSON.stringify(data),
-    metadataJson: '{}',
     node: 'other',
-  };
+  });
 }
